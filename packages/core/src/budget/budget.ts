@@ -1,0 +1,136 @@
+import type { TokenEstimator } from '../estimation/token-estimator.ts'
+import type { BudgetEventName, BudgetEvents, BudgetMode } from '../events/budget-events.ts'
+import type { LimitConfig } from '../limits/limit-config.ts'
+import type { Threshold } from '../limits/threshold.ts'
+import type { ModelPrice, PriceSource } from '../prices/price-source.ts'
+import type { HealthReport } from '../reports/health-report.ts'
+import type { LimitStatus } from '../reports/limit-status.ts'
+import type { BudgetStore } from '../stores/budget-store.ts'
+import type { Tally } from '../usage/tally.ts'
+import type { TokenUsage } from '../usage/token-usage.ts'
+import type { BudgetWarning } from '../warnings/budget-warning.ts'
+import type { BudgetContext } from './budget-context.ts'
+
+/** Options of `createBudget`. */
+export interface BudgetOptions {
+  limits: readonly LimitConfig[]
+  /** @default memoryStore() */
+  store?: BudgetStore
+  /** @default 'enforce' */
+  mode?: BudgetMode
+  /** Default thresholds of every limit. @default 0.75 warning, 0.9 critical, 0.95 final */
+  thresholds?: readonly (number | Threshold)[]
+  /** A price source, or overrides per model on top of an optional source. */
+  prices?: PriceSource | { source?: PriceSource; models?: Record<string, ModelPrice> }
+  /**
+   * What to do when a USD limit applies and the model's price is unknown: refuse the call with
+   * `UnknownPriceError`, or count it at $0 with a `priceUnknown` event (`warn`) or without (`ignore`).
+   * @default 'error'
+   */
+  unknownPrice?: 'error' | 'warn' | 'ignore'
+  /** IANA time zone of calendar periods. @default 'UTC' */
+  timeZone?: string
+  /** First day of a `week` period, 0 = Sunday … 6 = Saturday. @default 1 (Monday) */
+  weekStartsOn?: number
+  /** How long an unsettled reservation holds budget before it lapses, in ms. @default 600_000 */
+  leaseMs?: number
+  /** Output tokens reserved when a call sets no maximum. @default 4096 */
+  defaultMaxOutputTokens?: number
+  /** @default estimateTokens (≈ 4 characters per token) */
+  estimator?: TokenEstimator
+  /** Scopes whose usage is tracked for reports even without a limit. @default ['agent', 'user', 'model', 'global'] */
+  track?: readonly string[]
+  /** Text templates. */
+  messages?: { warning?: (warning: Omit<BudgetWarning, 'message' | 'id'>) => string }
+  /** The clock, in epoch ms (inject one in tests). @default Date.now */
+  now?: () => number
+}
+
+/** What `reserve` needs to know about a call. */
+export interface ReserveRequest {
+  model?: string
+  /** Estimated input tokens (see `budget.estimator`). */
+  inputTokens: number
+  /** Maximum output tokens of the call. @default the budget's defaultMaxOutputTokens */
+  maxOutputTokens?: number
+  /**
+   * Lower `maxOutputTokens` to what the budget can still afford instead of refusing; refuses only when
+   * fewer than `minOutputTokens` (default 1) remain.
+   */
+  clamp?: boolean | { minOutputTokens?: number }
+  /** Lease length of this reservation in ms. @default the budget's leaseMs */
+  leaseMs?: number
+}
+
+/** The result of a settle or a record. */
+export interface SettleResult {
+  /** Thresholds this usage crossed (also emitted and queued for `takeWarnings`). */
+  warnings: BudgetWarning[]
+  /** What was counted. */
+  usage: Tally
+  costUsd: number
+}
+
+/**
+ * Usage held against the budget while a call runs. Settle it with the real usage, or release it when
+ * the call failed before using anything. An abandoned reservation lapses after its lease.
+ *
+ * @example
+ * const r = await budget.reserve(ctx, { model: 'gpt-4o', inputTokens: 1200, maxOutputTokens: 800 })
+ * try {
+ *   const response = await callModel({ max_tokens: r.maxOutputTokens })
+ *   await r.settle({ inputTokens: response.usage.prompt_tokens, outputTokens: response.usage.completion_tokens })
+ * } finally {
+ *   await r.release() // no-op after settle
+ * }
+ */
+export interface Reservation {
+  readonly id: string
+  readonly context: BudgetContext
+  readonly model: string | undefined
+  readonly inputTokens: number
+  /** The output tokens reserved; lower than requested when `clamp` applied. */
+  readonly maxOutputTokens: number
+  /** What is held on every applicable limit. */
+  readonly amount: Tally
+  readonly state: 'open' | 'settled' | 'released'
+  /** When the lease lapses (epoch ms). */
+  readonly expiresAt: number
+  settle(usage: TokenUsage): Promise<SettleResult>
+  /** Returns the reservation; a no-op once settled or released. */
+  release(): Promise<void>
+  /** Extends the lease (long streams). False when it already lapsed or closed. */
+  renew(leaseMs?: number): Promise<boolean>
+}
+
+/**
+ * A budget: limits over scopes and periods, enforced with reserve → settle/release.
+ *
+ * @example
+ * const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
+ */
+export interface Budget {
+  readonly mode: BudgetMode
+  readonly store: BudgetStore
+  readonly estimator: TokenEstimator
+  readonly defaultMaxOutputTokens: number
+  /** Holds the call's estimated usage on every applicable limit, or throws `BudgetExceededError`. */
+  reserve(context: BudgetContext, request: ReserveRequest): Promise<Reservation>
+  /** Counts usage known only afterwards (no reservation). */
+  record(context: BudgetContext, usage: TokenUsage & { model?: string }): Promise<SettleResult>
+  /** Warnings not yet shown to this context's conversation (its thread, else the context itself). */
+  takeWarnings(context: BudgetContext, options?: { model?: string }): BudgetWarning[]
+  /** One status per applicable limit and unit. */
+  status(context: BudgetContext, options?: { model?: string }): Promise<LimitStatus[]>
+  /** The largest `maxOutputTokens` this context can still afford (Infinity when unbounded). */
+  affordableOutputTokens(
+    context: BudgetContext,
+    request: { model?: string; inputTokens: number },
+  ): Promise<number>
+  /** Every live limit counter, totals and top spenders by agent, user and model. */
+  report(options?: { top?: number }): Promise<HealthReport>
+  /** USD cost of a usage, `undefined` when the model's price is unknown. */
+  cost(model: string, usage: TokenUsage): number | undefined
+  on<E extends BudgetEventName>(event: E, handler: (event: BudgetEvents[E]) => void): () => void
+  dispose(): Promise<void>
+}

@@ -1,0 +1,120 @@
+import type { CompiledLimit, LimitTable } from '../limits/compile-limits.ts'
+import { assertId } from '../limits/validate.ts'
+import { type CalendarOptions, periodWindow } from '../periods/period-window.ts'
+import type { CounterCharge } from '../stores/budget-store.ts'
+import { encodeCounterKey } from '../stores/counter-key.ts'
+import type { BudgetContext } from './budget-context.ts'
+
+/** A limit applied to one scope value in its current period. */
+export interface ResolvedCharge {
+  limit: CompiledLimit
+  scopeId: string
+  charge: CounterCharge
+  /** Identifies the counter across a rolling window's buckets (for warnings). */
+  boardKey: string
+  periodStart: number
+  resetsAt: number | null
+}
+
+/** Called when a limit enters a new period. */
+export type ResetListener = (limit: CompiledLimit, previousStart: number, start: number) => void
+
+/**
+ * The counters a call with this context charges, one per applicable limit, in the current periods.
+ * Validates the context's values.
+ */
+export function resolveCharges(
+  table: LimitTable,
+  context: BudgetContext,
+  model: string | undefined,
+  now: number,
+  calendar: CalendarOptions,
+  onReset: ResetListener,
+): ResolvedCharge[] {
+  for (const scope in context) {
+    const value = context[scope]
+    if (value !== undefined) assertId(value, `context.${scope}`)
+  }
+  const resolved: ResolvedCharge[] = []
+  for (const group of table.scopes) {
+    const scopeId =
+      group.scope === 'global'
+        ? 'global'
+        : group.scope === 'model'
+          ? (context.model ?? model)
+          : context[group.scope]
+    if (scopeId === undefined) continue
+    const limits = group.byId.get(scopeId) ?? group.defaults
+    for (const limit of limits) resolved.push(resolveLimit(limit, scopeId, now, calendar, onReset))
+  }
+  return resolved
+}
+
+function resolveLimit(
+  limit: CompiledLimit,
+  scopeId: string,
+  now: number,
+  calendar: CalendarOptions,
+  onReset: ResetListener,
+): ResolvedCharge {
+  if (now >= limit.windowEnd || now < limit.windowStart) {
+    const window = periodWindow(limit.period, now, calendar)
+    const previous = limit.windowEnd === -1 ? undefined : limit.windowStart
+    limit.windowStart = window.start
+    limit.windowEnd = window.end ?? Number.POSITIVE_INFINITY
+    if (previous !== undefined && previous !== window.start && limit.period.kind !== 'rolling') {
+      onReset(limit, previous, window.start)
+    }
+  }
+  const periodStart = limit.windowStart
+  const key = encodeCounterKey({ name: limit.name, scope: limit.scope, scopeId, periodStart })
+  const period = limit.period
+  if (period.kind === 'rolling') {
+    const window: string[] = new Array(period.buckets - 1)
+    for (let k = 1; k < period.buckets; k++) {
+      window[k - 1] = encodeCounterKey({
+        name: limit.name,
+        scope: limit.scope,
+        scopeId,
+        periodStart: periodStart - k * period.bucketMs,
+      })
+    }
+    return {
+      limit,
+      scopeId,
+      charge: { key, caps: limit.caps, window, expiresAt: limit.windowEnd + period.rollingMs },
+      boardKey: encodeCounterKey({ name: limit.name, scope: limit.scope, scopeId, periodStart: -1 }),
+      periodStart,
+      resetsAt: null,
+    }
+  }
+  const resetsAt = period.kind === 'none' ? null : limit.windowEnd
+  return {
+    limit,
+    scopeId,
+    charge: { key, caps: limit.caps, expiresAt: resetsAt },
+    boardKey: key,
+    periodStart,
+    resetsAt,
+  }
+}
+
+/** The counters that only accumulate usage for reports (top spenders), one per tracked scope present. */
+export function trackingCharges(
+  scopes: readonly string[],
+  context: BudgetContext,
+  model: string | undefined,
+): CounterCharge[] {
+  const charges: CounterCharge[] = []
+  for (const scope of scopes) {
+    const scopeId =
+      scope === 'global' ? 'global' : scope === 'model' ? (context.model ?? model) : context[scope]
+    if (scopeId === undefined) continue
+    charges.push({
+      key: encodeCounterKey({ name: '@track', scope, scopeId, periodStart: 0 }),
+      caps: null,
+      expiresAt: null,
+    })
+  }
+  return charges
+}

@@ -1,0 +1,111 @@
+import type { LimitUnit } from '../limits/limit-unit.ts'
+import { TokenwardenError } from './tokenwarden-error.ts'
+
+const name = 'tokenwarden.error.budget-exceeded'
+const symbol = Symbol.for(name)
+
+/** The fields of a {@link BudgetExceededError}. */
+export interface BudgetExceededDetails {
+  /** Scope of the limit that refused the call, e.g. `thread`. */
+  scope: string
+  /** The scope value, e.g. the thread id (`global` for the global scope). */
+  scopeId: string
+  /** The limit's name (unique within a budget). */
+  limitName: string
+  /** The unit that ran out. */
+  unit: LimitUnit
+  /** The limit in that unit. */
+  limit: number
+  /** Settled usage in the current period. */
+  used: number
+  /** Usage held by open reservations. */
+  reserved: number
+  /** What the refused call asked for. */
+  requested: number
+  /** `limit - used - reserved`, never below 0. */
+  remaining: number
+  /** The period of the limit (`none`, `day`, `rolling:3600000`, …). */
+  period: string
+  /** When the current period ends (epoch ms), or `null` when the limit never resets. */
+  resetsAt: number | null
+}
+
+/**
+ * Thrown by `reserve` (and by adapters before a model call) when a call would push a limit past its
+ * maximum. Nothing was reserved and the model was not called.
+ *
+ * @example
+ * try { await budget.reserve(ctx, { model: 'gpt-4o', inputTokens: 900 }) } catch (error) {
+ *   if (BudgetExceededError.isInstance(error)) console.log(error.scope, error.remaining, error.unit)
+ * }
+ */
+export class BudgetExceededError extends TokenwardenError implements BudgetExceededDetails {
+  protected readonly [symbol] = true
+  readonly scope: string
+  readonly scopeId: string
+  readonly limitName: string
+  readonly unit: LimitUnit
+  readonly limit: number
+  readonly used: number
+  readonly reserved: number
+  readonly requested: number
+  readonly remaining: number
+  readonly period: string
+  readonly resetsAt: number | null
+
+  constructor(details: BudgetExceededDetails & { message?: string; cause?: unknown }) {
+    super({
+      code: 'budget_exceeded',
+      message:
+        details.message ??
+        `budget exceeded: ${details.scope} "${details.scopeId}" has ${formatAmount(details.remaining, details.unit)} ` +
+          `of ${formatAmount(details.limit, details.unit)} left${details.period === 'none' ? '' : ` this ${details.period}`}, ` +
+          `the call needs ${formatAmount(details.requested, details.unit)}`,
+      cause: details.cause,
+    })
+    this.name = 'BudgetExceededError'
+    this.scope = details.scope
+    this.scopeId = details.scopeId
+    this.limitName = details.limitName
+    this.unit = details.unit
+    this.limit = details.limit
+    this.used = details.used
+    this.reserved = details.reserved
+    this.requested = details.requested
+    this.remaining = details.remaining
+    this.period = details.period
+    this.resetsAt = details.resetsAt
+  }
+
+  static override isInstance(error: unknown): error is BudgetExceededError {
+    return TokenwardenError.hasMarker(error, name)
+  }
+
+  /** The fields as a plain object (for logs and events; contains no prompt text). */
+  toJSON(): BudgetExceededDetails & { code: string; message: string } {
+    return {
+      code: this.code,
+      message: this.message,
+      scope: this.scope,
+      scopeId: this.scopeId,
+      limitName: this.limitName,
+      unit: this.unit,
+      limit: this.limit,
+      used: this.used,
+      reserved: this.reserved,
+      requested: this.requested,
+      remaining: this.remaining,
+      period: this.period,
+      resetsAt: this.resetsAt,
+    }
+  }
+}
+
+function formatAmount(value: number, unit: LimitUnit): string {
+  if (unit === 'costUsd') return `$${value.toFixed(4)}`
+  return `${Math.round(value).toLocaleString('en-US')} ${unit === 'requests' ? 'requests' : unitLabel(unit)}`
+}
+
+function unitLabel(unit: LimitUnit): string {
+  return unit === 'tokens' ? 'tokens' : unit === 'inputTokens' ? 'input tokens' : 'output tokens'
+}

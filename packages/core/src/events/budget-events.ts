@@ -1,0 +1,47 @@
+import type { BudgetContext } from '../budget/budget-context.ts'
+import type { BudgetExceededDetails } from '../errors/budget-exceeded-error.ts'
+import type { Tally } from '../usage/tally.ts'
+import type { BudgetWarning } from '../warnings/budget-warning.ts'
+
+/**
+ * Everything a budget reports, by event name. No event carries prompt text.
+ *
+ * @example
+ * budget.on('exceeded', (event) => metrics.increment('blocked', { scope: event.scope }))
+ */
+export interface BudgetEvents {
+  /** A threshold was crossed (once per limit, scope value, period and threshold). SIGWARN. */
+  warning: BudgetWarning & { context: BudgetContext }
+  /**
+   * A call was refused (`blocked: true`, enforce mode; SIGSTOP), or would have been (`blocked: false`,
+   * warn and dry-run modes).
+   */
+  exceeded: BudgetExceededDetails & {
+    context: BudgetContext
+    model: string | undefined
+    blocked: boolean
+    mode: BudgetMode
+  }
+  reserved: { reservationId: string; context: BudgetContext; model: string | undefined; amount: Tally }
+  /** A call's usage was counted (settle or record). */
+  settled: {
+    reservationId: string | null
+    context: BudgetContext
+    model: string | undefined
+    usage: Tally
+    estimated: boolean
+  }
+  released: { reservationId: string; context: BudgetContext; model: string | undefined }
+  /** A limit entered a new period; usage starts over. */
+  reset: { limitName: string; scope: string; period: string; previousStart: number; start: number }
+  /** A call's model has no known price (`unknownPrice: 'warn'`, or no USD limit applied). */
+  priceUnknown: { model: string; context: BudgetContext }
+  /** An event handler threw; the budget went on. */
+  handlerError: { event: string; error: unknown }
+}
+
+/** The name of an event. */
+export type BudgetEventName = keyof BudgetEvents
+
+/** `enforce` blocks; `warn` never blocks but warns; `dry-run` never blocks, reports, and injects nothing. */
+export type BudgetMode = 'enforce' | 'warn' | 'dry-run'

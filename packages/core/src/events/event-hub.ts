@@ -1,0 +1,37 @@
+import type { BudgetEventName, BudgetEvents } from './budget-events.ts'
+
+/** A typed event emitter whose handlers cannot break the emitter: a throwing handler is reported. */
+export class EventHub {
+  private readonly handlers = new Map<string, Set<(event: any) => void>>()
+
+  on<E extends BudgetEventName>(name: E, handler: (event: BudgetEvents[E]) => void): () => void {
+    let set = this.handlers.get(name)
+    if (!set) {
+      set = new Set()
+      this.handlers.set(name, set)
+    }
+    set.add(handler)
+    return () => {
+      set.delete(handler)
+    }
+  }
+
+  has(name: BudgetEventName): boolean {
+    const set = this.handlers.get(name)
+    return set !== undefined && set.size > 0
+  }
+
+  emit<E extends BudgetEventName>(name: E, event: BudgetEvents[E]): void {
+    const set = this.handlers.get(name)
+    if (set === undefined) return
+    for (const handler of set) {
+      try {
+        handler(event)
+      } catch (error) {
+        if (name !== 'handlerError' && this.has('handlerError'))
+          this.emit('handlerError', { event: name, error })
+        else queueMicrotask(() => console.warn(`[tokenwarden] a "${name}" event handler threw:`, error))
+      }
+    }
+  }
+}

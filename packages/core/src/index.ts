@@ -1,0 +1,38 @@
+export type { Budget, BudgetOptions, Reservation, ReserveRequest, SettleResult } from './budget/budget.ts'
+export type { BudgetContext } from './budget/budget-context.ts'
+export { createBudget } from './budget/create-budget.ts'
+export { type BudgetExceededDetails, BudgetExceededError } from './errors/budget-exceeded-error.ts'
+export { BudgetValidationError } from './errors/budget-validation-error.ts'
+export { ReservationClosedError } from './errors/reservation-closed-error.ts'
+export { StoreUnavailableError } from './errors/store-unavailable-error.ts'
+export { TokenwardenError } from './errors/tokenwarden-error.ts'
+export { UnknownPriceError } from './errors/unknown-price-error.ts'
+export { estimateTokens, heuristicEstimator } from './estimation/estimate-tokens.ts'
+export type { TokenEstimator } from './estimation/token-estimator.ts'
+export type { BudgetEventName, BudgetEvents, BudgetMode } from './events/budget-events.ts'
+export { formatAmount, unitLabel } from './format/format-amount.ts'
+export { formatStatus } from './format/format-status.ts'
+export { formatWarning } from './format/format-warning.ts'
+export type { LimitConfig, Scope } from './limits/limit-config.ts'
+export { type LimitUnit, limitUnits } from './limits/limit-unit.ts'
+export { defaultThresholds, type Severity, type Threshold } from './limits/threshold.ts'
+export type { Period } from './periods/period.ts'
+export type { ModelPrice, PriceSource } from './prices/price-source.ts'
+export { priceUsage, staticPrices } from './prices/static-prices.ts'
+export type { HealthReport, Spender } from './reports/health-report.ts'
+export type { LimitStatus } from './reports/limit-status.ts'
+export type {
+  BudgetStore,
+  CounterCharge,
+  CounterState,
+  StoreCommitRequest,
+  StoreCommitResult,
+  StoreDenial,
+  StoreReserveRequest,
+  StoreReserveResult,
+} from './stores/budget-store.ts'
+export { type CounterKeyParts, decodeCounterKey, encodeCounterKey } from './stores/counter-key.ts'
+export { type MemoryStoreOptions, memoryStore } from './stores/memory-store.ts'
+export { emptyTally, type Tally, tallyFields } from './usage/tally.ts'
+export type { TokenUsage } from './usage/token-usage.ts'
+export type { BudgetWarning } from './warnings/budget-warning.ts'

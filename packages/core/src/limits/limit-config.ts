@@ -1,0 +1,42 @@
+import type { Period } from '../periods/period.ts'
+import type { Threshold } from './threshold.ts'
+
+/**
+ * A scope: one of the built-in ones or a custom name matching a key of the call's context.
+ *
+ * @example
+ * const scope: Scope = 'tenant' // counts per context.tenant
+ */
+export type Scope = 'agent' | 'thread' | 'user' | 'task' | 'model' | 'global' | (string & {})
+
+/**
+ * One limit. Without `id` it applies to each value of its scope separately (every thread gets its own
+ * 100k tokens); with `id` it applies to that value only and replaces the scope's default limits for it.
+ * Give one or more units; each is enforced.
+ *
+ * @example
+ * const limits: LimitConfig[] = [
+ *   { scope: 'thread', tokens: 100_000 },
+ *   { scope: 'agent', id: 'researcher', costUsd: 5, period: 'day' },
+ *   { scope: 'global', requests: 10_000, period: 'month' },
+ * ]
+ */
+export interface LimitConfig {
+  scope: Scope
+  /** Restricts the limit to one scope value (and overrides the scope's default limits for it). */
+  id?: string
+  /** A unique, stable name; the counter keys derive from it. Default: scope, id and period. */
+  name?: string
+  /** Total tokens (input + output). */
+  tokens?: number
+  inputTokens?: number
+  outputTokens?: number
+  /** USD; needs the model's price (see `prices` and `unknownPrice`). */
+  costUsd?: number
+  /** Number of model calls. */
+  requests?: number
+  /** @default 'none' */
+  period?: Period
+  /** Overrides the budget's thresholds for this limit. */
+  thresholds?: readonly (number | Threshold)[]
+}

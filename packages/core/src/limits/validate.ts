@@ -1,0 +1,33 @@
+import { BudgetValidationError } from '../errors/budget-validation-error.ts'
+
+/** Throws unless `value` is a finite number ≥ 0 (and an integer when `integer`). */
+export function assertAmount(
+  value: unknown,
+  field: string,
+  { integer = false } = {},
+): asserts value is number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new BudgetValidationError({ field, value, reason: 'expected a number' })
+  }
+  if (!Number.isFinite(value))
+    throw new BudgetValidationError({ field, value, reason: 'expected a finite number' })
+  if (value < 0) throw new BudgetValidationError({ field, value, reason: 'expected a number ≥ 0' })
+  if (integer && !Number.isInteger(value)) {
+    throw new BudgetValidationError({ field, value, reason: 'expected a whole number of tokens' })
+  }
+}
+
+/** Throws unless `value` is a non-empty string. */
+export function assertId(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string')
+    throw new BudgetValidationError({ field, value, reason: 'expected a string' })
+  if (value.trim().length === 0)
+    throw new BudgetValidationError({ field, value, reason: 'expected a non-empty id' })
+}
+
+/** Throws unless `value` is a plain object. */
+export function assertObject(value: unknown, field: string): asserts value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new BudgetValidationError({ field, value, reason: 'expected an object' })
+  }
+}

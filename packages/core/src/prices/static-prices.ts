@@ -1,0 +1,63 @@
+import { assertAmount, assertObject } from '../limits/validate.ts'
+import type { TokenUsage } from '../usage/token-usage.ts'
+import type { ModelPrice, PriceSource } from './price-source.ts'
+
+/**
+ * A {@link PriceSource} from a table of per-million prices, e.g. for fine-tunes, local models or
+ * negotiated rates. Model names match exactly, then case-insensitively, then without a provider prefix
+ * (`openai/gpt-4o` → `gpt-4o`).
+ *
+ * @example
+ * const prices = staticPrices({ 'my-finetune': { inputPerMillion: 3, outputPerMillion: 12 } })
+ * prices.cost('my-finetune', { inputTokens: 1_000_000, outputTokens: 0 }) // 3
+ */
+export function staticPrices(models: Record<string, ModelPrice>, field = 'prices.models'): PriceSource {
+  assertObject(models, field)
+  const table = new Map<string, ModelPrice>()
+  for (const [model, price] of Object.entries(models)) {
+    const priceField = `${field}[${JSON.stringify(model)}]`
+    assertObject(price, priceField)
+    for (const key of [
+      'inputPerMillion',
+      'outputPerMillion',
+      'cachedInputPerMillion',
+      'cacheWriteInputPerMillion',
+      'reasoningPerMillion',
+    ] as const) {
+      if (key === 'inputPerMillion' || key === 'outputPerMillion' || price[key] !== undefined) {
+        assertAmount(price[key], `${priceField}.${key}`)
+      }
+    }
+    table.set(model, price)
+    if (!table.has(model.toLowerCase())) table.set(model.toLowerCase(), price)
+  }
+  return {
+    cost(model, usage) {
+      const price =
+        table.get(model) ??
+        table.get(model.toLowerCase()) ??
+        table.get(model.slice(model.lastIndexOf('/') + 1))
+      return price === undefined ? undefined : priceUsage(price, usage)
+    },
+  }
+}
+
+/**
+ * The USD cost of `usage` at `price`.
+ *
+ * @example
+ * priceUsage({ inputPerMillion: 2.5, outputPerMillion: 10 }, { inputTokens: 1000, outputTokens: 100 }) // 0.0035
+ */
+export function priceUsage(price: ModelPrice, usage: TokenUsage): number {
+  const cached = usage.cachedInputTokens ?? 0
+  const cacheWrite = usage.cacheWriteInputTokens ?? 0
+  const reasoning = usage.reasoningTokens ?? 0
+  return (
+    ((usage.inputTokens - cached - cacheWrite) * price.inputPerMillion +
+      cached * (price.cachedInputPerMillion ?? price.inputPerMillion) +
+      cacheWrite * (price.cacheWriteInputPerMillion ?? price.inputPerMillion) +
+      (usage.outputTokens - reasoning) * price.outputPerMillion +
+      reasoning * (price.reasoningPerMillion ?? price.outputPerMillion)) /
+    1_000_000
+  )
+}

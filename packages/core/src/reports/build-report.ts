@@ -1,0 +1,93 @@
+import type { LimitTable } from '../limits/compile-limits.ts'
+import { type CalendarOptions, periodWindow } from '../periods/period-window.ts'
+import type { BudgetStore } from '../stores/budget-store.ts'
+import { decodeCounterKey } from '../stores/counter-key.ts'
+import { emptyTally, type Tally } from '../usage/tally.ts'
+import type { HealthReport, Spender } from './health-report.ts'
+import type { LimitStatus } from './limit-status.ts'
+
+/**
+ * Builds a {@link HealthReport} from every counter in the store: limit counters in their current
+ * period (rolling windows summed over their buckets) and tracking counters for top spenders.
+ */
+export async function buildReport(
+  store: BudgetStore,
+  table: LimitTable,
+  calendar: CalendarOptions,
+  now: number,
+  top: number,
+): Promise<HealthReport> {
+  const states = await store.list({ now })
+  const windows = new Map<string, { start: number; end: number | null }>()
+  const limits = new Map<string, LimitStatus[]>()
+  const spenders = new Map<string, Map<string, Tally>>()
+  let totals = emptyTally()
+  for (const state of states) {
+    const parts = decodeCounterKey(state.key)
+    if (parts === undefined) continue
+    if (parts.name === '@track') {
+      if (parts.scope === 'global') {
+        totals = state.used
+        continue
+      }
+      let byId = spenders.get(parts.scope)
+      if (byId === undefined) {
+        byId = new Map()
+        spenders.set(parts.scope, byId)
+      }
+      byId.set(parts.scopeId, state.used)
+      continue
+    }
+    const limit = table.byName.get(parts.name)
+    if (limit === undefined) continue
+    let window = windows.get(limit.name)
+    if (window === undefined) {
+      window = periodWindow(limit.period, now, calendar)
+      windows.set(limit.name, window)
+    }
+    const inWindow =
+      limit.period.kind === 'rolling'
+        ? parts.periodStart > window.start - limit.period.rollingMs && parts.periodStart <= window.start
+        : parts.periodStart === window.start
+    if (!inWindow) continue
+    const key = `${limit.name}\u0000${parts.scopeId}`
+    let statuses = limits.get(key)
+    if (statuses === undefined) {
+      statuses = limit.capList.map(({ unit, cap }) => ({
+        limitName: limit.name,
+        scope: limit.scope,
+        scopeId: parts.scopeId,
+        unit,
+        limit: cap,
+        used: 0,
+        reserved: 0,
+        remaining: cap,
+        percentUsed: 0,
+        period: limit.period.label,
+        periodStart: window.start,
+        resetsAt: limit.period.kind === 'rolling' || window.end === null ? null : window.end,
+      }))
+      limits.set(key, statuses)
+    }
+    for (const status of statuses) {
+      status.used += state.used[status.unit]
+      status.reserved += state.reserved[status.unit]
+      status.remaining = Math.max(0, status.limit - status.used - status.reserved)
+      status.percentUsed =
+        status.limit === 0 ? (status.used > 0 ? 100 : 0) : (status.used / status.limit) * 100
+    }
+  }
+  const topSpenders: Record<string, Spender[]> = {}
+  for (const [scope, byId] of spenders) {
+    topSpenders[scope] = [...byId]
+      .map(([id, usage]) => ({ scope, id, usage }))
+      .sort((a, b) => b.usage.costUsd - a.usage.costUsd || b.usage.tokens - a.usage.tokens)
+      .slice(0, top)
+  }
+  return {
+    generatedAt: now,
+    limits: [...limits.values()].flat().sort((a, b) => b.percentUsed - a.percentUsed),
+    top: topSpenders,
+    totals: { ...totals },
+  }
+}

@@ -1,0 +1,26 @@
+import type { LimitUnit } from '../limits/limit-unit.ts'
+
+/**
+ * Where one limit stands, in one unit, for one scope value in the current period.
+ *
+ * @example
+ * const [thread] = await budget.status({ thread: 't-1' })
+ * console.log(thread.remaining, formatStatus(thread))
+ */
+export interface LimitStatus {
+  limitName: string
+  scope: string
+  scopeId: string
+  unit: LimitUnit
+  limit: number
+  used: number
+  reserved: number
+  /** `limit - used - reserved`, never below 0. */
+  remaining: number
+  /** `used / limit` in percent. */
+  percentUsed: number
+  period: string
+  periodStart: number
+  /** When the period ends (epoch ms), `null` if never. */
+  resetsAt: number | null
+}

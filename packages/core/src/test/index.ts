@@ -1,0 +1,1 @@
+export { type TestBudgetStoreOptions, testBudgetStore } from './test-budget-store.ts'

@@ -1,0 +1,348 @@
+import { describe, expect, it } from 'vitest'
+import { createBudget } from '../budget/create-budget.ts'
+import { BudgetExceededError } from '../errors/budget-exceeded-error.ts'
+import type { BudgetStore, CounterCharge } from '../stores/budget-store.ts'
+import { encodeCounterKey } from '../stores/counter-key.ts'
+import { emptyTally, type Tally } from '../usage/tally.ts'
+
+/** Options of {@link testBudgetStore}. */
+export interface TestBudgetStoreOptions {
+  /** Shown in the suite's title. */
+  name: string
+  /** A fresh, empty store for each test. */
+  createStore: () => BudgetStore | Promise<BudgetStore>
+  /** Store-specific tests, run inside the same `describe`. */
+  additionalTests?: () => void
+}
+
+/**
+ * The store conformance suite: every `BudgetStore` must pass it unchanged. Call it from a vitest file.
+ *
+ * @example
+ * import { testBudgetStore } from '@tokenwarden/core/test'
+ * testBudgetStore({ name: 'redis', createStore: () => redisStore({ url }) })
+ */
+export function testBudgetStore({ name, createStore, additionalTests }: TestBudgetStoreOptions): void {
+  const t0 = Date.UTC(2026, 0, 1)
+
+  async function withStore(run: (store: BudgetStore) => Promise<void>): Promise<void> {
+    const store = await createStore()
+    try {
+      await run(store)
+    } finally {
+      await store.dispose?.()
+    }
+  }
+
+  describe(`BudgetStore conformance: ${name}`, () => {
+    describe('reserve', () => {
+      it('should hold the amount on every counter and report the totals', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 }), counter('b', { requests: 5 })]
+          const result = await store.reserve(
+            reserveRequest('r1', counters, tally({ tokens: 30, requests: 1 })),
+          )
+          expect(result.ok).toBe(true)
+          if (!result.ok) return
+          expect(result.exceeded).toBeUndefined()
+          expect(result.counters.map((c) => c.key)).toEqual(['a', 'b'])
+          expect(result.counters[0]!.reserved.tokens).toBe(30)
+          expect(result.counters[0]!.used.tokens).toBe(0)
+          expect(result.counters[1]!.reserved.requests).toBe(1)
+        }))
+
+      it('should refuse past a cap and change nothing on any counter', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 }), counter('b', { tokens: 50 })]
+          await store.reserve(reserveRequest('r1', [counters[1]!], tally({ tokens: 40 })))
+          const result = await store.reserve(reserveRequest('r2', counters, tally({ tokens: 20 })))
+          expect(result).toEqual({ ok: false, denial: { index: 1, unit: 'tokens', used: 0, reserved: 40 } })
+          const [a, b] = await store.read({ now: t0, counters })
+          expect(a!.reserved.tokens).toBe(0)
+          expect(b!.reserved.tokens).toBe(40)
+        }))
+
+      it('should allow reaching a cap exactly', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100, costUsd: 0.3 })]
+          const first = await store.reserve(
+            reserveRequest('r1', counters, tally({ tokens: 60, costUsd: 0.1 })),
+          )
+          const second = await store.reserve(
+            reserveRequest('r2', counters, tally({ tokens: 40, costUsd: 0.2 })),
+          )
+          expect(first.ok && second.ok).toBe(true)
+          const third = await store.reserve(reserveRequest('r3', counters, tally({ tokens: 1 })))
+          expect(third.ok).toBe(false)
+        }))
+
+      it('should apply past a cap and report it when not enforcing', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 10 })]
+          const result = await store.reserve({
+            ...reserveRequest('r1', counters, tally({ tokens: 30 })),
+            enforce: false,
+          })
+          expect(result).toMatchObject({
+            ok: true,
+            exceeded: { index: 0, unit: 'tokens', used: 0, reserved: 0 },
+          })
+          const [a] = await store.read({ now: t0, counters })
+          expect(a!.reserved.tokens).toBe(30)
+        }))
+
+      it('should grant exactly what the cap affords under 200 concurrent reservations', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 500 }), counter('global', { requests: 1000 })]
+          const results = await Promise.all(
+            Array.from({ length: 200 }, (_, i) =>
+              store.reserve(reserveRequest(`r${i}`, counters, tally({ tokens: 10, requests: 1 }))),
+            ),
+          )
+          expect(results.filter((r) => r.ok)).toHaveLength(50)
+          const [a, global] = await store.read({ now: t0, counters })
+          expect(a!.reserved.tokens).toBe(500)
+          expect(global!.reserved.requests).toBe(50)
+        }))
+
+      it('should ignore units the call does not request', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { costUsd: 1 })]
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ costUsd: 2 }) })
+          const result = await store.reserve(reserveRequest('r1', counters, tally({ tokens: 5 })))
+          expect(result.ok).toBe(true)
+        }))
+    })
+
+    describe('commit', () => {
+      it('should swap the reservation for the usage in one step', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve(reserveRequest('r1', counters, tally({ tokens: 80, requests: 1 })))
+          const result = await store.commit({
+            reservationId: 'r1',
+            now: t0,
+            counters,
+            usage: tally({
+              tokens: 55,
+              inputTokens: 40,
+              outputTokens: 15,
+              cachedInputTokens: 10,
+              reasoningTokens: 5,
+              requests: 1,
+            }),
+          })
+          expect(result.reservationFound).toBe(true)
+          expect(result.counters[0]!.reserved).toEqual(emptyTally())
+          expect(result.counters[0]!.used).toMatchObject({
+            tokens: 55,
+            cachedInputTokens: 10,
+            reasoningTokens: 5,
+            requests: 1,
+          })
+        }))
+
+      it('should release without adding usage', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve(reserveRequest('r1', counters, tally({ tokens: 80 })))
+          const result = await store.commit({ reservationId: 'r1', now: t0, counters, usage: null })
+          expect(result.reservationFound).toBe(true)
+          expect(result.counters[0]!.reserved.tokens).toBe(0)
+          expect(result.counters[0]!.used.tokens).toBe(0)
+        }))
+
+      it('should return a reservation only once', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve(reserveRequest('r1', counters, tally({ tokens: 30 })))
+          await store.reserve(reserveRequest('r2', counters, tally({ tokens: 30 })))
+          await store.commit({ reservationId: 'r1', now: t0, counters, usage: null })
+          const again = await store.commit({ reservationId: 'r1', now: t0, counters, usage: null })
+          expect(again.reservationFound).toBe(false)
+          expect(again.counters[0]!.reserved.tokens).toBe(30)
+        }))
+
+      it('should record usage without a reservation, on tracking counters too', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 }), { key: 'track', caps: null, expiresAt: null }]
+          await store.commit({
+            reservationId: null,
+            now: t0,
+            counters,
+            usage: tally({ tokens: 7, costUsd: 0.25 }),
+          })
+          const result = await store.commit({
+            reservationId: null,
+            now: t0,
+            counters,
+            usage: tally({ tokens: 3, costUsd: 0.5 }),
+          })
+          expect(result.reservationFound).toBe(false)
+          expect(result.counters[0]!.used.tokens).toBe(10)
+          expect(result.counters[1]!.used.costUsd).toBeCloseTo(0.75, 12)
+        }))
+
+      it('should add usage of a lapsed reservation without returning it twice', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve({
+            ...reserveRequest('r1', counters, tally({ tokens: 60 })),
+            leaseExpiresAt: t0 + 10,
+          })
+          const result = await store.commit({
+            reservationId: 'r1',
+            now: t0 + 20,
+            counters,
+            usage: tally({ tokens: 50 }),
+          })
+          expect(result.reservationFound).toBe(false)
+          expect(result.counters[0]!.reserved.tokens).toBe(0)
+          expect(result.counters[0]!.used.tokens).toBe(50)
+        }))
+    })
+
+    describe('leases', () => {
+      it('should return a lapsed reservation to the counters', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve({
+            ...reserveRequest('r1', counters, tally({ tokens: 90 })),
+            leaseExpiresAt: t0 + 1000,
+          })
+          expect(
+            (await store.reserve({ ...reserveRequest('r2', counters, tally({ tokens: 20 })), now: t0 + 999 }))
+              .ok,
+          ).toBe(false)
+          const later = await store.reserve({
+            ...reserveRequest('r3', counters, tally({ tokens: 20 })),
+            now: t0 + 1000,
+          })
+          expect(later.ok).toBe(true)
+          const [a] = await store.read({ now: t0 + 1000, counters })
+          expect(a!.reserved.tokens).toBe(20)
+        }))
+
+      it('should return lapsed leases of any length, in any order', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve({
+            ...reserveRequest('long', counters, tally({ tokens: 10 })),
+            leaseExpiresAt: t0 + 10_000,
+          })
+          await store.reserve({
+            ...reserveRequest('short', counters, tally({ tokens: 80 })),
+            leaseExpiresAt: t0 + 100,
+          })
+          const result = await store.reserve({
+            ...reserveRequest('next', counters, tally({ tokens: 80 })),
+            now: t0 + 200,
+          })
+          expect(result.ok).toBe(true)
+        }))
+
+      it('should extend a lease on renew', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve({
+            ...reserveRequest('r1', counters, tally({ tokens: 90 })),
+            leaseExpiresAt: t0 + 100,
+          })
+          expect(await store.renew({ reservationId: 'r1', now: t0 + 50, leaseExpiresAt: t0 + 500 })).toBe(
+            true,
+          )
+          const [a] = await store.read({ now: t0 + 200, counters })
+          expect(a!.reserved.tokens).toBe(90)
+          expect(await store.renew({ reservationId: 'missing', now: t0, leaseExpiresAt: t0 + 500 })).toBe(
+            false,
+          )
+          const [b] = await store.read({ now: t0 + 500, counters })
+          expect(b!.reserved.tokens).toBe(0)
+          expect(await store.renew({ reservationId: 'r1', now: t0 + 600, leaseExpiresAt: t0 + 900 })).toBe(
+            false,
+          )
+        }))
+    })
+
+    describe('windows and periods', () => {
+      it('should count the window keys toward the caps and charge only the own key', () =>
+        withStore(async (store) => {
+          const old: CounterCharge = counter('w|1', { tokens: 100 })
+          await store.commit({ reservationId: null, now: t0, counters: [old], usage: tally({ tokens: 70 }) })
+          const current: CounterCharge = { ...counter('w|2', { tokens: 100 }), window: ['w|1', 'w|0'] }
+          expect((await store.reserve(reserveRequest('r1', [current], tally({ tokens: 40 })))).ok).toBe(false)
+          const ok = await store.reserve(reserveRequest('r2', [current], tally({ tokens: 30 })))
+          expect(ok.ok && ok.counters[0]!.reserved.tokens).toBe(30)
+          expect(ok.ok && ok.counters[0]!.used.tokens).toBe(70)
+          const [own] = await store.read({ now: t0, counters: [counter('w|2', { tokens: 100 })] })
+          expect(own!.used.tokens).toBe(0)
+        }))
+
+      it('should drop counters whose period is over', () =>
+        withStore(async (store) => {
+          const counters = [{ ...counter('day-1', { tokens: 100 }), expiresAt: t0 + 1000 }]
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 100 }) })
+          expect((await store.list({ now: t0 })).map((c) => c.key)).toContain('day-1')
+          expect((await store.list({ now: t0 + 1000 })).map((c) => c.key)).not.toContain('day-1')
+        }))
+
+      it('should keep keys with separators and escapes apart', () =>
+        withStore(async (store) => {
+          const keys = ['a|b', 'a%7Cb', 'a:b', 'a b', 'ä', 'a\nb', '{a}b'].map((id) =>
+            encodeCounterKey({ name: 'n', scope: 's', scopeId: id, periodStart: 0 }),
+          )
+          expect(new Set(keys).size).toBe(keys.length)
+          for (const [i, key] of keys.entries()) {
+            await store.commit({
+              reservationId: null,
+              now: t0,
+              counters: [counter(key, { tokens: 100 })],
+              usage: tally({ tokens: i + 1 }),
+            })
+          }
+          const states = await store.read({
+            now: t0,
+            counters: keys.map((key) => counter(key, { tokens: 100 })),
+          })
+          expect(states.map((s) => s.used.tokens)).toEqual(keys.map((_, i) => i + 1))
+          const listed = new Map((await store.list({ now: t0 })).map((s) => [s.key, s.used.tokens]))
+          for (const [i, key] of keys.entries()) expect(listed.get(key)).toBe(i + 1)
+        }))
+    })
+
+    describe('through createBudget', () => {
+      it('should enforce, settle and report exactly', async () => {
+        const store = await createStore()
+        const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], store, now: () => t0 })
+        try {
+          const r = await budget.reserve({ thread: 't' }, { inputTokens: 400, maxOutputTokens: 400 })
+          await expect(
+            budget.reserve({ thread: 't' }, { inputTokens: 100, maxOutputTokens: 200 }),
+          ).rejects.toSatisfy(BudgetExceededError.isInstance)
+          await r.settle({ inputTokens: 300, outputTokens: 100 })
+          const [status] = await budget.status({ thread: 't' })
+          expect(status).toMatchObject({ used: 400, reserved: 0, remaining: 600 })
+          const report = await budget.report()
+          expect(report.limits).toMatchObject([{ scopeId: 't', used: 400 }])
+          expect(report.totals.tokens).toBe(400)
+        } finally {
+          await budget.dispose()
+        }
+      })
+    })
+
+    additionalTests?.()
+  })
+
+  function counter(key: string, caps: CounterCharge['caps']): CounterCharge {
+    return { key, caps, expiresAt: null }
+  }
+
+  function reserveRequest(reservationId: string, counters: CounterCharge[], amount: Tally) {
+    return { reservationId, now: t0, leaseExpiresAt: t0 + 60_000, counters, amount, enforce: true }
+  }
+}
+
+function tally(values: Partial<Tally>): Tally {
+  return { ...emptyTally(), ...values }
+}
