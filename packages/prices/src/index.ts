@@ -1,0 +1,1 @@
+export { type GenaiPricesOptions, genaiPrices } from './genai-prices.ts'
