@@ -1,0 +1,82 @@
+import { ReservationClosedError } from '../errors/reservation-closed-error.ts'
+import type { Tally } from '../usage/tally.ts'
+import type { TokenUsage } from '../usage/token-usage.ts'
+import type { Reservation, SettleResult } from './budget.ts'
+import type { BudgetContext } from './budget-context.ts'
+import type { ResolvedCharge } from './resolve-charges.ts'
+import { assertPositive } from './validate-request.ts'
+
+/** What a reservation needs from the budget that made it. */
+export interface ReservationOwner {
+  readonly leaseMs: number
+  readonly clock: () => number
+  commit(
+    reservationId: string | null,
+    context: BudgetContext,
+    model: string | undefined,
+    charges: ResolvedCharge[],
+    usage: TokenUsage,
+    now: number,
+  ): Promise<SettleResult>
+  release(
+    reservationId: string,
+    context: BudgetContext,
+    model: string | undefined,
+    charges: ResolvedCharge[],
+  ): Promise<void>
+  renew(reservationId: string, leaseMs: number): Promise<boolean>
+}
+
+/** A reservation returned by `budget.reserve`: settles, releases or renews itself through its owner. */
+export class OpenReservation implements Reservation {
+  state: Reservation['state'] = 'open'
+
+  constructor(
+    private readonly engine: ReservationOwner,
+    readonly id: string,
+    readonly context: BudgetContext,
+    readonly model: string | undefined,
+    readonly inputTokens: number,
+    readonly maxOutputTokens: number,
+    readonly amount: Tally,
+    public expiresAt: number,
+    private readonly charges: ResolvedCharge[],
+  ) {}
+
+  async settle(usage: TokenUsage): Promise<SettleResult> {
+    if (this.state !== 'open') throw new ReservationClosedError({ reservationId: this.id, state: this.state })
+    this.state = 'settled'
+    try {
+      return await this.engine.commit(
+        this.id,
+        this.context,
+        this.model,
+        this.charges,
+        usage,
+        this.engine.clock(),
+      )
+    } catch (error) {
+      this.state = 'open'
+      throw error
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.state !== 'open') return
+    this.state = 'released'
+    try {
+      await this.engine.release(this.id, this.context, this.model, this.charges)
+    } catch (error) {
+      this.state = 'open'
+      throw error
+    }
+  }
+
+  async renew(leaseMs = this.engine.leaseMs): Promise<boolean> {
+    assertPositive(leaseMs, 'leaseMs')
+    if (this.state !== 'open') return false
+    const renewed = await this.engine.renew(this.id, leaseMs)
+    if (renewed) this.expiresAt = this.engine.clock() + leaseMs
+    return renewed
+  }
+}
