@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest'
+import { BudgetExceededError } from './budget-exceeded-error.ts'
+import { BudgetValidationError } from './budget-validation-error.ts'
+import { TokenwardenError } from './tokenwarden-error.ts'
+import { UnknownPriceError } from './unknown-price-error.ts'
+
+const details = {
+  scope: 'thread',
+  scopeId: 't-1',
+  limitName: 'thread/none',
+  unit: 'tokens' as const,
+  limit: 100_000,
+  used: 99_000,
+  reserved: 500,
+  requested: 2_000,
+  remaining: 500,
+  period: 'none',
+  resetsAt: null,
+}
+
+describe('errors', () => {
+  it('should recognise each error by kind with isInstance, not by its parent', () => {
+    const exceeded = new BudgetExceededError(details)
+    const validation = new BudgetValidationError({
+      field: 'limits[0].tokens',
+      value: -1,
+      reason: 'expected a number ≥ 0',
+    })
+    expect(BudgetExceededError.isInstance(exceeded)).toBe(true)
+    expect(TokenwardenError.isInstance(exceeded)).toBe(true)
+    expect(BudgetValidationError.isInstance(exceeded)).toBe(false)
+    expect(BudgetExceededError.isInstance(validation)).toBe(false)
+    expect(UnknownPriceError.isInstance(new Error('x'))).toBe(false)
+    expect(TokenwardenError.isInstance(null)).toBe(false)
+  })
+
+  it('should recognise an error made by another copy of the package', () => {
+    const foreign = Object.assign(new Error('x'), {
+      [Symbol.for('tokenwarden.error')]: true,
+      [Symbol.for('tokenwarden.error.budget-exceeded')]: true,
+    })
+    expect(BudgetExceededError.isInstance(foreign)).toBe(true)
+  })
+
+  it('should carry readable fields, a message and JSON', () => {
+    const error = new BudgetExceededError(details)
+    expect(error).toMatchObject(details)
+    expect(error.message).toMatch(/thread "t-1".*500 tokens/)
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ ...details, code: 'budget_exceeded' })
+  })
+})
