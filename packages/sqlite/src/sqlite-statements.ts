@@ -1,0 +1,83 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { fieldCount } from './counter-vector.ts'
+
+const usedColumns = Array.from({ length: fieldCount }, (_, f) => `u${f}`)
+const reservedColumns = Array.from({ length: fieldCount }, (_, f) => `r${f}`)
+const valueColumns = [...usedColumns, ...reservedColumns]
+
+/** The prepared statements of one store, over its two tables. */
+export interface SqliteStatements {
+  /** `[u0…u8, r0…r8]` of one counter. */
+  selectCounter: StatementSync
+  /** `[key, u0…u8, r0…r8]` of every counter. */
+  selectCounters: StatementSync
+  /** Writes a counter's values (key, expires_at, 18 values); keeps the expiry of an existing row. */
+  upsertCounter: StatementSync
+  /** Drops counters whose period ended (`expires_at <= now`). */
+  pruneCounters: StatementSync
+  /** `[id, keys, amount]` of every lease that lapsed (`expires_at <= now`). */
+  selectLapsed: StatementSync
+  /** `[keys, amount]` of one lease. */
+  selectLease: StatementSync
+  insertLease: StatementSync
+  deleteLease: StatementSync
+  /** Moves an open lease's expiry: (expires_at, id, now). */
+  renewLease: StatementSync
+}
+
+/**
+ * Sets up the connection (WAL, busy timeout, durability), creates the tables if needed and prepares the
+ * statements. Counters hold used (`u*`) and reserved (`r*`) values in `tallyFields` order.
+ *
+ * @example
+ * const statements = prepareSqlite(db, { tablePrefix: 'tokenwarden', busyTimeoutMs: 5000, synchronous: 'normal' })
+ */
+export function prepareSqlite(
+  db: DatabaseSync,
+  {
+    tablePrefix,
+    busyTimeoutMs,
+    synchronous,
+  }: { tablePrefix: string; busyTimeoutMs: number; synchronous: 'normal' | 'full' },
+): SqliteStatements {
+  db.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`)
+  db.exec('PRAGMA journal_mode = WAL')
+  db.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+  const counters = `${tablePrefix}_counters`
+  const leases = `${tablePrefix}_leases`
+  const columnsDefinition = valueColumns.map((column) => `${column} REAL NOT NULL DEFAULT 0`).join(', ')
+  db.exec(`BEGIN IMMEDIATE;
+    CREATE TABLE IF NOT EXISTS ${counters} (key TEXT PRIMARY KEY, expires_at REAL, ${columnsDefinition}) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS ${counters}_expires ON ${counters} (expires_at) WHERE expires_at IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS ${leases} (id TEXT PRIMARY KEY, expires_at REAL NOT NULL, keys TEXT NOT NULL, amount TEXT NOT NULL) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS ${leases}_expires ON ${leases} (expires_at);
+    COMMIT;`)
+  const values = valueColumns.join(', ')
+  const placeholders = valueColumns.map(() => '?').join(', ')
+  const updates = valueColumns.map((column) => `${column} = excluded.${column}`).join(', ')
+  const statements: SqliteStatements = {
+    selectCounter: db.prepare(`SELECT ${values} FROM ${counters} WHERE key = ?`),
+    selectCounters: db.prepare(`SELECT key, ${values} FROM ${counters}`),
+    upsertCounter: db.prepare(
+      `INSERT INTO ${counters} (key, expires_at, ${values}) VALUES (?, ?, ${placeholders})
+       ON CONFLICT (key) DO UPDATE SET ${updates}`,
+    ),
+    pruneCounters: db.prepare(`DELETE FROM ${counters} WHERE expires_at <= ?`),
+    selectLapsed: db.prepare(`SELECT id, keys, amount FROM ${leases} WHERE expires_at <= ?`),
+    selectLease: db.prepare(`SELECT keys, amount FROM ${leases} WHERE id = ?`),
+    insertLease: db.prepare(
+      `INSERT OR REPLACE INTO ${leases} (id, expires_at, keys, amount) VALUES (?, ?, ?, ?)`,
+    ),
+    deleteLease: db.prepare(`DELETE FROM ${leases} WHERE id = ?`),
+    renewLease: db.prepare(`UPDATE ${leases} SET expires_at = ? WHERE id = ? AND expires_at > ?`),
+  }
+  for (const statement of [
+    statements.selectCounter,
+    statements.selectCounters,
+    statements.selectLapsed,
+    statements.selectLease,
+  ]) {
+    statement.setReturnArrays(true)
+  }
+  return statements
+}

@@ -1,0 +1,230 @@
+import type { DatabaseSync } from 'node:sqlite'
+import {
+  type BudgetStore,
+  BudgetValidationError,
+  type CounterState,
+  type StoreCommitResult,
+  type StoreReserveResult,
+} from '@tokenwarden/core'
+import { emptyState, fieldCount, tallyToVector, vectorsToState } from './counter-vector.ts'
+import { failPolicy } from './fail-policy.ts'
+import { prepareSqlite, type SqliteStatements } from './sqlite-statements.ts'
+import { SqliteTransaction } from './sqlite-transaction.ts'
+import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
+
+/** Options of {@link sqliteStore}. Give `path` or an open `database`. */
+export interface SqliteStoreOptions {
+  /** The database file, created when missing. Processes that open the same file share its budgets. */
+  path?: string
+  /** An already open `node:sqlite` database (not closed by `dispose`). */
+  database?: DatabaseSync
+  /**
+   * Prefix of the two tables (`<prefix>_counters`, `<prefix>_leases`).
+   * @default 'tokenwarden'
+   */
+  tablePrefix?: string
+  /**
+   * How long an operation waits for another process's transaction before the store counts as
+   * unavailable, in ms. The wait blocks this process's event loop (`node:sqlite` is synchronous).
+   * @default 5000
+   */
+  busyTimeoutMs?: number
+  /**
+   * `normal` survives a killed process (WAL); `full` also survives a power loss, at a cost per write.
+   * @default 'normal'
+   */
+  synchronous?: 'normal' | 'full'
+  /**
+   * When the database cannot be used (locked past `busyTimeoutMs`, I/O error): `false` throws
+   * `StoreUnavailableError` (fail-closed); `true` lets calls through unbudgeted (fail-open).
+   * @default false
+   */
+  failOpen?: boolean
+  /** Called on every failure, in both modes (fail-open's event). */
+  onUnavailable?: (event: StoreUnavailableEvent) => void
+  /**
+   * Largest rounding error tolerated when comparing USD amounts.
+   * @default 1e-9
+   */
+  epsilon?: number
+}
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+/**
+ * A durable budget store in a SQLite file (`node:sqlite`, WAL mode). Each reserve, commit and renew is
+ * one `BEGIN IMMEDIATE` transaction, so processes on one machine can share one file safely, and settled
+ * usage survives restarts and crashes.
+ *
+ * @example
+ * import { createBudget } from '@tokenwarden/core'
+ * import { sqliteStore } from '@tokenwarden/sqlite'
+ *
+ * const budget = createBudget({
+ *   limits: [{ scope: 'global', costUsd: 50, period: 'day' }],
+ *   store: sqliteStore({ path: './budgets.db' }),
+ * })
+ */
+export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
+  if (options === null || typeof options !== 'object') {
+    throw new BudgetValidationError({
+      field: 'options',
+      value: options,
+      reason: 'expected an options object',
+    })
+  }
+  const { path, database, failOpen = false, onUnavailable, epsilon = 1e-9 } = options
+  const tablePrefix = options.tablePrefix ?? 'tokenwarden'
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  const synchronous = options.synchronous ?? 'normal'
+  if (database === undefined && (typeof path !== 'string' || path.length === 0)) {
+    throw new BudgetValidationError({
+      field: 'path',
+      value: path,
+      reason: 'expected a file path (or pass `database`)',
+    })
+  }
+  if (typeof tablePrefix !== 'string' || !identifier.test(tablePrefix)) {
+    throw new BudgetValidationError({
+      field: 'tablePrefix',
+      value: tablePrefix,
+      reason: 'expected letters, digits and underscores, not starting with a digit',
+    })
+  }
+  if (!Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new BudgetValidationError({
+      field: 'busyTimeoutMs',
+      value: busyTimeoutMs,
+      reason: 'expected a number of ms ≥ 0',
+    })
+  }
+  if (synchronous !== 'normal' && synchronous !== 'full') {
+    throw new BudgetValidationError({
+      field: 'synchronous',
+      value: synchronous,
+      reason: "expected 'normal' or 'full'",
+    })
+  }
+  const policy = failPolicy({ store: 'sqlite', failOpen, onUnavailable })
+  let db: DatabaseSync | undefined = database
+  let statements: SqliteStatements | undefined
+  let disposed = false
+
+  function connect(): SqliteStatements {
+    if (statements !== undefined) return statements
+    if (disposed) throw new Error('the store was disposed')
+    if (db === undefined) {
+      const { DatabaseSync } = process.getBuiltinModule('node:sqlite')
+      db = new DatabaseSync(path!)
+    }
+    statements = prepareSqlite(db, { tablePrefix, busyTimeoutMs, synchronous })
+    return statements
+  }
+
+  /** Runs one operation in one write transaction; failures go through the fail policy. */
+  function transact<T>(
+    operation: string,
+    now: number,
+    run: (work: SqliteTransaction) => T,
+    fallback: () => T,
+  ): T {
+    try {
+      const prepared = connect()
+      db!.exec('BEGIN IMMEDIATE')
+      try {
+        const work = new SqliteTransaction(prepared, now, epsilon)
+        work.sweep()
+        const result = run(work)
+        work.flush()
+        db!.exec('COMMIT')
+        return result
+      } catch (error) {
+        if (db!.isTransaction) db!.exec('ROLLBACK')
+        throw error
+      }
+    } catch (error) {
+      return policy.handle(operation, error, fallback)
+    }
+  }
+
+  return {
+    name: 'sqlite',
+
+    async reserve({ reservationId, now, leaseExpiresAt, counters, amount, enforce }) {
+      return transact<StoreReserveResult>(
+        'reserve',
+        now,
+        (work) => {
+          const vector = tallyToVector(amount)
+          const exceeded = work.check(counters, vector)
+          if (exceeded !== undefined && enforce) return { ok: false, denial: exceeded }
+          for (const charge of counters) work.add(charge, fieldCount, vector)
+          work.openLease(
+            reservationId,
+            leaseExpiresAt,
+            counters.map((charge) => charge.key),
+            vector,
+          )
+          return { ok: true, counters: counters.map((charge) => work.state(charge)), exceeded }
+        },
+        () => ({ ok: true, counters: counters.map((charge) => emptyState(charge.key)), exceeded: undefined }),
+      )
+    },
+
+    async commit({ reservationId, now, counters, usage }) {
+      return transact<StoreCommitResult>(
+        'commit',
+        now,
+        (work) => {
+          const reservationFound = reservationId !== null && work.closeLease(reservationId)
+          if (usage !== null) {
+            const vector = tallyToVector(usage)
+            for (const charge of counters) work.add(charge, 0, vector)
+          }
+          return { counters: counters.map((charge) => work.state(charge)), reservationFound }
+        },
+        () => ({ counters: counters.map((charge) => emptyState(charge.key)), reservationFound: false }),
+      )
+    },
+
+    async renew({ reservationId, now, leaseExpiresAt }) {
+      return transact(
+        'renew',
+        now,
+        (work) => work.renewLease(reservationId, leaseExpiresAt),
+        () => true,
+      )
+    },
+
+    async read({ now, counters }) {
+      return transact(
+        'read',
+        now,
+        (work) => counters.map((charge) => work.state(charge)),
+        () => counters.map((charge) => emptyState(charge.key)),
+      )
+    },
+
+    async list({ now }) {
+      return transact<CounterState[]>(
+        'list',
+        now,
+        (work) => {
+          work.flush()
+          const rows = connect().selectCounters.all() as unknown as [string, ...number[]][]
+          return rows.map(([key, ...values]) =>
+            vectorsToState(key, values.slice(0, fieldCount), values.slice(fieldCount)),
+          )
+        },
+        () => [],
+      )
+    },
+
+    async dispose() {
+      disposed = true
+      statements = undefined
+      if (database === undefined && db?.isOpen) db.close()
+      db = undefined
+    },
+  }
+}

@@ -1,0 +1,154 @@
+import type { CounterCharge, CounterState, LimitUnit, StoreDenial } from '@tokenwarden/core'
+import { fieldCount, unitIndex, vectorsToState } from './counter-vector.ts'
+import type { SqliteStatements } from './sqlite-statements.ts'
+
+interface CachedCounter {
+  /** used fields, then reserved fields */
+  values: Float64Array
+  /** Set when the row changed and must be written; `expiresAt` is used when the row is new. */
+  dirty: boolean
+  expiresAt: number | null
+}
+
+/**
+ * The work of one store operation inside one `BEGIN IMMEDIATE` transaction: counters are read once,
+ * changed in memory and written back by `flush()`. Mirrors `memoryStore()` step by step.
+ *
+ * @example
+ * const work = new SqliteTransaction(statements, now, 1e-9)
+ * work.sweep()
+ * work.flush()
+ */
+export class SqliteTransaction {
+  private readonly cache = new Map<string, CachedCounter | null>()
+  private readonly statements: SqliteStatements
+  private readonly now: number
+  private readonly epsilon: number
+
+  constructor(statements: SqliteStatements, now: number, epsilon: number) {
+    this.statements = statements
+    this.now = now
+    this.epsilon = epsilon
+  }
+
+  /** Drops counters whose period ended and returns every lapsed lease to its counters. */
+  sweep(): void {
+    // Prune first: a lease returned to a counter that is gone must not bring the row back.
+    this.statements.pruneCounters.run(this.now)
+    const lapsed = this.statements.selectLapsed.all(this.now) as unknown as [string, string, string][]
+    for (const [id, keys, amount] of lapsed) {
+      this.statements.deleteLease.run(id)
+      this.returnLease(keys, amount)
+    }
+  }
+
+  /** Closes an open lease and returns its amount; false when no such lease is open. */
+  closeLease(reservationId: string): boolean {
+    const row = this.statements.selectLease.get(reservationId) as unknown as [string, string] | undefined
+    if (row === undefined) return false
+    this.statements.deleteLease.run(reservationId)
+    this.returnLease(row[0], row[1])
+    return true
+  }
+
+  openLease(reservationId: string, leaseExpiresAt: number, keys: string[], amount: number[]): void {
+    this.statements.insertLease.run(
+      reservationId,
+      leaseExpiresAt,
+      JSON.stringify(keys),
+      JSON.stringify(amount),
+    )
+  }
+
+  renewLease(reservationId: string, leaseExpiresAt: number): boolean {
+    return Number(this.statements.renewLease.run(leaseExpiresAt, reservationId, this.now).changes) > 0
+  }
+
+  /** The first cap the amount would pass, over each counter's window. */
+  check(charges: readonly CounterCharge[], amount: number[]): StoreDenial | undefined {
+    for (let index = 0; index < charges.length; index++) {
+      const charge = charges[index]!
+      const caps = charge.caps
+      if (caps === null) continue
+      for (const unit in caps) {
+        const field = unitIndex[unit as LimitUnit]
+        const requested = amount[field]!
+        if (requested <= 0) continue
+        const used = this.total(charge, field)
+        const reserved = this.total(charge, fieldCount + field)
+        if (used + reserved + requested > caps[unit as LimitUnit]! + this.epsilon) {
+          return { index, unit: unit as LimitUnit, used, reserved }
+        }
+      }
+    }
+    return undefined
+  }
+
+  /** Adds a vector to the used (`offset` 0) or reserved (`offset` fieldCount) values of a counter. */
+  add(charge: CounterCharge, offset: number, vector: number[]): void {
+    const counter = this.entry(charge.key, charge.expiresAt)
+    for (let f = 0; f < fieldCount; f++) counter.values[offset + f]! += vector[f]!
+    counter.dirty = true
+  }
+
+  /** A counter's totals over its window. */
+  state(charge: CounterCharge): CounterState {
+    const used = new Array<number>(fieldCount)
+    const reserved = new Array<number>(fieldCount)
+    for (let f = 0; f < fieldCount; f++) {
+      used[f] = this.total(charge, f)
+      reserved[f] = this.total(charge, fieldCount + f)
+    }
+    return vectorsToState(charge.key, used, reserved)
+  }
+
+  /** Writes every changed counter. */
+  flush(): void {
+    for (const [key, counter] of this.cache) {
+      if (counter === null || !counter.dirty) continue
+      this.statements.upsertCounter.run(key, counter.expiresAt, ...counter.values)
+      counter.dirty = false
+    }
+  }
+
+  private returnLease(keysJson: string, amountJson: string): void {
+    const keys = JSON.parse(keysJson) as string[]
+    const amount = JSON.parse(amountJson) as number[]
+    for (const key of keys) {
+      const counter = this.load(key)
+      if (counter === null) continue
+      for (let f = 0; f < fieldCount; f++) {
+        const value = counter.values[fieldCount + f]! - amount[f]!
+        counter.values[fieldCount + f] = value < this.epsilon ? 0 : value
+      }
+      counter.dirty = true
+    }
+  }
+
+  private total(charge: CounterCharge, field: number): number {
+    let sum = this.load(charge.key)?.values[field] ?? 0
+    if (charge.window !== undefined) {
+      for (const key of charge.window) sum += this.load(key)?.values[field] ?? 0
+    }
+    return sum
+  }
+
+  private load(key: string): CachedCounter | null {
+    let counter = this.cache.get(key)
+    if (counter === undefined) {
+      const row = this.statements.selectCounter.get(key) as unknown as number[] | undefined
+      counter = row === undefined ? null : { values: Float64Array.from(row), dirty: false, expiresAt: null }
+      this.cache.set(key, counter)
+    }
+    return counter
+  }
+
+  private entry(key: string, expiresAt: number | null): CachedCounter {
+    let counter = this.load(key)
+    if (counter === null) {
+      counter = { values: new Float64Array(fieldCount * 2), dirty: true, expiresAt }
+      this.cache.set(key, counter)
+    }
+    return counter
+  }
+}
