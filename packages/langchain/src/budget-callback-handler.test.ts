@@ -1,0 +1,229 @@
+import { AIMessage, HumanMessage } from '@langchain/core/messages'
+import { fakeModel } from '@langchain/core/testing'
+import {
+  type Budget,
+  type BudgetEvents,
+  BudgetExceededError,
+  BudgetValidationError,
+  createBudget,
+} from '@tokenwarden/core'
+import { describe, expect, it } from 'vitest'
+import { BudgetCallbackHandler } from './budget-callback-handler.ts'
+
+function reply(
+  inputTokens: number,
+  outputTokens: number,
+  details: Partial<AIMessage['usage_metadata']> = {},
+) {
+  return new AIMessage({
+    content: 'ok',
+    usage_metadata: {
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      total_tokens: inputTokens + outputTokens,
+      ...details,
+    },
+  })
+}
+
+function settledEvents(budget: Budget): BudgetEvents['settled'][] {
+  const events: BudgetEvents['settled'][] = []
+  budget.on('settled', (event) => events.push(event))
+  return events
+}
+
+async function reservedTokens(budget: Budget, context: Record<string, string>): Promise<number> {
+  const statuses = await budget.status(context)
+  return statuses.reduce((sum, status) => sum + status.reserved, 0)
+}
+
+describe('BudgetCallbackHandler', () => {
+  describe('constructor', () => {
+    it('should refuse a missing budget with a BudgetValidationError naming the field', () => {
+      try {
+        new BudgetCallbackHandler({ budget: {} as Budget })
+        expect.unreachable()
+      } catch (error) {
+        expect(BudgetValidationError.isInstance(error)).toBe(true)
+        expect((error as BudgetValidationError).field).toBe('options.budget')
+      }
+    })
+
+    it('should refuse a fractional maxOutputTokens', () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      expect(() => new BudgetCallbackHandler({ budget, maxOutputTokens: 1.5 })).toThrow(
+        /options\.maxOutputTokens/,
+      )
+    })
+  })
+
+  describe('handleChatModelStart', () => {
+    it('should block the call that would overspend before the model runs', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const handler = new BudgetCallbackHandler({ budget, maxOutputTokens: 200 })
+      const model = fakeModel().respond(reply(300, 200)).respond(reply(300, 200)).respond(reply(1, 1))
+      const config = { callbacks: [handler], metadata: { thread_id: 't-1' } }
+
+      await model.invoke([new HumanMessage('first')], config)
+      await model.invoke([new HumanMessage('second')], config)
+      const refused = await model.invoke([new HumanMessage('third')], config).catch((error) => error)
+
+      expect(BudgetExceededError.isInstance(refused)).toBe(true)
+      expect(refused).toMatchObject({ scope: 'thread', scopeId: 't-1', remaining: 0 })
+      expect(model.callCount).toBe(2)
+      expect(await reservedTokens(budget, { thread: 't-1' })).toBe(0)
+    })
+
+    it('should merge the options context, metadata.thread_id and metadata.tokenwarden', async () => {
+      const budget = createBudget({
+        limits: [
+          { scope: 'thread', tokens: 10_000 },
+          { scope: 'user', tokens: 10_000 },
+        ],
+      })
+      const events = settledEvents(budget)
+      const handler = new BudgetCallbackHandler({ budget, context: { agent: 'a', user: 'default' } })
+      const model = fakeModel().respond(reply(10, 5))
+
+      await model.invoke('hi', {
+        callbacks: [handler],
+        metadata: { thread_id: 't-9', tokenwarden: { user: 'u-42' } },
+      })
+
+      expect(events[0]?.context).toEqual({ agent: 'a', user: 'u-42', thread: 't-9' })
+      const user = await budget.status({ user: 'u-42' })
+      expect(user[0]?.used).toBe(15)
+    })
+
+    it('should refuse a metadata.tokenwarden scope that is not a string, naming the field', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const model = fakeModel().respond(reply(1, 1))
+      const error = await model
+        .invoke('hi', {
+          callbacks: [new BudgetCallbackHandler({ budget })],
+          metadata: { tokenwarden: { user: 42 } },
+        })
+        .catch((caught) => caught)
+
+      expect(BudgetValidationError.isInstance(error)).toBe(true)
+      expect(error.field).toBe('metadata.tokenwarden.user')
+      expect(model.callCount).toBe(0)
+    })
+
+    it('should let at most 25 of 100 concurrent calls reach the model on a budget that affords 25', async () => {
+      const budget = createBudget({ limits: [{ scope: 'global', requests: 25 }] })
+      const handler = new BudgetCallbackHandler({ budget })
+      const model = fakeModel()
+      for (let i = 0; i < 100; i++) model.respond(reply(10, 5))
+
+      const results = await Promise.allSettled(
+        Array.from({ length: 100 }, (_, i) => model.invoke(`call ${i}`, { callbacks: [handler] })),
+      )
+
+      const refused = results.filter(
+        (result) => result.status === 'rejected' && BudgetExceededError.isInstance(result.reason),
+      )
+      expect(model.callCount).toBe(25)
+      expect(refused).toHaveLength(75)
+      expect(handler.openRuns).toBe(0)
+      const [status] = await budget.status({})
+      expect(status).toMatchObject({ used: 25, reserved: 0 })
+    })
+
+    it('should let at most 25 of 100 concurrent calls through a token budget that affords 25', async () => {
+      // Each call reserves 4 input tokens (message overhead, texts count 0) + 100 output and reports the same.
+      const budget = createBudget({
+        limits: [{ scope: 'global', tokens: 25 * 104 }],
+        estimator: { count: () => 0 },
+      })
+      const handler = new BudgetCallbackHandler({ budget, maxOutputTokens: 100 })
+      const model = fakeModel()
+      for (let i = 0; i < 100; i++) model.respond(reply(4, 100))
+
+      await Promise.allSettled(
+        Array.from({ length: 100 }, (_, i) => model.invoke(`c${i}`, { callbacks: [handler] })),
+      )
+
+      expect(model.callCount).toBe(25)
+      const [status] = await budget.status({})
+      expect(status).toMatchObject({ used: 25 * 104, reserved: 0 })
+    })
+  })
+
+  describe('handleLLMEnd', () => {
+    it('should settle the exact usage_metadata, cached and reasoning tokens included', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const events = settledEvents(budget)
+      const model = fakeModel().respond(
+        reply(120, 40, { input_token_details: { cache_read: 100 }, output_token_details: { reasoning: 30 } }),
+      )
+
+      await model.invoke('hi', {
+        callbacks: [new BudgetCallbackHandler({ budget })],
+        metadata: { thread_id: 't' },
+      })
+
+      expect(events).toHaveLength(1)
+      expect(events[0]).toMatchObject({
+        estimated: false,
+        usage: {
+          tokens: 160,
+          inputTokens: 120,
+          outputTokens: 40,
+          cachedInputTokens: 100,
+          reasoningTokens: 30,
+        },
+      })
+      const [status] = await budget.status({ thread: 't' })
+      expect(status).toMatchObject({ used: 160, reserved: 0 })
+    })
+
+    it('should settle an estimate marked as such when the model reports no usage', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const events = settledEvents(budget)
+      const model = fakeModel().respond(new AIMessage('a reply of about eight tokens long'))
+
+      await model.invoke('hi', {
+        callbacks: [new BudgetCallbackHandler({ budget, context: { thread: 't' } })],
+      })
+
+      expect(events).toHaveLength(1)
+      expect(events[0]!.estimated).toBe(true)
+      expect(events[0]!.usage.outputTokens).toBeGreaterThan(0)
+      expect(events[0]!.usage.estimatedRequests).toBe(1)
+    })
+
+    it('should queue and emit the warning a settle crosses', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const warnings: string[] = []
+      budget.on('warning', (warning) => warnings.push(warning.message))
+      const model = fakeModel().respond(reply(700, 100))
+
+      await model.invoke('hi', {
+        callbacks: [new BudgetCallbackHandler({ budget, maxOutputTokens: 100 })],
+        metadata: { thread_id: 't' },
+      })
+
+      expect(warnings).toHaveLength(1)
+      expect(budget.takeWarnings({ thread: 't' }).map((warning) => warning.message)).toEqual(warnings)
+    })
+  })
+
+  describe('handleLLMError', () => {
+    it('should leave 0 reserved after the model throws', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const released: string[] = []
+      budget.on('released', (event) => released.push(event.reservationId))
+      const handler = new BudgetCallbackHandler({ budget, context: { thread: 't' } })
+      const model = fakeModel().respond(new Error('provider down')).respond(reply(10, 5))
+
+      await expect(model.invoke('hi', { callbacks: [handler] })).rejects.toThrow('provider down')
+      await model.invoke('again', { callbacks: [handler] })
+
+      expect(released).toHaveLength(1)
+      expect(handler.openRuns).toBe(0)
+      const [status] = await budget.status({ thread: 't' })
+      expect(status).toMatchObject({ used: 15, reserved: 0 })
+    })
+  })
+})

@@ -1,0 +1,232 @@
+import { BaseCallbackHandler, type HandleLLMNewTokenCallbackFields } from '@langchain/core/callbacks/base'
+import type { Serialized } from '@langchain/core/load/serializable'
+import type { BaseMessage } from '@langchain/core/messages'
+import type { LLMResult } from '@langchain/core/outputs'
+import {
+  type Budget,
+  type BudgetContext,
+  BudgetExceededError,
+  type Reservation,
+  type TokenUsage,
+} from '@tokenwarden/core'
+import { estimateMessageTokens, messageText } from './estimate-message-tokens.ts'
+import {
+  assertBudget,
+  assertOptionalTokens,
+  callModelName,
+  readMaxOutputTokens,
+} from './read-call-options.ts'
+import { resolveRunContext } from './resolve-run-context.ts'
+import { StreamedOutputCounter } from './streamed-output-counter.ts'
+import { tokenUsageFromLegacy, tokenUsageFromMessage } from './token-usage-from-message.ts'
+
+/** Options of {@link BudgetCallbackHandler}. */
+export interface BudgetCallbackHandlerOptions {
+  budget: Budget
+  /**
+   * Who the calls are for. Each run may add or override scopes with `metadata.tokenwarden`; LangGraph's
+   * `configurable.thread_id` becomes the `thread`.
+   * @default {}
+   */
+  context?: BudgetContext
+  /** The model name used for prices and `model` limits. @default the call's `model` invocation param */
+  model?: string
+  /** Output tokens reserved when the call sets no maximum. @default the budget's defaultMaxOutputTokens */
+  maxOutputTokens?: number
+  /**
+   * Stop a stream whose output runs past its reservation (estimated as chunks arrive) by raising a
+   * `BudgetExceededError`; only in `enforce` mode.
+   * @default true
+   */
+  stopStreams?: boolean
+}
+
+interface RunState {
+  reservation: Reservation
+  output: StreamedOutputCounter
+}
+
+/**
+ * A LangChain callback handler that enforces a budget around every chat model or LLM call it sees
+ * (models, chains, graphs, agents): it reserves before the model runs and raises `BudgetExceededError`
+ * instead of calling the model when the budget cannot afford the call, settles the reported usage
+ * (`usage_metadata`, else `llmOutput.tokenUsage`, else an estimate marked as such), releases or settles
+ * the streamed part when a call fails, and can stop a stream that runs past its reservation. Callbacks
+ * cannot change messages, so it injects no warnings: they stay queued for `budget.takeWarnings` and are
+ * emitted as `warning` events.
+ *
+ * @example
+ * const handler = new BudgetCallbackHandler({ budget, context: { agent: 'researcher' } })
+ * await model.invoke(messages, {
+ *   callbacks: [handler],
+ *   configurable: { thread_id: 't-1' },
+ *   metadata: { tokenwarden: { user: 'u-42' } },
+ * })
+ */
+export class BudgetCallbackHandler extends BaseCallbackHandler {
+  name = 'TokenwardenBudgetCallbackHandler'
+  readonly budget: Budget
+  readonly context: BudgetContext
+  private readonly model: string | undefined
+  private readonly maxOutputTokens: number | undefined
+  private readonly stopStreams: boolean
+  private readonly runs = new Map<string, RunState>()
+
+  constructor(options: BudgetCallbackHandlerOptions) {
+    // Only a raising, awaited handler can refuse a call before the model runs.
+    super({ raiseError: true, _awaitHandler: true })
+    if (options === null || typeof options !== 'object') assertBudget(undefined, 'options')
+    assertBudget(options.budget, 'options.budget')
+    this.budget = options.budget
+    this.context = resolveRunContext({
+      base: undefined,
+      threadId: undefined,
+      overrides: options.context,
+      field: 'options.context',
+    })
+    this.model = options.model
+    assertOptionalTokens(options.maxOutputTokens, 'options.maxOutputTokens')
+    this.maxOutputTokens = options.maxOutputTokens
+    this.stopStreams = options.stopStreams ?? true
+  }
+
+  /** Calls that reserved budget and have not finished yet. */
+  get openRuns(): number {
+    return this.runs.size
+  }
+
+  override async handleChatModelStart(
+    _llm: Serialized,
+    messages: BaseMessage[][],
+    runId: string,
+    _parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    _tags?: string[],
+    metadata?: Record<string, unknown>,
+  ): Promise<void> {
+    const tools = (extraParams?.invocation_params as { tools?: unknown } | undefined)?.tools
+    const extra = Array.isArray(tools) ? [JSON.stringify(tools)] : []
+    const inputTokens = estimateMessageTokens(this.budget.estimator, messages.flat(), extra)
+    await this.start(runId, inputTokens, extraParams, metadata)
+  }
+
+  override async handleLLMStart(
+    _llm: Serialized,
+    prompts: string[],
+    runId: string,
+    _parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    _tags?: string[],
+    metadata?: Record<string, unknown>,
+  ): Promise<void> {
+    let inputTokens = 0
+    for (const prompt of prompts) inputTokens += this.budget.estimator.count(prompt)
+    await this.start(runId, inputTokens, extraParams, metadata)
+  }
+
+  override async handleLLMNewToken(
+    token: string,
+    _idx: unknown,
+    runId: string,
+    _parentRunId?: string,
+    _tags?: string[],
+    fields?: HandleLLMNewTokenCallbackFields,
+  ): Promise<void> {
+    const run = this.runs.get(runId)
+    if (run === undefined) return
+    const chunks = (fields?.chunk as { message?: { tool_call_chunks?: { args?: unknown }[] } } | undefined)
+      ?.message?.tool_call_chunks
+    let text = token
+    if (Array.isArray(chunks))
+      for (const chunk of chunks) if (typeof chunk.args === 'string') text += chunk.args
+    run.output.add(text)
+    const { reservation } = run
+    if (!this.stopStreams || this.budget.mode !== 'enforce') return
+    const streamed = run.output.tokens
+    if (streamed <= reservation.maxOutputTokens) return
+    throw new BudgetExceededError({
+      scope: 'reservation',
+      scopeId: reservation.id,
+      limitName: 'reservation',
+      unit: 'outputTokens',
+      limit: reservation.maxOutputTokens,
+      used: streamed,
+      reserved: 0,
+      requested: streamed,
+      remaining: 0,
+      period: 'none',
+      resetsAt: null,
+      message: `stream stopped: its output (~${streamed} tokens) ran past the ${reservation.maxOutputTokens} output tokens reserved for it`,
+    })
+  }
+
+  override async handleLLMEnd(output: LLMResult, runId: string): Promise<void> {
+    const run = this.runs.get(runId)
+    if (run === undefined) return
+    this.runs.delete(runId)
+    try {
+      await run.reservation.settle(this.usageOf(output, run))
+    } finally {
+      await run.reservation.release() // no-op once settled; returns the hold if settling failed
+    }
+  }
+
+  override async handleLLMError(_error: unknown, runId: string): Promise<void> {
+    const run = this.runs.get(runId)
+    if (run === undefined) return
+    this.runs.delete(runId)
+    if (run.output.chunks === 0) {
+      await run.reservation.release()
+      return
+    }
+    // Part of a stream arrived before the failure: the provider bills it, so count it as an estimate.
+    try {
+      await run.reservation.settle({
+        inputTokens: run.reservation.inputTokens,
+        outputTokens: run.output.tokens,
+        estimated: true,
+      })
+    } finally {
+      await run.reservation.release()
+    }
+  }
+
+  private async start(
+    runId: string,
+    inputTokens: number,
+    extraParams: Record<string, unknown> | undefined,
+    metadata: Record<string, unknown> | undefined,
+  ): Promise<void> {
+    const params = extraParams?.invocation_params as Record<string, unknown> | undefined
+    const executionInfo = (extraParams?.options as { executionInfo?: { threadId?: unknown } } | undefined)
+      ?.executionInfo
+    const context = resolveRunContext({
+      base: this.context,
+      threadId: metadata?.thread_id ?? executionInfo?.threadId,
+      overrides: metadata?.tokenwarden,
+      field: 'metadata.tokenwarden',
+    })
+    const model = this.model ?? callModelName(params, metadata)
+    const maxOutputTokens = readMaxOutputTokens(params) ?? this.maxOutputTokens
+    const reservation = await this.budget.reserve(context, { model, inputTokens, maxOutputTokens })
+    this.runs.set(runId, { reservation, output: new StreamedOutputCounter(this.budget.estimator) })
+  }
+
+  private usageOf(output: LLMResult, run: RunState): TokenUsage {
+    let text = ''
+    for (const generation of output.generations.flat()) {
+      const message = (generation as { message?: unknown }).message
+      const usage = tokenUsageFromMessage(message)
+      if (usage !== undefined) return usage
+      text += message === undefined ? generation.text : messageText(message)
+    }
+    const legacy = tokenUsageFromLegacy(output.llmOutput?.tokenUsage)
+    if (legacy !== undefined) return legacy
+    const streamed = run.output.tokens
+    return {
+      inputTokens: run.reservation.inputTokens,
+      outputTokens: Math.max(streamed, this.budget.estimator.count(text)),
+      estimated: true,
+    }
+  }
+}
