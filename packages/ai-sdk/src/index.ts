@@ -1,1 +1,5 @@
-export {}
+export { budgetExceededFinishReason } from './budget-exceeded-result.ts'
+export { type BudgetMiddlewareOptions, budgetMiddleware } from './budget-middleware.ts'
+export { estimatePromptTokens } from './estimate-prompt-tokens.ts'
+export { type CallContext, providerOptionsKey, resolveCallContext } from './resolve-call-context.ts'
+export { toTokenUsage, type UsageEstimate } from './to-token-usage.ts'

@@ -1,0 +1,307 @@
+import type { LanguageModelV4CallOptions, LanguageModelV4Prompt } from '@ai-sdk/provider'
+import { BudgetExceededError, BudgetValidationError, createBudget } from '@tokenwarden/core'
+import { createProviderRegistry, generateText, wrapLanguageModel, wrapProvider } from 'ai'
+import { MockLanguageModelV4, MockProviderV4 } from 'ai/test'
+import { describe, expect, it } from 'vitest'
+import { budgetExceededFinishReason } from './budget-exceeded-result.ts'
+import { budgetMiddleware } from './budget-middleware.ts'
+import { recordSettlements, reservedOf, textResult, unreportedUsage, usedOf } from './test/model-results.ts'
+
+const thread = { thread: 't-1' }
+
+function systemTexts(prompt: LanguageModelV4Prompt): string[] {
+  return prompt.flatMap((message) => (message.role === 'system' ? [message.content] : []))
+}
+
+function warningCount(calls: LanguageModelV4CallOptions[], text: string): number[] {
+  return calls.map((call) => systemTexts(call.prompt).filter((content) => content.includes(text)).length)
+}
+
+describe('budgetMiddleware', () => {
+  describe('options', () => {
+    it('should name the bad field in a BudgetValidationError', () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const cases: [Record<string, unknown>, string][] = [
+        [{ budget: undefined }, 'budget'],
+        [{ budget, onExceeded: 'stop' }, 'onExceeded'],
+        [{ budget, defaultMaxOutputTokens: 0 }, 'defaultMaxOutputTokens'],
+        [{ budget, defaultMaxOutputTokens: 1.5 }, 'defaultMaxOutputTokens'],
+        [{ budget, context: 'thread' }, 'context'],
+        [{ budget, modelId: '' }, 'modelId'],
+        [{ budget, clamp: 'yes' }, 'clamp'],
+        [{ budget, exceededText: 'no' }, 'exceededText'],
+      ]
+      for (const [options, field] of cases) {
+        let caught: unknown
+        try {
+          budgetMiddleware(options as never)
+        } catch (error) {
+          caught = error
+        }
+        expect(BudgetValidationError.isInstance(caught), field).toBe(true)
+        expect((caught as BudgetValidationError).field).toBe(field)
+      }
+    })
+
+    it('should reject a per-call scope that is not a string, naming it, without calling the model', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi') })
+      const model = wrapLanguageModel({ model: mock, middleware: budgetMiddleware({ budget }) })
+      const call = generateText({ model, prompt: 'Hi', providerOptions: { tokenwarden: { thread: 42 } } })
+      await expect(call).rejects.toMatchObject({ field: 'providerOptions.tokenwarden.thread' })
+      expect(mock.doGenerateCalls).toHaveLength(0)
+    })
+  })
+
+  describe('transformParams', () => {
+    it('should merge the static, computed and per-call context in that order and hide ours from the provider', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const contexts: unknown[] = []
+      budget.on('reserved', (event) => contexts.push(event.context))
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi') })
+      const middleware = budgetMiddleware({
+        budget,
+        context: async (params) => ({ agent: 'computed', user: `u-${params.prompt.length}` }),
+      })
+      const model = wrapLanguageModel({ model: mock, middleware })
+      await generateText({
+        model,
+        prompt: 'Hi',
+        providerOptions: { tokenwarden: { thread: 't-9', agent: 'per-call' }, openai: { store: false } },
+      })
+      expect(contexts).toEqual([{ agent: 'per-call', user: 'u-1', thread: 't-9' }])
+      expect(mock.doGenerateCalls[0]!.providerOptions).toEqual({ openai: { store: false } })
+    })
+
+    it('should send the reserved maxOutputTokens: the default when the caller sets none, clamped when asked', async () => {
+      const budget = createBudget({
+        limits: [{ scope: 'thread', tokens: 1000 }],
+        defaultMaxOutputTokens: 300,
+      })
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi', { input: 600, output: 100 }) })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread, clamp: true }),
+      })
+      await generateText({ model, prompt: 'Hi' })
+      expect(mock.doGenerateCalls[0]!.maxOutputTokens).toBe(300)
+      // 700 used: 300 left, minus the estimated input of this prompt.
+      await generateText({ model, prompt: 'Hi', maxOutputTokens: 1000 })
+      const clamped = mock.doGenerateCalls[1]!.maxOutputTokens!
+      expect(clamped).toBeLessThan(300)
+      expect(clamped).toBeGreaterThan(250)
+    })
+
+    it('should place the warning after the leading system messages', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi', { input: 700, output: 100 }) })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread }),
+      })
+      await generateText({ model, prompt: 'first', maxOutputTokens: 50 })
+      await generateText({ model, system: 'You are terse.', prompt: 'second', maxOutputTokens: 50 })
+      const prompt = mock.doGenerateCalls[1]!.prompt
+      expect(prompt.map((message) => message.role)).toEqual(['system', 'system', 'user'])
+      expect(prompt[0]).toMatchObject({ content: 'You are terse.' })
+      expect(prompt[1]).toMatchObject({ content: expect.stringContaining('[Budget warning]') })
+    })
+
+    it('should show a one-line status on every call when injectStatus is set', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi', { input: 100, output: 100 }) })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread, injectStatus: true }),
+      })
+      await generateText({ model, prompt: 'one', maxOutputTokens: 50 })
+      await generateText({ model, prompt: 'two', maxOutputTokens: 50 })
+      const statuses = mock.doGenerateCalls.map((call) => systemTexts(call.prompt))
+      expect(statuses[0]).toEqual([expect.stringMatching(/^\[Budget status\] thread "t-1" \[░+\] 0% /)])
+      expect(statuses[1]).toEqual([expect.stringMatching(/^\[Budget status\] thread "t-1" \[██░+\] 20% /)])
+    })
+
+    it('should inject nothing for a dry-run budget', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100 }], mode: 'dry-run' })
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi', { input: 700, output: 100 }) })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread, injectStatus: true }),
+      })
+      await generateText({ model, prompt: 'one', maxOutputTokens: 50 })
+      await generateText({ model, prompt: 'two', maxOutputTokens: 50 })
+      expect(mock.doGenerateCalls.map((call) => systemTexts(call.prompt))).toEqual([[], []])
+    })
+  })
+
+  describe('generateText', () => {
+    it('should show a crossed warning to the model once and never again for the same threshold', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const mock = new MockLanguageModelV4({
+        doGenerate: [
+          textResult('a', { input: 700, output: 100 }), // crosses 75%
+          textResult('b', { input: 10, output: 10 }),
+          textResult('c', { input: 10, output: 10 }),
+          textResult('d', { input: 50, output: 20 }), // crosses 90%
+          textResult('e', { input: 1, output: 1 }),
+        ],
+      })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread }),
+      })
+      for (const prompt of ['1', '2', '3', '4', '5'])
+        await generateText({ model, prompt, maxOutputTokens: 20 })
+      expect(warningCount(mock.doGenerateCalls, 'Plan the remaining work')).toEqual([0, 1, 0, 0, 0])
+      expect(warningCount(mock.doGenerateCalls, 'Wrap up')).toEqual([0, 0, 0, 0, 1])
+      expect(warningCount(mock.doGenerateCalls, '[Budget warning]')).toEqual([0, 1, 0, 0, 1])
+    })
+
+    it('should deliver warnings per conversation: each thread sees a shared limit crossing once', async () => {
+      const budget = createBudget({ limits: [{ scope: 'agent', tokens: 1000 }] })
+      const mock = new MockLanguageModelV4({
+        doGenerate: async () =>
+          mock.doGenerateCalls.length === 1 ? textResult('a', { input: 700, output: 100 }) : textResult('b'),
+      })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: { agent: 'researcher' } }),
+      })
+      const ask = (threadId: string) =>
+        generateText({
+          model,
+          prompt: 'x',
+          maxOutputTokens: 5,
+          providerOptions: { tokenwarden: { thread: threadId } },
+        })
+      await ask('a')
+      await ask('a')
+      await ask('b')
+      await ask('a')
+      await ask('b')
+      expect(warningCount(mock.doGenerateCalls, '[Budget warning]')).toEqual([0, 1, 1, 0, 0])
+    })
+
+    it('should never call the model when the budget cannot afford the call, and throw BudgetExceededError', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi', { input: 900, output: 50 }) })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread }),
+      })
+      await generateText({ model, prompt: 'Hi', maxOutputTokens: 50 })
+      const error = await generateText({ model, prompt: 'Hi', maxOutputTokens: 100 }).catch((e: unknown) => e)
+      expect(BudgetExceededError.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ scope: 'thread', scopeId: 't-1', remaining: 50 })
+      expect(mock.doGenerateCalls).toHaveLength(1)
+      expect(await reservedOf(budget, thread)).toBe(0)
+    })
+
+    it("should finish with an explanatory text instead with onExceeded: 'finish'", async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100 }] })
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi') })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({
+          budget,
+          context: thread,
+          onExceeded: 'finish',
+          exceededText: (error) => `Out of budget (${error.scope}).`,
+        }),
+      })
+      const result = await generateText({ model, prompt: 'Hi', maxOutputTokens: 500 })
+      expect(result.text).toBe('Out of budget (thread).')
+      expect(result.finishReason).toBe('other')
+      expect(result.rawFinishReason).toBe(budgetExceededFinishReason)
+      expect(result.providerMetadata?.tokenwarden).toMatchObject({ budgetExceeded: true, scope: 'thread' })
+      expect(result.usage.totalTokens).toBe(0)
+      expect(mock.doGenerateCalls).toHaveLength(0)
+    })
+
+    it('should settle the provider usage with cached and reasoning tokens kept apart', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const settled = recordSettlements(budget)
+      const mock = new MockLanguageModelV4({
+        doGenerate: textResult('hi', { input: 120, output: 40, cached: 100, reasoning: 30 }),
+      })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread }),
+      })
+      await generateText({ model, prompt: 'Hi' })
+      expect(settled).toHaveLength(1)
+      expect(settled[0]!.usage).toMatchObject({
+        tokens: 160,
+        inputTokens: 120,
+        cachedInputTokens: 100,
+        outputTokens: 40,
+        reasoningTokens: 30,
+        requests: 1,
+        estimatedRequests: 0,
+      })
+      expect(await usedOf(budget, thread)).toBe(160)
+      expect(await reservedOf(budget, thread)).toBe(0)
+    })
+
+    it('should settle an estimate, marked as such, when the provider reports no usage', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const settled = recordSettlements(budget)
+      const text = 'x'.repeat(400)
+      const mock = new MockLanguageModelV4({ doGenerate: textResult(text, unreportedUsage) })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread }),
+      })
+      await generateText({ model, prompt: 'y'.repeat(400) })
+      expect(settled[0]).toMatchObject({
+        estimated: true,
+        usage: { outputTokens: 100, estimatedRequests: 1 },
+      })
+      expect(settled[0]!.usage.inputTokens).toBeGreaterThanOrEqual(100)
+      expect(await reservedOf(budget, thread)).toBe(0)
+    })
+
+    it('should release the reservation of a call that fails', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const settled = recordSettlements(budget)
+      const released: string[] = []
+      budget.on('released', (event) => released.push(event.reservationId))
+      const mock = new MockLanguageModelV4({
+        doGenerate: async () => {
+          throw new Error('provider down')
+        },
+      })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread }),
+      })
+      await expect(generateText({ model, prompt: 'Hi', maxRetries: 0 })).rejects.toThrow('provider down')
+      expect(released).toHaveLength(1)
+      expect(settled).toHaveLength(0)
+      expect(await reservedOf(budget, thread)).toBe(0)
+      expect(await usedOf(budget, thread)).toBe(0)
+    })
+  })
+
+  describe('providers', () => {
+    it('should budget every model of wrapProvider and createProviderRegistry', async () => {
+      const budget = createBudget({ limits: [{ scope: 'agent', tokens: 10_000 }] })
+      const settled = recordSettlements(budget)
+      const mock = new MockLanguageModelV4({
+        modelId: 'small',
+        doGenerate: textResult('hi', { input: 7, output: 3 }),
+      })
+      const provider = new MockProviderV4({ languageModels: { small: mock } })
+      const middleware = budgetMiddleware({ budget, context: { agent: 'a' } })
+      const wrapped = wrapProvider({ provider, languageModelMiddleware: middleware })
+      await generateText({ model: wrapped.languageModel('small'), prompt: 'Hi' })
+      const registry = createProviderRegistry({ mock: provider }, { languageModelMiddleware: middleware })
+      await generateText({ model: registry.languageModel('mock:small'), prompt: 'Hi' })
+      expect(settled.map((event) => [event.model, event.usage.tokens])).toEqual([
+        ['small', 10],
+        ['small', 10],
+      ])
+      expect(await usedOf(budget, { agent: 'a' })).toBe(20)
+    })
+  })
+})

@@ -1,0 +1,192 @@
+import type { LanguageModelV4CallOptions, LanguageModelV4Middleware } from '@ai-sdk/provider'
+import { type Budget, BudgetExceededError, type Reservation } from '@tokenwarden/core'
+import { budgetExceededResult, budgetExceededStream } from './budget-exceeded-result.ts'
+import { budgetNotice } from './budget-notice.ts'
+import { estimateContentTokens } from './estimate-content-tokens.ts'
+import { estimatePromptTokens } from './estimate-prompt-tokens.ts'
+import { injectSystemMessage } from './inject-system-message.ts'
+import { meterStream } from './meter-stream.ts'
+import { type CallContext, providerOptionsKey, resolveCallContext } from './resolve-call-context.ts'
+import { toTokenUsage } from './to-token-usage.ts'
+import { validateMiddlewareOptions } from './validate-middleware-options.ts'
+
+/** Options of {@link budgetMiddleware}. */
+export interface BudgetMiddlewareOptions {
+  /** The budget every call is reserved against and settled to. */
+  budget: Budget
+  /**
+   * Who the calls are for: a static context, or a function of the call's params (may be async). A call
+   * can add or override scopes with `providerOptions: { tokenwarden: { thread: 't-1' } }`.
+   * @default {}
+   */
+  context?: CallContext
+  /** The model id used for prices and `model` limits. @default the wrapped model's `modelId` */
+  modelId?: string
+  /** Output tokens reserved (and sent as `maxOutputTokens`) when a call sets none. @default budget.defaultMaxOutputTokens */
+  defaultMaxOutputTokens?: number
+  /**
+   * Lower a call's `maxOutputTokens` to what the budget can still afford instead of refusing it; refuses
+   * only when fewer than `minOutputTokens` (default 1) remain.
+   * @default false
+   */
+  clamp?: boolean | { minOutputTokens?: number }
+  /** Show the context's pending budget warnings to the model as a system message. @default true */
+  injectWarnings?: boolean
+  /** Also show a one-line budget status on every call, so an agent can plan. @default false */
+  injectStatus?: boolean
+  /**
+   * When the budget cannot afford a call (the model is never called): `throw` a `BudgetExceededError`,
+   * or `finish` gracefully with an explanatory text and `rawFinishReason` `'tokenwarden-budget-exceeded'`.
+   * @default 'throw'
+   */
+  onExceeded?: 'throw' | 'finish'
+  /** The text of a call ended with `onExceeded: 'finish'`. @default the error's message */
+  exceededText?: (error: BudgetExceededError) => string
+  /**
+   * End a stream gracefully (finish reason `length`) once its estimated output passes the reserved
+   * `maxOutputTokens`, for providers that do not enforce it.
+   * @default false
+   */
+  stopStreamsAtReservation?: boolean
+}
+
+type CallState =
+  | { kind: 'reserved'; reservation: Reservation; inputTokens: number }
+  | { kind: 'refused'; error: BudgetExceededError }
+
+/**
+ * A Vercel AI SDK (`ai` 7) language model middleware that budgets every call of the wrapped model:
+ * `generateText`, `streamText`, tool loops and agents. Before a call it estimates the input, reserves input
+ * plus `maxOutputTokens` (or refuses without calling the model) and shows pending budget warnings to the
+ * model; afterwards it settles the provider's usage (cached and reasoning tokens apart), or an estimate
+ * when the provider reports none or a stream is cut, aborted or cancelled. A failed call releases its
+ * reservation.
+ *
+ * @example
+ * import { openai } from '@ai-sdk/openai'
+ * import { createBudget } from '@tokenwarden/core'
+ * import { budgetMiddleware } from '@tokenwarden/ai-sdk'
+ * import { generateText, wrapLanguageModel } from 'ai'
+ *
+ * const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
+ * const model = wrapLanguageModel({
+ *   model: openai('gpt-4o'),
+ *   middleware: budgetMiddleware({ budget, context: { agent: 'researcher' } }),
+ * })
+ * const { text } = await generateText({
+ *   model,
+ *   prompt: 'Summarise the report.',
+ *   providerOptions: { tokenwarden: { thread: 't-1' } },
+ * })
+ */
+export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageModelV4Middleware {
+  validateMiddlewareOptions(options)
+  const {
+    budget,
+    context,
+    modelId,
+    defaultMaxOutputTokens,
+    clamp = false,
+    injectWarnings = true,
+    injectStatus = false,
+    onExceeded = 'throw',
+    exceededText = (error: BudgetExceededError) => error.message,
+    stopStreamsAtReservation = false,
+  } = options
+  // Transformed params → what transformParams decided; wrapGenerate/wrapStream receive the same object.
+  const calls = new WeakMap<LanguageModelV4CallOptions, CallState>()
+
+  return {
+    specificationVersion: 'v4',
+
+    async transformParams({ params, model }) {
+      const callContext = await resolveCallContext(context, params)
+      const id = modelId ?? model.modelId
+      const inputTokens = estimatePromptTokens(params, budget.estimator)
+      const providerOptions = withoutBudgetOptions(params.providerOptions)
+      let reservation: Reservation
+      try {
+        reservation = await budget.reserve(callContext, {
+          model: id,
+          inputTokens,
+          maxOutputTokens: params.maxOutputTokens ?? defaultMaxOutputTokens ?? budget.defaultMaxOutputTokens,
+          clamp,
+        })
+      } catch (error) {
+        if (onExceeded !== 'finish' || !BudgetExceededError.isInstance(error)) throw error
+        const refused = { ...params, providerOptions }
+        calls.set(refused, { kind: 'refused', error })
+        return refused
+      }
+      try {
+        const notice =
+          injectWarnings || injectStatus
+            ? await budgetNotice(budget, callContext, {
+                model: id,
+                status: injectStatus,
+                warnings: injectWarnings,
+              })
+            : undefined
+        const transformed: LanguageModelV4CallOptions = {
+          ...params,
+          prompt: notice === undefined ? params.prompt : injectSystemMessage(params.prompt, notice),
+          maxOutputTokens: reservation.maxOutputTokens,
+          providerOptions,
+        }
+        calls.set(transformed, { kind: 'reserved', reservation, inputTokens })
+        return transformed
+      } catch (error) {
+        await reservation.release().catch(() => {})
+        throw error
+      }
+    },
+
+    async wrapGenerate({ doGenerate, params }) {
+      const call = calls.get(params)
+      if (call === undefined) return doGenerate()
+      calls.delete(params)
+      if (call.kind === 'refused') return budgetExceededResult(call.error, exceededText(call.error))
+      const { reservation, inputTokens } = call
+      let result: Awaited<ReturnType<typeof doGenerate>>
+      try {
+        result = await doGenerate()
+      } catch (error) {
+        await reservation.release().catch(() => {}) // the lease frees it if the store is down
+        throw error
+      }
+      const outputTokens = estimateContentTokens(result.content, budget.estimator)
+      await reservation.settle(toTokenUsage(result.usage, { inputTokens, outputTokens }))
+      return result
+    },
+
+    async wrapStream({ doStream, params }) {
+      const call = calls.get(params)
+      if (call === undefined) return doStream()
+      calls.delete(params)
+      if (call.kind === 'refused') return budgetExceededStream(call.error, exceededText(call.error))
+      const { reservation, inputTokens } = call
+      let result: Awaited<ReturnType<typeof doStream>>
+      try {
+        result = await doStream()
+      } catch (error) {
+        await reservation.release().catch(() => {})
+        throw error
+      }
+      const stream = meterStream(result.stream, {
+        estimator: budget.estimator,
+        inputTokens,
+        stopAfterOutputTokens: stopStreamsAtReservation ? reservation.maxOutputTokens : undefined,
+        abortSignal: params.abortSignal,
+        settle: (usage) => reservation.settle(usage),
+      })
+      return { ...result, stream }
+    },
+  }
+}
+
+/** The call's provider options without ours (providers never see the budget context). */
+function withoutBudgetOptions(providerOptions: LanguageModelV4CallOptions['providerOptions']) {
+  if (providerOptions === undefined || !(providerOptionsKey in providerOptions)) return providerOptions
+  const { [providerOptionsKey]: _, ...rest } = providerOptions
+  return rest
+}

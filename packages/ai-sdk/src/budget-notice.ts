@@ -1,0 +1,30 @@
+import { type Budget, type BudgetContext, formatStatus } from '@tokenwarden/core'
+
+/**
+ * The text shown to the model before a call: the context's pending warnings (each taken once per
+ * conversation; unless `warnings: false`) and, with `status`, a one-line status of every applicable limit. `undefined` when there
+ * is nothing to say. A dry-run budget says nothing.
+ *
+ * @example
+ * const notice = await budgetNotice(budget, { thread: 't-1' }, { model: 'gpt-4o', status: true })
+ * // 'Budget warning: thread "t-1" has used 80% …\n[Budget status] thread "t-1" [████████░░] 80% (800/1,000 tokens)'
+ */
+export async function budgetNotice(
+  budget: Budget,
+  context: BudgetContext,
+  { model, status = false, warnings = true }: { model: string; status?: boolean; warnings?: boolean },
+): Promise<string | undefined> {
+  if (budget.mode === 'dry-run') return undefined
+  const lines = warnings ? budget.takeWarnings(context, { model }).map((warning) => warning.message) : []
+  if (status) {
+    const limits = await budget.status(context, { model })
+    if (limits.length > 0) {
+      const parts = limits.map(
+        (limit) =>
+          `${limit.scope === 'global' ? 'global' : `${limit.scope} "${limit.scopeId}"`} ${formatStatus(limit)}`,
+      )
+      lines.push(`[Budget status] ${parts.join('; ')}`)
+    }
+  }
+  return lines.length === 0 ? undefined : lines.join('\n')
+}

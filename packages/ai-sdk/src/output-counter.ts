@@ -1,0 +1,32 @@
+import type { TokenEstimator } from '@tokenwarden/core'
+
+/** Characters buffered before they are counted (counting each small delta apart would overestimate). */
+const batchCharacters = 256
+
+/**
+ * A running estimate of the tokens a model produced, from its text, reasoning and tool-input deltas.
+ * Counts in batches so the total stays close to counting the whole text at once, in linear time.
+ *
+ * @example
+ * const counter = new OutputCounter(budget.estimator)
+ * counter.add('Hello')
+ * counter.tokens // 2
+ */
+export class OutputCounter {
+  private counted = 0
+  private pending = ''
+
+  constructor(private readonly estimator: TokenEstimator) {}
+
+  add(text: string): void {
+    this.pending += text
+    if (this.pending.length >= batchCharacters) {
+      this.counted += this.estimator.count(this.pending)
+      this.pending = ''
+    }
+  }
+
+  get tokens(): number {
+    return this.counted + (this.pending.length === 0 ? 0 : this.estimator.count(this.pending))
+  }
+}
