@@ -45,13 +45,15 @@ const call = fc.record({
   usageShare: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
 })
 
+type Call = typeof call extends fc.Arbitrary<infer T> ? T : never
+
 describe('createBudget (properties)', () => {
   it('should never let used + reserved exceed any limit under random interleavings of reserve/settle/release', async () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.array(call, { minLength: 1, maxLength: 40 }), async (s, calls) => {
         const budget = createBudget({ limits })
         let granted = 0
-        const run = async (c: fc.RecordValue<typeof call>) => {
+        const run = async (c: Call) => {
           await s.schedule(Promise.resolve(), 'before reserve')
           let r: Awaited<ReturnType<Budget['reserve']>>
           try {

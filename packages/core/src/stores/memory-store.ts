@@ -1,5 +1,5 @@
 import type { LimitUnit } from '../limits/limit-unit.ts'
-import { type Tally, tallyFields } from '../usage/tally.ts'
+import { tallyFields, tallyFromArray, tallyToArray } from '../usage/tally.ts'
 import type {
   BudgetStore,
   CounterCharge,
@@ -52,6 +52,7 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
   const leases = new Map<string, Lease>()
   let nextPruneAt = Number.POSITIVE_INFINITY
   const scratch = new Float64Array(fieldCount)
+  const sums = new Float64Array(expiresIndex)
 
   function entry(key: string, expiresAt: number | null): Float64Array {
     let counter = counters.get(key)
@@ -97,28 +98,33 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
     }
   }
 
-  function total(charge: CounterCharge, field: number): number {
+  /** Used and reserved of a charge (summed over a rolling window's buckets) into `out`. */
+  function sum(charge: CounterCharge, out: Float64Array): Float64Array {
     const own = counters.get(charge.key)
-    let sum = own === undefined ? 0 : own[field]!
+    if (own === undefined) out.fill(0)
+    else for (let f = 0; f < expiresIndex; f++) out[f] = own[f]!
     if (charge.window !== undefined) {
       for (const key of charge.window) {
         const counter = counters.get(key)
-        if (counter !== undefined) sum += counter[field]!
+        if (counter !== undefined) for (let f = 0; f < expiresIndex; f++) out[f]! += counter[f]!
       }
     }
-    return sum
+    return out
   }
 
   function check(charges: readonly CounterCharge[], amount: Float64Array): StoreDenial | undefined {
     for (let index = 0; index < charges.length; index++) {
-      const caps = charges[index]!.caps
+      const charge = charges[index]!
+      const caps = charge.caps
       if (caps === null) continue
+      let totals: Float64Array | undefined
       for (const unit in caps) {
         const field = unitIndex[unit as LimitUnit]
         const requested = amount[field]!
         if (requested <= 0) continue
-        const used = total(charges[index]!, field)
-        const reserved = total(charges[index]!, reservedOffset + field)
+        totals ??= sum(charge, sums)
+        const used = totals[field]!
+        const reserved = totals[reservedOffset + field]!
         if (used + reserved + requested > caps[unit as LimitUnit]! + epsilon) {
           return { index, unit: unit as LimitUnit, used, reserved }
         }
@@ -128,18 +134,12 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
   }
 
   function state(charge: CounterCharge): CounterState {
-    const used = {} as Tally
-    const reserved = {} as Tally
-    for (let f = 0; f < fieldCount; f++) {
-      used[tallyFields[f]!] = total(charge, f)
-      reserved[tallyFields[f]!] = total(charge, reservedOffset + f)
+    const totals = sum(charge, sums)
+    return {
+      key: charge.key,
+      used: tallyFromArray(totals, 0),
+      reserved: tallyFromArray(totals, reservedOffset),
     }
-    return { key: charge.key, used, reserved }
-  }
-
-  function toArray(tally: Tally, target: Float64Array): Float64Array {
-    for (let f = 0; f < fieldCount; f++) target[f] = tally[tallyFields[f]!]
-    return target
   }
 
   return {
@@ -155,7 +155,7 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
     }: StoreReserveRequest) {
       sweepLeases(now, false)
       prune(now)
-      const vector = toArray(amount, new Float64Array(fieldCount))
+      const vector = tallyToArray(amount, new Float64Array(fieldCount))
       let exceeded = check(charges, vector)
       if (exceeded !== undefined) {
         sweepLeases(now, true)
@@ -188,7 +188,7 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
         returnLease(lease)
       }
       if (usage !== null) {
-        const vector = toArray(usage, scratch)
+        const vector = tallyToArray(usage, scratch)
         for (const charge of charges) {
           const counter = entry(charge.key, charge.expiresAt)
           for (let f = 0; f < fieldCount; f++) counter[f]! += vector[f]!
