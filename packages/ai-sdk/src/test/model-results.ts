@@ -74,11 +74,13 @@ export function streamResult(
   parts: LanguageModelV4StreamPart[],
   error?: unknown,
 ): LanguageModelV4StreamResult {
+  let index = 0
   return {
+    // Pull-based: an error raised in start() would discard the parts still queued.
     stream: new ReadableStream({
-      start(controller) {
-        for (const part of parts) controller.enqueue(part)
-        if (error === undefined) controller.close()
+      pull(controller) {
+        if (index < parts.length) controller.enqueue(parts[index++]!)
+        else if (error === undefined) controller.close()
         else controller.error(error)
       },
     }),
