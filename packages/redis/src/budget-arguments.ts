@@ -1,0 +1,129 @@
+import type {
+  CounterCharge,
+  CounterState,
+  LimitUnit,
+  StoreCommitRequest,
+  StoreDenial,
+  StoreReserveRequest,
+  StoreReserveResult,
+  Tally,
+} from '@tokenwarden/core'
+import { fieldCount, tallyToVector, unitIndex, vectorsToState } from './counter-vector.ts'
+import type { RedisKeys } from './redis-keys.ts'
+
+/** KEYS and ARGV of one script call. */
+export interface ScriptCall {
+  keys: string[]
+  args: (string | number)[]
+}
+
+const unitOfField = new Map(Object.entries(unitIndex).map(([unit, field]) => [field, unit as LimitUnit]))
+
+/**
+ * Encodes a store request for `budgetScript`: the fixed keys, the counters' keys then their window
+ * keys; ARGV as the script reads it.
+ *
+ * @example
+ * const { keys, args } = encodeCall(keys, 'read', now, 1e-9, [], counters)
+ */
+export function encodeCall(
+  redisKeys: RedisKeys,
+  operation: string,
+  now: number,
+  epsilon: number,
+  header: (string | number)[],
+  counters: readonly CounterCharge[],
+): ScriptCall {
+  const keys = [redisKeys.index, redisKeys.leases, redisKeys.records]
+  const windowKeys: string[] = []
+  const args: (string | number)[] = [operation, now, epsilon, ...header, counters.length]
+  for (const charge of counters) {
+    keys.push(redisKeys.counter(charge.key))
+    args.push(charge.expiresAt ?? -1)
+    const caps = charge.caps === null ? [] : Object.entries(charge.caps)
+    args.push(caps.length)
+    for (const [unit, cap] of caps) args.push(unitIndex[unit as LimitUnit] + 1, cap!)
+    args.push(charge.window?.length ?? 0)
+    for (const key of charge.window ?? []) windowKeys.push(redisKeys.counter(key))
+  }
+  for (const key of windowKeys) keys.push(key)
+  return { keys, args }
+}
+
+/**
+ * The script call of a reservation.
+ *
+ * @example
+ * encodeReserve(keys, request, 1e-9)
+ */
+export function encodeReserve(
+  redisKeys: RedisKeys,
+  request: StoreReserveRequest,
+  epsilon: number,
+): ScriptCall {
+  const header = [
+    request.reservationId,
+    request.leaseExpiresAt,
+    request.enforce ? '1' : '0',
+    ...tallyToVector(request.amount),
+  ]
+  return encodeCall(redisKeys, 'reserve', request.now, epsilon, header, request.counters)
+}
+
+/**
+ * The script call of a commit (settle, release or record).
+ *
+ * @example
+ * encodeCommit(keys, request, 1e-9)
+ */
+export function encodeCommit(redisKeys: RedisKeys, request: StoreCommitRequest, epsilon: number): ScriptCall {
+  const usage: Tally | null = request.usage
+  const header = [
+    request.reservationId ?? '',
+    usage === null ? '0' : '1',
+    ...(usage === null ? new Array<number>(fieldCount).fill(0) : tallyToVector(usage)),
+  ]
+  return encodeCall(redisKeys, 'commit', request.now, epsilon, header, request.counters)
+}
+
+/**
+ * Counter states from the script's reply, 18 numbers each, from `offset`.
+ *
+ * @example
+ * decodeStates(reply, 1, counters)
+ */
+export function decodeStates(
+  reply: string[],
+  offset: number,
+  counters: readonly CounterCharge[],
+): CounterState[] {
+  const states: CounterState[] = new Array(counters.length)
+  for (let i = 0; i < counters.length; i++) {
+    const start = offset + i * fieldCount * 2
+    const values = reply.slice(start, start + fieldCount * 2).map(Number)
+    states[i] = vectorsToState(counters[i]!.key, values.slice(0, fieldCount), values.slice(fieldCount))
+  }
+  return states
+}
+
+/**
+ * A reservation's result from the script's reply.
+ *
+ * @example
+ * decodeReserve(reply, request.counters)
+ */
+export function decodeReserve(reply: string[], counters: readonly CounterCharge[]): StoreReserveResult {
+  const denial = decodeDenial(reply)
+  if (reply[0] === '0') return { ok: false, denial: denial! }
+  return { ok: true, counters: decodeStates(reply, 5, counters), exceeded: denial }
+}
+
+function decodeDenial(reply: string[]): StoreDenial | undefined {
+  if (reply[1] === '' || reply[1] === undefined) return undefined
+  return {
+    index: Number(reply[1]),
+    unit: unitOfField.get(Number(reply[2]))!,
+    used: Number(reply[3]),
+    reserved: Number(reply[4]),
+  }
+}

@@ -1,0 +1,56 @@
+/** Characters escaped in key parts: `%` itself, Redis Cluster hash-tag braces, `:`, spaces and controls. */
+const special = /[%{}:\u0000-\u0020\u007f]/g
+const escaped = /%([0-9A-F]{2})/g
+
+/**
+ * The Redis key names of one budget. Every key starts with the hash tag `{prefix}`, so a budget's keys
+ * share one Redis Cluster slot and one script can touch them all.
+ *
+ * @example
+ * const keys = redisKeys('tokenwarden')
+ * keys.counter('thread/none|thread|t-1|0') // '{tokenwarden}:c:thread/none|thread|t-1|0'
+ */
+export function redisKeys(prefix: string) {
+  const counterPrefix = `{${prefix}}:c:`
+  return {
+    index: `{${prefix}}:index`,
+    leases: `{${prefix}}:leases`,
+    records: `{${prefix}}:records`,
+    counter: (key: string) => counterPrefix + escapeKey(key),
+    /** The counter key a Redis key was made from; `undefined` for keys of another layout. */
+    counterOf(redisKey: string): string | undefined {
+      return redisKey.startsWith(counterPrefix)
+        ? unescapeKey(redisKey.slice(counterPrefix.length))
+        : undefined
+    },
+  }
+}
+
+/** The key names of a store (see {@link redisKeys}). */
+export type RedisKeys = ReturnType<typeof redisKeys>
+
+/**
+ * Percent-escapes a counter key so it contains no `{`, `}`, `:`, whitespace or control characters.
+ * Reversible and injective: `%` is escaped too.
+ *
+ * @example
+ * escapeKey('{a}:b') // '%7Ba%7D%3Ab'
+ */
+export function escapeKey(key: string): string {
+  return key.replace(
+    special,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  )
+}
+
+/**
+ * Reverses {@link escapeKey}.
+ *
+ * @example
+ * unescapeKey('%7Ba%7D%3Ab') // '{a}:b'
+ */
+export function unescapeKey(key: string): string {
+  return key.includes('%')
+    ? key.replace(escaped, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+    : key
+}

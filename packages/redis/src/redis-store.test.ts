@@ -1,0 +1,139 @@
+import { type CounterCharge, emptyTally, StoreUnavailableError, type Tally } from '@tokenwarden/core'
+import { testBudgetStore } from '@tokenwarden/core/test'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { budgetScriptSha } from './budget-script.ts'
+import { redisStore } from './redis-store.ts'
+import { type RedisServer, startRedisServer } from './testing/redis-server.ts'
+
+let server: RedisServer
+let admin: Redis
+let storeCount = 0
+
+beforeAll(async () => {
+  server = await startRedisServer()
+  admin = new Redis(server.url)
+})
+
+afterAll(async () => {
+  await admin?.quit()
+  await server?.close()
+})
+
+const t0 = Date.UTC(2026, 0, 1)
+const tally = (values: Partial<Tally>): Tally => ({ ...emptyTally(), ...values })
+const counter = (key: string, tokens: number): CounterCharge => ({ key, caps: { tokens }, expiresAt: null })
+
+testBudgetStore({
+  name: 'redis',
+  createStore: () => redisStore({ url: server.url, prefix: `conformance-${storeCount++}` }),
+  additionalTests() {
+    describe('redisStore', () => {
+      describe('keys', () => {
+        it('should put every key of a budget under its hash tag and escape scope ids', async () => {
+          const store = redisStore({ url: server.url, prefix: 'tagged' })
+          await store.commit({
+            reservationId: null,
+            now: t0,
+            counters: [counter('n|s|{x}:y z|0', 10)],
+            usage: tally({ tokens: 1 }),
+          })
+          await store.reserve({
+            reservationId: 'r1',
+            now: t0,
+            leaseExpiresAt: t0 + 1000,
+            counters: [counter('n|s|{x}:y z|0', 10)],
+            amount: tally({ tokens: 1 }),
+            enforce: true,
+          })
+          const keys = (await admin.keys('*tagged*')).sort()
+          expect(keys).toEqual([
+            '{tagged}:c:n|s|%7Bx%7D%3Ay%20z|0',
+            '{tagged}:index',
+            '{tagged}:leases',
+            '{tagged}:records',
+          ])
+          await store.dispose?.()
+        })
+
+        it('should let counters of a period expire on their own', async () => {
+          const store = redisStore({ url: server.url, prefix: 'ttl' })
+          const now = Date.now()
+          await store.commit({
+            reservationId: null,
+            now,
+            counters: [
+              { key: 'day', caps: { tokens: 10 }, expiresAt: now + 3_600_000 },
+              { key: 'forever', caps: null, expiresAt: null },
+            ],
+            usage: tally({ tokens: 1 }),
+          })
+          const dayTtl = await admin.pttl('{ttl}:c:day')
+          expect(dayTtl).toBeGreaterThan(3_500_000)
+          expect(dayTtl).toBeLessThanOrEqual(3_600_000)
+          expect(await admin.pttl('{ttl}:c:forever')).toBe(-1)
+          await store.dispose?.()
+        })
+      })
+
+      describe('script', () => {
+        it('should load the script again after SCRIPT FLUSH and run it by SHA afterwards', async () => {
+          const store = redisStore({ url: server.url, prefix: 'noscript' })
+          const counters = [counter('a', 100)]
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 5 }) })
+          await admin.script('FLUSH')
+          expect(await admin.script('EXISTS', budgetScriptSha)).toEqual([0])
+          const [state] = await store.read({ now: t0, counters })
+          expect(state!.used.tokens).toBe(5)
+          expect(await admin.script('EXISTS', budgetScriptSha)).toEqual([1])
+          await store.dispose?.()
+        })
+
+        it('should keep exact USD amounts through the script', async () => {
+          const store = redisStore({ url: server.url, prefix: 'usd' })
+          const counters: CounterCharge[] = [{ key: 'a', caps: { costUsd: 0.3 }, expiresAt: null }]
+          for (const costUsd of [0.1, 0.2]) {
+            await store.commit({ reservationId: null, now: t0, counters, usage: tally({ costUsd }) })
+          }
+          const [state] = await store.read({ now: t0, counters })
+          expect(state!.used.costUsd).toBe(0.1 + 0.2)
+          await store.dispose?.()
+        })
+      })
+
+      describe('client', () => {
+        it('should use a client it is given and leave it open', async () => {
+          const client = new Redis(server.url)
+          const store = redisStore({ client, prefix: 'given' })
+          await store.commit({
+            reservationId: null,
+            now: t0,
+            counters: [counter('a', 9)],
+            usage: tally({ tokens: 2 }),
+          })
+          await store.dispose?.()
+          expect(await client.ping()).toBe('PONG')
+          await client.quit()
+        })
+
+        it('should refuse a prefix that could break the hash tag, naming the field', () => {
+          expect(() => redisStore({ prefix: 'a}b' })).toThrow(/prefix/)
+        })
+
+        it('should fail closed with a typed error when nothing listens', async () => {
+          const store = redisStore({
+            url: 'redis://127.0.0.1:1',
+            timeoutMs: 300,
+            redisOptions: { retryStrategy: () => null },
+          })
+          const error = await store
+            .read({ now: t0, counters: [counter('a', 1)] })
+            .catch((caught: unknown) => caught)
+          expect(StoreUnavailableError.isInstance(error)).toBe(true)
+          expect(error).toMatchObject({ store: 'redis', operation: 'read' })
+          await store.dispose?.()
+        })
+      })
+    })
+  },
+})

@@ -1,0 +1,232 @@
+import {
+  type BudgetStore,
+  BudgetValidationError,
+  type CounterState,
+  type StoreCommitRequest,
+  type StoreCommitResult,
+  type StoreReserveResult,
+} from '@tokenwarden/core'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
+import {
+  decodeReserve,
+  decodeStates,
+  encodeCall,
+  encodeCommit,
+  encodeReserve,
+  type ScriptCall,
+} from './budget-arguments.ts'
+import { emptyState, fieldCount, vectorsToState } from './counter-vector.ts'
+import { failPolicy } from './fail-policy.ts'
+import { redisKeys } from './redis-keys.ts'
+import { runScript } from './run-script.ts'
+import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
+
+/** Options of {@link redisStore}. Give `client`, or `url` (and `redisOptions`) to let the store connect. */
+export interface RedisStoreOptions {
+  /** An ioredis client (`Redis` or `Cluster`) you own: reused, never closed by `dispose`. */
+  client?: Redis | Cluster
+  /**
+   * Where to connect when no `client` is given; the store then owns the connection.
+   * @default 'redis://127.0.0.1:6379'
+   */
+  url?: string
+  /** ioredis options of the connection the store opens (reconnects, TLS, credentials). */
+  redisOptions?: RedisOptions
+  /**
+   * Key prefix of this budget. It becomes the Redis Cluster hash tag (`{prefix}:…`), so all keys of
+   * one budget live in one slot; use one prefix per budget or tenant.
+   * @default 'tokenwarden'
+   */
+  prefix?: string
+  /**
+   * How long an operation waits for Redis before the store counts as unavailable, in ms. While Redis is
+   * away, the client keeps reconnecting and queues commands; a queued settle still lands afterwards.
+   * @default 2000
+   */
+  timeoutMs?: number
+  /**
+   * When Redis cannot be reached: `false` throws `StoreUnavailableError` (fail-closed); `true` lets
+   * calls through unbudgeted (fail-open).
+   * @default false
+   */
+  failOpen?: boolean
+  /** Called on every failure, in both modes (fail-open's event). */
+  onUnavailable?: (event: StoreUnavailableEvent) => void
+  /**
+   * Largest rounding error tolerated when comparing USD amounts.
+   * @default 1e-9
+   */
+  epsilon?: number
+}
+
+const prefixPattern = /^[^{}\s\u0000-\u001f\u007f]+$/
+
+/**
+ * A budget store shared by every process that uses the same Redis: each reserve, commit and renew is
+ * one atomic Lua script run by SHA (one round trip). Counters of a period expire with it, reservations
+ * are leases that return when a process dies, and the store fails closed with `StoreUnavailableError`
+ * while Redis is unreachable (or open, with an event).
+ *
+ * @example
+ * import { createBudget } from '@tokenwarden/core'
+ * import { redisStore } from '@tokenwarden/redis'
+ *
+ * const budget = createBudget({
+ *   limits: [{ scope: 'user', costUsd: 5, period: 'day' }],
+ *   store: redisStore({ url: process.env.REDIS_URL, prefix: 'support-bot' }),
+ * })
+ */
+export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
+  if (options === null || typeof options !== 'object') {
+    throw new BudgetValidationError({
+      field: 'options',
+      value: options,
+      reason: 'expected an options object',
+    })
+  }
+  const {
+    url = 'redis://127.0.0.1:6379',
+    redisOptions,
+    failOpen = false,
+    onUnavailable,
+    epsilon = 1e-9,
+  } = options
+  const prefix = options.prefix ?? 'tokenwarden'
+  const timeoutMs = options.timeoutMs ?? 2000
+  if (typeof prefix !== 'string' || !prefixPattern.test(prefix)) {
+    throw new BudgetValidationError({
+      field: 'prefix',
+      value: prefix,
+      reason: 'expected a non-empty string without braces, spaces or control characters',
+    })
+  }
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) {
+    throw new BudgetValidationError({
+      field: 'timeoutMs',
+      value: timeoutMs,
+      reason: 'expected a number of ms > 0',
+    })
+  }
+  if (options.client === undefined && typeof url !== 'string') {
+    throw new BudgetValidationError({ field: 'url', value: url, reason: 'expected a redis:// URL' })
+  }
+  const keys = redisKeys(prefix)
+  const policy = failPolicy({ store: 'redis', failOpen, onUnavailable })
+  const owned = options.client === undefined
+  let client: Redis | Cluster | undefined = options.client
+  let connecting: Promise<Redis | Cluster> | undefined
+  let disposed = false
+
+  function connect(): Promise<Redis | Cluster> {
+    if (disposed) return Promise.reject(new Error('the store was disposed'))
+    if (client !== undefined) return Promise.resolve(client)
+    connecting ??= import('ioredis').then(({ Redis }) => {
+      if (client === undefined) {
+        const created = new Redis(url, { ...redisOptions })
+        // Connection errors reach callers through the operations (typed, or fail-open events).
+        created.on('error', () => {})
+        client = created
+      }
+      return client
+    })
+    return connecting
+  }
+
+  async function call(script: ScriptCall): Promise<unknown> {
+    return runScript(await connect(), script, timeoutMs)
+  }
+
+  async function commit(request: StoreCommitRequest): Promise<StoreCommitResult> {
+    const reply = (await call(encodeCommit(keys, request, epsilon))) as string[]
+    return { counters: decodeStates(reply, 1, request.counters), reservationFound: reply[0] === '1' }
+  }
+
+  return {
+    name: 'redis',
+
+    async reserve(request) {
+      try {
+        const reply = (await call(encodeReserve(keys, request, epsilon))) as string[]
+        return decodeReserve(reply, request.counters)
+      } catch (error) {
+        // The reservation may still be applied once a queued command reaches Redis: queue its release
+        // behind it, so it does not hold budget until its lease lapses.
+        void commit({
+          reservationId: request.reservationId,
+          now: request.now,
+          counters: request.counters,
+          usage: null,
+        }).catch(() => {})
+        return policy.handle<StoreReserveResult>('reserve', error, () => ({
+          ok: true,
+          counters: request.counters.map((charge) => emptyState(charge.key)),
+          exceeded: undefined,
+        }))
+      }
+    },
+
+    async commit(request) {
+      try {
+        return await commit(request)
+      } catch (error) {
+        return policy.handle('commit', error, () => ({
+          counters: request.counters.map((charge) => emptyState(charge.key)),
+          reservationFound: false,
+        }))
+      }
+    },
+
+    async renew({ reservationId, now, leaseExpiresAt }) {
+      try {
+        const script = {
+          keys: [keys.index, keys.leases, keys.records],
+          args: ['renew', now, epsilon, reservationId, leaseExpiresAt],
+        }
+        return (await call(script)) === '1'
+      } catch (error) {
+        return policy.handle('renew', error, () => true)
+      }
+    },
+
+    async read({ now, counters }) {
+      try {
+        const reply = (await call(encodeCall(keys, 'read', now, epsilon, [], counters))) as string[]
+        return decodeStates(reply, 0, counters)
+      } catch (error) {
+        return policy.handle('read', error, () => counters.map((charge) => emptyState(charge.key)))
+      }
+    },
+
+    async list({ now }) {
+      try {
+        const script = { keys: [keys.index, keys.leases, keys.records], args: ['list', now, epsilon] }
+        const reply = (await call(script)) as string[]
+        const states: CounterState[] = []
+        for (let i = 0; i < reply.length; i += 1 + fieldCount * 2) {
+          const key = keys.counterOf(reply[i]!)
+          const values = reply.slice(i + 1, i + 1 + fieldCount * 2).map(Number)
+          if (key !== undefined)
+            states.push(vectorsToState(key, values.slice(0, fieldCount), values.slice(fieldCount)))
+        }
+        return states
+      } catch (error) {
+        return policy.handle('list', error, () => [])
+      }
+    },
+
+    async dispose() {
+      disposed = true
+      if (!owned) return
+      const current =
+        client ?? (connecting === undefined ? undefined : await connecting.catch(() => undefined))
+      client = undefined
+      connecting = undefined
+      if (current === undefined) return
+      await Promise.race([
+        current.quit().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 1000)),
+      ])
+      current.disconnect()
+    },
+  }
+}
