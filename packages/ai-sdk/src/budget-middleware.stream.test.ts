@@ -15,7 +15,9 @@ import {
 
 const thread = { thread: 't-1' }
 
-function setup(doStream: ConstructorParameters<typeof MockLanguageModelV4>[0]['doStream'], options = {}) {
+type MockOptions = NonNullable<ConstructorParameters<typeof MockLanguageModelV4>[0]>
+
+function setup(doStream: MockOptions['doStream'], options = {}) {
   const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
   const settled = recordSettlements(budget)
   const mock = new MockLanguageModelV4({ doStream })
@@ -45,11 +47,10 @@ describe('budgetMiddleware', () => {
 
     it('should show a crossed warning in the next streamed call only', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      let calls = 0
       const mock = new MockLanguageModelV4({
         doStream: async () =>
-          streamResult(
-            textParts(['ok'], mock.doStreamCalls.length === 1 ? { input: 700, output: 100 } : undefined),
-          ),
+          streamResult(textParts(['ok'], ++calls === 1 ? { input: 700, output: 100 } : undefined)),
       })
       const model = wrapLanguageModel({
         model: mock,

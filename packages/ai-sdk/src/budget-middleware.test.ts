@@ -159,9 +159,10 @@ describe('budgetMiddleware', () => {
 
     it('should deliver warnings per conversation: each thread sees a shared limit crossing once', async () => {
       const budget = createBudget({ limits: [{ scope: 'agent', tokens: 1000 }] })
+      let calls = 0
       const mock = new MockLanguageModelV4({
         doGenerate: async () =>
-          mock.doGenerateCalls.length === 1 ? textResult('a', { input: 700, output: 100 }) : textResult('b'),
+          ++calls === 1 ? textResult('a', { input: 700, output: 100 }) : textResult('b'),
       })
       const model = wrapLanguageModel({
         model: mock,
