@@ -1,6 +1,5 @@
 /** Characters escaped in key parts: `%` itself, Redis Cluster hash-tag braces, `:`, spaces and controls. */
-const special = /[%{}:\u0000-\u0020\u007f]/g
-const escaped = /%([0-9A-F]{2})/g
+const special = /[%{}:\s\p{Cc}]/gu
 
 /**
  * The Redis key names of one budget. Every key starts with the hash tag `{prefix}`, so a budget's keys
@@ -37,10 +36,7 @@ export type RedisKeys = ReturnType<typeof redisKeys>
  * escapeKey('{a}:b') // '%7Ba%7D%3Ab'
  */
 export function escapeKey(key: string): string {
-  return key.replace(
-    special,
-    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
-  )
+  return key.replace(special, encodeURIComponent)
 }
 
 /**
@@ -50,7 +46,6 @@ export function escapeKey(key: string): string {
  * unescapeKey('%7Ba%7D%3Ab') // '{a}:b'
  */
 export function unescapeKey(key: string): string {
-  return key.includes('%')
-    ? key.replace(escaped, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
-    : key
+  // Every `%` in an escaped key starts an escape (UTF-8, as encodeURIComponent writes it).
+  return key.includes('%') ? decodeURIComponent(key) : key
 }

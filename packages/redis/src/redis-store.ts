@@ -59,7 +59,7 @@ export interface RedisStoreOptions {
   epsilon?: number
 }
 
-const prefixPattern = /^[^{}\s\u0000-\u001f\u007f]+$/
+const prefixPattern = /^[^{}\s\p{Cc}]+$/u
 
 /**
  * A budget store shared by every process that uses the same Redis: each reserve, commit and renew is
