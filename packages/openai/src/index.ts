@@ -1,1 +1,5 @@
-export {}
+export { budgetExceededErrorOf } from './budget-exceeded-error-of.ts'
+export { type Endpoint, endpointOf } from './endpoint-of.ts'
+export { estimateRequestTokens } from './estimate-request-tokens.ts'
+export { tokenUsageFrom } from './token-usage-from.ts'
+export { type BudgetedOpenAI, type WithBudgetOptions, withBudget } from './with-budget.ts'

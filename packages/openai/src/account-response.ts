@@ -1,0 +1,65 @@
+import type { TokenUsage } from '@tokenwarden/core'
+import { Stream } from 'openai/streaming'
+import type { ResponseProps } from './api-promise-parts.ts'
+import type { BudgetedCall, CallSettings } from './plan-call.ts'
+import { StreamUsageCollector } from './stream-usage-collector.ts'
+import { tokenUsageFrom } from './token-usage-from.ts'
+
+/**
+ * Settles a call from its HTTP response. Reads a copy of the body, so it works whatever the caller does
+ * with the response (awaits it, iterates or abandons a stream, reads it raw with `asResponse()`). A
+ * response without usage, or a stream that was cut or left early, is settled from what arrived
+ * (estimated input, output counted from the text received) and marked `estimated`. Never rejects: a
+ * failed settle goes to `settings.onError`.
+ *
+ * @example
+ * const settled = accountResponse(props, call, settings)
+ */
+export function accountResponse(
+  props: ResponseProps,
+  call: BudgetedCall,
+  settings: CallSettings,
+): Promise<void> {
+  const copy = props.response.clone()
+  const usage = call.stream
+    ? streamUsage(copy, props.controller.signal, call, settings)
+    : jsonUsage(copy, call, settings)
+  return usage.then((value) => call.reservation.settle(value)).then(() => undefined, settings.onError)
+}
+
+async function jsonUsage(copy: Response, call: BudgetedCall, settings: CallSettings): Promise<TokenUsage> {
+  const inputTokens = call.reservation.inputTokens
+  let json: Record<string, unknown>
+  try {
+    json = JSON.parse(await copy.text())
+  } catch {
+    return { inputTokens, outputTokens: 0, estimated: true }
+  }
+  const reported = tokenUsageFrom(call.endpoint, json?.usage)
+  if (reported !== undefined) return reported
+  const output = call.endpoint === 'embeddings' ? undefined : (json?.choices ?? json?.output)
+  const outputTokens = output == null ? 0 : settings.budget.estimator.count(JSON.stringify(output))
+  return { inputTokens, outputTokens, estimated: true }
+}
+
+async function streamUsage(
+  copy: Response,
+  signal: AbortSignal,
+  call: BudgetedCall,
+  settings: CallSettings,
+): Promise<TokenUsage> {
+  // The copy has its own controller: leaving this loop must never abort the caller's stream.
+  const controller = new AbortController()
+  const abort = () => controller.abort()
+  if (signal.aborted) abort()
+  else signal.addEventListener('abort', abort, { once: true })
+  const collector = new StreamUsageCollector(call.endpoint, settings.budget.estimator)
+  try {
+    for await (const event of Stream.fromSSEResponse(copy, controller)) collector.add(event)
+  } catch {
+    // Cut, aborted or failed mid-way: settle from what arrived.
+  } finally {
+    signal.removeEventListener('abort', abort)
+  }
+  return collector.usage ?? collector.estimate(call.reservation.inputTokens)
+}

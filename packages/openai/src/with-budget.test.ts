@@ -1,0 +1,305 @@
+import {
+  type Budget,
+  BudgetExceededError,
+  BudgetValidationError,
+  createBudget,
+  type Tally,
+} from '@tokenwarden/core'
+import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
+import OpenAI from 'openai'
+import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod'
+import { Stream } from 'openai/streaming'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { budgetExceededErrorOf } from './budget-exceeded-error-of.ts'
+import { withBudget } from './with-budget.ts'
+
+const messages = [{ role: 'user' as const, content: 'Summarise the plan.' }]
+const usage = { inputTokens: 40, outputTokens: 12, cachedTokens: 8, reasoningTokens: 5 }
+
+describe('withBudget', () => {
+  let server: OpenAITestServer
+  let raw: OpenAI
+  let budget: Budget
+  let settled: Tally[]
+
+  beforeAll(async () => {
+    server = await startOpenAITestServer()
+    raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
+  })
+  afterAll(() => server.close())
+  beforeEach(() => {
+    server.reset()
+    budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
+    settled = []
+    budget.on('settled', (event) => settled.push(event.usage))
+  })
+
+  /** Sums what the budget counted, in the server's terms. */
+  function counted() {
+    const sum = { inputTokens: 0, outputTokens: 0, cachedTokens: 0, reasoningTokens: 0, requests: 0 }
+    for (const tally of settled) {
+      expect(tally.estimatedRequests).toBe(0)
+      sum.inputTokens += tally.inputTokens
+      sum.outputTokens += tally.outputTokens
+      sum.cachedTokens += tally.cachedInputTokens
+      sum.reasoningTokens += tally.reasoningTokens
+      sum.requests += tally.requests
+    }
+    return sum
+  }
+
+  function expectCountedToEqualServer() {
+    const { cacheWriteTokens: _, ...totals } = server.totals()
+    expect(totals.requests).toBeGreaterThan(0)
+    expect(counted()).toEqual(totals)
+  }
+
+  async function reserved(context = { thread: 't-1' }) {
+    const [status] = await budget.status(context)
+    return status!.reserved
+  }
+
+  describe('recorded usage', () => {
+    it('should equal the server usage for chat.completions.create (JSON)', async () => {
+      server.enqueue({ text: 'Done.', usage })
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const completion = await client.chat.completions.create({ model: 'gpt-4o', messages })
+      expect(completion.choices[0]!.message.content).toBe('Done.')
+      expectCountedToEqualServer()
+      expect(await reserved()).toBe(0)
+    })
+
+    it('should equal the server usage for chat.completions.create (stream)', async () => {
+      server.enqueue({ text: 'one two three', usage })
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const stream = await client.chat.completions.create({ model: 'gpt-4o', messages, stream: true })
+      let text = ''
+      for await (const chunk of stream) text += chunk.choices[0]!.delta.content ?? ''
+      expect(text).toBe('one two three')
+      expectCountedToEqualServer()
+      expect(server.requests[0]!.body.stream_options).toEqual({ include_usage: true })
+    })
+
+    it('should equal the server usage for chat.completions.parse', async () => {
+      server.enqueue({ text: '{"answer":"yes"}', usage })
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const completion = await client.chat.completions.parse({
+        model: 'gpt-4o',
+        messages,
+        response_format: zodResponseFormat(z.object({ answer: z.string() }), 'answer'),
+      })
+      expect(completion.choices[0]!.message.parsed).toEqual({ answer: 'yes' })
+      expectCountedToEqualServer()
+    })
+
+    it('should equal the server usage for chat.completions.stream', async () => {
+      server.enqueue({ text: 'streamed by the helper', usage })
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const runner = client.chat.completions.stream({ model: 'gpt-4o', messages })
+      const final = await runner.finalChatCompletion()
+      expect(final.choices[0]!.message.content).toBe('streamed by the helper')
+      expectCountedToEqualServer()
+    })
+
+    it('should equal the server usage for runTools, one settle per model call', async () => {
+      server.enqueue(
+        { toolCalls: [{ name: 'lookup', arguments: '{"q":"plan"}' }], usage },
+        { text: 'The plan is ready.', usage: { inputTokens: 60, outputTokens: 6 } },
+      )
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const runner = client.chat.completions.runTools({
+        model: 'gpt-4o',
+        messages,
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: 'lookup',
+              description: 'Looks the plan up',
+              parameters: { type: 'object', properties: { q: { type: 'string' } } },
+              function: () => 'found',
+            },
+          },
+        ],
+      })
+      expect(await runner.finalContent()).toBe('The plan is ready.')
+      expect(server.requests).toHaveLength(2)
+      expect(settled).toHaveLength(2)
+      expectCountedToEqualServer()
+    })
+
+    it('should equal the server usage for responses.create (JSON and stream)', async () => {
+      server.enqueue({ text: 'json answer', usage }, { text: 'streamed answer', usage })
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const response = await client.responses.create({ model: 'gpt-4o', input: 'Hi' })
+      expect(response.output_text).toBe('json answer')
+      const stream = await client.responses.create({ model: 'gpt-4o', input: 'Hi', stream: true })
+      let text = ''
+      for await (const event of stream) if (event.type === 'response.output_text.delta') text += event.delta
+      expect(text).toBe('streamed answer')
+      expectCountedToEqualServer()
+      expect(server.requests[1]!.body.stream_options).toBeUndefined()
+    })
+
+    it('should equal the server usage for responses.stream and responses.parse', async () => {
+      server.enqueue({ text: 'helper stream', usage }, { text: '{"answer":"no"}', usage })
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const final = await client.responses.stream({ model: 'gpt-4o', input: 'Hi' }).finalResponse()
+      expect(final.output_text).toBe('helper stream')
+      const parsed = await client.responses.parse({
+        model: 'gpt-4o',
+        input: 'Hi',
+        text: { format: zodTextFormat(z.object({ answer: z.string() }), 'answer') },
+      })
+      expect(parsed.output_parsed).toEqual({ answer: 'no' })
+      expectCountedToEqualServer()
+    })
+
+    it('should equal the server usage for embeddings.create', async () => {
+      server.enqueue({ usage: { inputTokens: 9, outputTokens: 0 } })
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const embeddings = await client.embeddings.create({
+        model: 'text-embedding-3-small',
+        input: ['a', 'b'],
+      })
+      expect(embeddings.data).toHaveLength(2)
+      expect(embeddings.data[0]!.embedding[0]).toBeCloseTo(0.1, 5)
+      expectCountedToEqualServer()
+    })
+  })
+
+  describe('refusal', () => {
+    it('should reject with BudgetExceededError and send no request', async () => {
+      const small = createBudget({ limits: [{ scope: 'thread', tokens: 100 }] })
+      const client = withBudget(raw, { budget: small, context: { thread: 't-1' } })
+      const call = client.chat.completions.create({ model: 'gpt-4o', messages, max_completion_tokens: 500 })
+      const error = await call.catch((caught: unknown) => caught)
+      expect(BudgetExceededError.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ scope: 'thread', scopeId: 't-1', limit: 100 })
+      // The SDK's event-stream helpers wrap foreign errors in an OpenAIError with the original as cause.
+      const wrapped = await client.responses
+        .stream({ model: 'gpt-4o', input: 'Hi' })
+        .finalResponse()
+        .catch((caught: unknown) => caught)
+      expect(budgetExceededErrorOf(wrapped)).toMatchObject({ scope: 'thread', limit: 100 })
+      await expect(client.embeddings.create({ model: 'e', input: 'x'.repeat(1000) })).rejects.toThrow(
+        BudgetExceededError,
+      )
+      expect(server.requests).toHaveLength(0)
+      expect((await small.status({ thread: 't-1' }))[0]).toMatchObject({ used: 0, reserved: 0 })
+    })
+  })
+
+  describe('warnings', () => {
+    it('should inject each crossing exactly once, after the leading system messages', async () => {
+      const tight = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], thresholds: [0.5] })
+      const client = withBudget(raw, { budget: tight, context: { thread: 't-1' } })
+      const conversation = [{ role: 'system' as const, content: 'Be brief.' }, ...messages]
+      server.enqueue({ usage: { inputTokens: 500, outputTokens: 100 } })
+      await client.chat.completions.create({ model: 'gpt-4o', messages: conversation, max_tokens: 50 })
+      await client.chat.completions.create({ model: 'gpt-4o', messages: conversation, max_tokens: 50 })
+      await client.responses.create({
+        model: 'gpt-4o',
+        input: 'Hi',
+        instructions: 'Be brief.',
+        max_output_tokens: 50,
+      })
+      const bodies = server.requests.map((request) => JSON.stringify(request.body))
+      const warned = bodies.filter((body) => body.includes('[Budget warning]'))
+      expect(warned).toHaveLength(1)
+      expect(server.requests[0]!.body.messages).toHaveLength(2)
+      expect(server.requests[1]!.body.messages).toHaveLength(3)
+      expect(server.requests[1]!.body.messages[0]).toEqual({ role: 'system', content: 'Be brief.' })
+      expect(server.requests[1]!.body.messages[1].role).toBe('system')
+      expect(server.requests[1]!.body.messages[1].content).toMatch(/^\[Budget warning\] This conversation/)
+      expect(server.requests[2]!.body.instructions).toBe('Be brief.')
+      expect(conversation).toHaveLength(2)
+    })
+
+    it('should append a warning to the instructions of a responses call', async () => {
+      const tight = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], thresholds: [0.5] })
+      const client = withBudget(raw, { budget: tight, context: { thread: 't-2' } })
+      server.enqueue({ usage: { inputTokens: 600, outputTokens: 0 } })
+      await client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' })
+      await client.responses.create({
+        model: 'gpt-4o',
+        input: 'Hi',
+        instructions: 'Be brief.',
+        max_output_tokens: 50,
+      })
+      expect(server.requests[1]!.body.instructions).toMatch(/^Be brief\.\n\n\[Budget warning\]/)
+    })
+  })
+
+  describe('APIPromise', () => {
+    it('should keep withResponse() and asResponse() working', async () => {
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      server.enqueue({ text: 'with response', usage, headers: { 'x-request-id': 'req_1' } })
+      const { data, response, request_id } = await client.chat.completions
+        .create({ model: 'gpt-4o', messages })
+        .withResponse()
+      expect(data.choices[0]!.message.content).toBe('with response')
+      expect(response.status).toBe(200)
+      expect(request_id).toBe('req_1')
+      server.enqueue({ text: 'as response', usage })
+      const settledOnce = new Promise((resolve) => budget.on('settled', resolve))
+      const rawResponse = await client.responses.create({ model: 'gpt-4o', input: 'Hi' }).asResponse()
+      const body = (await rawResponse.json()) as { output: { content: { text: string }[] }[] }
+      expect(body.output[0]!.content[0]!.text).toBe('as response')
+      await settledOnce
+      expectCountedToEqualServer()
+    })
+
+    it('should return streams that are instances of Stream', async () => {
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const stream = await client.chat.completions.create({ model: 'gpt-4o', messages, stream: true })
+      expect(stream).toBeInstanceOf(Stream)
+      expect(stream.controller).toBeInstanceOf(AbortController)
+      const [left, right] = stream.tee()
+      expect(left).toBeInstanceOf(Stream)
+      for await (const _ of left);
+      for await (const _ of right);
+      expect(await reserved()).toBe(0)
+    })
+  })
+
+  describe('clients', () => {
+    it('should keep the type, leave the original client unbudgeted and budget withOptions clones', async () => {
+      const client: OpenAI = withBudget(raw, { budget, context: { thread: 't-1' } })
+      expect(client).toBeInstanceOf(OpenAI)
+      await raw.chat.completions.create({ model: 'gpt-4o', messages })
+      expect(settled).toHaveLength(0)
+      const clone = client.withOptions({ timeout: 5_000 })
+      await clone.chat.completions.create({ model: 'gpt-4o', messages })
+      expect(settled).toHaveLength(1)
+    })
+
+    it('should count withContext calls for the merged context', async () => {
+      const client = withBudget(raw, { budget, context: { agent: 'researcher' } })
+      server.enqueue(
+        { usage: { inputTokens: 10, outputTokens: 2 } },
+        { usage: { inputTokens: 20, outputTokens: 3 } },
+      )
+      await client.withContext({ thread: 't-a' }).chat.completions.create({ model: 'gpt-4o', messages })
+      await client
+        .withContext({ thread: 't-b' })
+        .withOptions({})
+        .chat.completions.create({ model: 'gpt-4o', messages })
+      expect((await budget.status({ thread: 't-a' }))[0]!.used).toBe(12)
+      expect((await budget.status({ thread: 't-b' }))[0]!.used).toBe(23)
+    })
+
+    it('should reject bad options with BudgetValidationError naming the field', () => {
+      expect(() => withBudget(raw, { budget: {} as Budget })).toThrow(BudgetValidationError)
+      expect(() => withBudget(raw, { budget, context: { thread: 7 as never } })).toThrow(
+        /options\.context\.thread/,
+      )
+      expect(() => withBudget(raw, { budget, clamp: { minOutputTokens: 0 } })).toThrow(
+        /options\.clamp\.minOutputTokens/,
+      )
+      const client = withBudget(raw, { budget })
+      expect(() => client.withContext({ user: '' })).toThrow(/context\.user/)
+    })
+  })
+})
