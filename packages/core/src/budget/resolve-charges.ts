@@ -67,6 +67,13 @@ function resolveLimit(
     }
   }
   const periodStart = limit.windowStart
+  const last = limit.lastCharge
+  if (last !== undefined && last.scopeId === scopeId && last.periodStart === periodStart) return last
+  limit.lastCharge = buildCharge(limit, scopeId, periodStart)
+  return limit.lastCharge
+}
+
+function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number): ResolvedCharge {
   const key = encodeCounterKey({ name: limit.name, scope: limit.scope, scopeId, periodStart })
   const period = limit.period
   if (period.kind === 'rolling') {

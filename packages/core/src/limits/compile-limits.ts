@@ -1,3 +1,4 @@
+import type { ResolvedCharge } from '../budget/resolve-charges.ts'
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 import { type PeriodSpec, parsePeriod } from '../periods/period.ts'
 import type { LimitConfig } from './limit-config.ts'
@@ -21,6 +22,8 @@ export interface CompiledLimit {
   /** Cached current period (recomputed when `now` passes `end`). */
   windowStart: number
   windowEnd: number
+  /** The last resolved charge of this limit (hot loops call with the same scope value). */
+  lastCharge: ResolvedCharge | undefined
 }
 
 /** Limits grouped by scope: default limits and per-id overrides. */
@@ -106,5 +109,6 @@ function compileLimit(config: unknown, index: number, defaults: Threshold[]): Co
       limit.thresholds === undefined ? defaults : parseThresholds(limit.thresholds, `${field}.thresholds`),
     windowStart: 0,
     windowEnd: -1,
+    lastCharge: undefined,
   }
 }
