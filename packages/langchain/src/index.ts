@@ -1,2 +1,5 @@
 export { BudgetCallbackHandler, type BudgetCallbackHandlerOptions } from './budget-callback-handler.ts'
+export { type BudgetMiddlewareOptions, budgetMiddleware } from './budget-middleware.ts'
+export { clampModelOutput, supportsOutputClamp } from './clamp-model-output.ts'
+export { formatExceededMessage } from './format-exceeded-message.ts'
 export { tokenUsageFromLegacy, tokenUsageFromMessage } from './token-usage-from-message.ts'
