@@ -1,0 +1,51 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import type { FleetWorkerMessage } from './fleet-worker.ts'
+
+/** A forked worker process with a queue of its messages. */
+export interface ForkedWorker {
+  readonly child: ChildProcess
+  /** The next message of this type; rejects on an `error` message or an early exit. */
+  next<T extends FleetWorkerMessage['type']>(type: T): Promise<Extract<FleetWorkerMessage, { type: T }>>
+  /** Every message received so far. */
+  readonly messages: FleetWorkerMessage[]
+  exited: Promise<number | null>
+}
+
+/**
+ * Forks a TypeScript worker script (Node strips the types) with IPC.
+ *
+ * @example
+ * const worker = forkWorker(new URL('./redis-fleet-worker.ts', import.meta.url), [path, json])
+ */
+export function forkWorker(script: URL, args: string[]): ForkedWorker {
+  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const messages: FleetWorkerMessage[] = []
+  const waiters: (() => void)[] = []
+  let cursor = 0
+  child.on('message', (message) => {
+    messages.push(message as FleetWorkerMessage)
+    for (const wake of waiters.splice(0)) wake()
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  void exited.then(() => {
+    for (const wake of waiters.splice(0)) wake()
+  })
+  return {
+    child,
+    messages,
+    exited,
+    async next(type) {
+      for (;;) {
+        while (cursor < messages.length) {
+          const message = messages[cursor++]!
+          if (message.type === 'error') throw new Error(`worker failed: ${message.message}`)
+          if (message.type === type) return message as never
+        }
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`worker exited (${child.exitCode ?? child.signalCode}) before sending "${type}"`)
+        }
+        await new Promise<void>((resolve) => waiters.push(resolve))
+      }
+    },
+  }
+}
