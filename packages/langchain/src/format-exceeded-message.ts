@@ -16,10 +16,12 @@ export function formatExceededMessage(error: BudgetExceededError): string {
     error.period === 'none'
       ? ''
       : ` for this ${error.period.startsWith('rolling:') ? 'window' : error.period}`
+  // A refusal while clamping reports what the output could not get, which may be 0.
+  const needs = error.requested > error.remaining ? `, the step needs about ${amount(error.requested)}` : ''
   const resets = error.resetsAt === null ? '' : ` It resets at ${new Date(error.resetsAt).toISOString()}.`
   return (
     `I have to stop here: ${owner(error)} budget${period} cannot cover the next step ` +
-    `(${amount(error.remaining)} of ${amount(error.limit)}${unit} left, the step needs about ${amount(error.requested)}).` +
+    `(${amount(error.remaining)} of ${amount(error.limit)}${unit} left${needs}).` +
     `${resets} Here is where I got to; ask again with a larger budget to continue.`
   )
 }
