@@ -1,10 +1,4 @@
-import {
-  type Budget,
-  BudgetExceededError,
-  BudgetValidationError,
-  createBudget,
-  type Tally,
-} from '@tokenwarden/core'
+import { type Budget, BudgetExceededError, createBudget, type Tally } from '@tokenwarden/core'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import OpenAI from 'openai'
 import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod'
@@ -261,45 +255,6 @@ describe('withBudget', () => {
       for await (const _ of left);
       for await (const _ of right);
       expect(await reserved()).toBe(0)
-    })
-  })
-
-  describe('clients', () => {
-    it('should keep the type, leave the original client unbudgeted and budget withOptions clones', async () => {
-      const client: OpenAI = withBudget(raw, { budget, context: { thread: 't-1' } })
-      expect(client).toBeInstanceOf(OpenAI)
-      await raw.chat.completions.create({ model: 'gpt-4o', messages })
-      expect(settled).toHaveLength(0)
-      const clone = client.withOptions({ timeout: 5_000 })
-      await clone.chat.completions.create({ model: 'gpt-4o', messages })
-      expect(settled).toHaveLength(1)
-    })
-
-    it('should count withContext calls for the merged context', async () => {
-      const client = withBudget(raw, { budget, context: { agent: 'researcher' } })
-      server.enqueue(
-        { usage: { inputTokens: 10, outputTokens: 2 } },
-        { usage: { inputTokens: 20, outputTokens: 3 } },
-      )
-      await client.withContext({ thread: 't-a' }).chat.completions.create({ model: 'gpt-4o', messages })
-      await client
-        .withContext({ thread: 't-b' })
-        .withOptions({})
-        .chat.completions.create({ model: 'gpt-4o', messages })
-      expect((await budget.status({ thread: 't-a' }))[0]!.used).toBe(12)
-      expect((await budget.status({ thread: 't-b' }))[0]!.used).toBe(23)
-    })
-
-    it('should reject bad options with BudgetValidationError naming the field', () => {
-      expect(() => withBudget(raw, { budget: {} as Budget })).toThrow(BudgetValidationError)
-      expect(() => withBudget(raw, { budget, context: { thread: 7 as never } })).toThrow(
-        /options\.context\.thread/,
-      )
-      expect(() => withBudget(raw, { budget, clamp: { minOutputTokens: 0 } })).toThrow(
-        /options\.clamp\.minOutputTokens/,
-      )
-      const client = withBudget(raw, { budget })
-      expect(() => client.withContext({ user: '' })).toThrow(/context\.user/)
     })
   })
 })
