@@ -7,6 +7,7 @@ import {
   BudgetValidationError,
   createBudget,
 } from '@tokenwarden/core'
+import { createAgent } from 'langchain'
 import { describe, expect, it } from 'vitest'
 import { BudgetCallbackHandler } from './budget-callback-handler.ts'
 
@@ -93,6 +94,25 @@ describe('BudgetCallbackHandler', () => {
       expect(events[0]?.context).toEqual({ agent: 'a', user: 'u-42', thread: 't-9' })
       const user = await budget.status({ user: 'u-42' })
       expect(user[0]?.used).toBe(15)
+    })
+
+    it("should take the thread from LangGraph's configurable.thread_id inside an agent", async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const events = settledEvents(budget)
+      const model = fakeModel().respond(reply(10, 5))
+      const agent = createAgent({ model, tools: [] })
+
+      await agent.invoke(
+        { messages: [new HumanMessage('hi')] },
+        {
+          callbacks: [new BudgetCallbackHandler({ budget, maxOutputTokens: 100 })],
+          configurable: { thread_id: 'graph-thread' },
+        },
+      )
+
+      expect(events.map((event) => event.context)).toEqual([{ thread: 'graph-thread' }])
+      const [status] = await budget.status({ thread: 'graph-thread' })
+      expect(status).toMatchObject({ used: 15, reserved: 0 })
     })
 
     it('should refuse a metadata.tokenwarden scope that is not a string, naming the field', async () => {
