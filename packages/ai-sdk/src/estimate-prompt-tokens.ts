@@ -13,7 +13,7 @@ const fileTokens = 1024
 
 /**
  * Estimates the input tokens of a call from its prompt and tool definitions, with the budget's
- * estimator. Files count a flat amount; the text is never kept.
+ * estimator. Text files count their text, other files a flat amount; the text is never kept.
  *
  * @example
  * const inputTokens = estimatePromptTokens(params, budget.estimator)
@@ -49,6 +49,8 @@ function countPrompt(prompt: LanguageModelV4Prompt, estimator: TokenEstimator): 
           tokens += estimator.count(part.text)
           break
         case 'file':
+          tokens += part.data.type === 'text' ? estimator.count(part.data.text) : fileTokens
+          break
         case 'reasoning-file':
           tokens += fileTokens
           break
@@ -80,7 +82,14 @@ function countToolOutput(output: LanguageModelV4ToolResultOutput, estimator: Tok
     case 'content':
       return output.value.reduce(
         (sum, item) =>
-          sum + (item.type === 'text' ? estimator.count(item.text) : item.type === 'file' ? fileTokens : 0),
+          sum +
+          (item.type === 'text'
+            ? estimator.count(item.text)
+            : item.type === 'file'
+              ? item.data.type === 'text'
+                ? estimator.count(item.data.text)
+                : fileTokens
+              : 0),
         0,
       )
     default:

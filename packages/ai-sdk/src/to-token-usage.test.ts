@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { modelUsage, unreportedUsage } from './test/model-results.ts'
+import { toModelUsage, toTokenUsage } from './to-token-usage.ts'
+
+const estimate = { inputTokens: 111, outputTokens: 22 }
+
+describe('toTokenUsage', () => {
+  it('should keep cache reads and reasoning apart inside the totals', () => {
+    expect(
+      toTokenUsage(modelUsage({ input: 120, output: 40, cached: 100, reasoning: 30 }), estimate),
+    ).toEqual({
+      inputTokens: 120,
+      outputTokens: 40,
+      cachedInputTokens: 100,
+      reasoningTokens: 30,
+      estimated: false,
+    })
+  })
+
+  it('should sum the parts when a provider reports no totals', () => {
+    const usage = {
+      inputTokens: { total: undefined, noCache: 20, cacheRead: 80, cacheWrite: 5 },
+      outputTokens: { total: undefined, text: 7, reasoning: 3 },
+    }
+    expect(toTokenUsage(usage, estimate)).toEqual({
+      inputTokens: 105,
+      outputTokens: 10,
+      cachedInputTokens: 80,
+      cacheWriteInputTokens: 5,
+      reasoningTokens: 3,
+      estimated: false,
+    })
+  })
+
+  it('should fill an unreported side from the estimate and mark the usage estimated', () => {
+    expect(toTokenUsage(unreportedUsage, estimate)).toEqual({ ...estimate, estimated: true })
+    expect(toTokenUsage(undefined, estimate)).toEqual({ ...estimate, estimated: true })
+    const inputOnly = { ...unreportedUsage, inputTokens: { ...unreportedUsage.inputTokens, total: 50 } }
+    expect(toTokenUsage(inputOnly, estimate)).toEqual({ inputTokens: 50, outputTokens: 22, estimated: true })
+  })
+
+  it('should turn odd provider numbers into whole counts within their totals', () => {
+    const usage = modelUsage({ input: 10.4, output: -3, cached: 50, reasoning: 2 })
+    expect(toTokenUsage(usage, estimate)).toEqual({
+      inputTokens: 10,
+      outputTokens: 0,
+      cachedInputTokens: 10,
+      reasoningTokens: 0,
+      estimated: false,
+    })
+  })
+})
+
+describe('toModelUsage', () => {
+  it('should round-trip through toTokenUsage', () => {
+    expect(toTokenUsage(toModelUsage({ inputTokens: 9, outputTokens: 4 }), estimate)).toEqual({
+      inputTokens: 9,
+      outputTokens: 4,
+      estimated: false,
+    })
+  })
+})
