@@ -5,6 +5,7 @@ import { budgetNotice } from './budget-notice.ts'
 import { estimateContentTokens } from './estimate-content-tokens.ts'
 import { estimatePromptTokens } from './estimate-prompt-tokens.ts'
 import { injectSystemMessage } from './inject-system-message.ts'
+import { keepReservationAlive } from './keep-reservation-alive.ts'
 import { meterStream } from './meter-stream.ts'
 import { type CallContext, providerOptionsKey, resolveCallContext } from './resolve-call-context.ts'
 import { toTokenUsage } from './to-token-usage.ts'
@@ -148,11 +149,14 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       if (call.kind === 'refused') return budgetExceededResult(call.error, exceededText(call.error))
       const { reservation, inputTokens } = call
       let result: Awaited<ReturnType<typeof doGenerate>>
+      const stopRenewing = keepReservationAlive(reservation)
       try {
         result = await doGenerate()
       } catch (error) {
         await reservation.release().catch(() => {}) // the lease frees it if the store is down
         throw error
+      } finally {
+        stopRenewing()
       }
       const outputTokens = estimateContentTokens(result.content, budget.estimator)
       await reservation.settle(toTokenUsage(result.usage, { inputTokens, outputTokens }))
@@ -172,12 +176,16 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
         await reservation.release().catch(() => {})
         throw error
       }
+      const stopRenewing = keepReservationAlive(reservation)
       const stream = meterStream(result.stream, {
         estimator: budget.estimator,
         inputTokens,
         stopAfterOutputTokens: stopStreamsAtReservation ? reservation.maxOutputTokens : undefined,
         abortSignal: params.abortSignal,
-        settle: (usage) => reservation.settle(usage),
+        settle: (usage) => {
+          stopRenewing()
+          return reservation.settle(usage)
+        },
       })
       return { ...result, stream }
     },
