@@ -4,6 +4,10 @@ export { createBudget } from './budget/create-budget.ts'
 export { type BudgetExceededDetails, BudgetExceededError } from './errors/budget-exceeded-error.ts'
 export { BudgetValidationError } from './errors/budget-validation-error.ts'
 export { ReservationClosedError } from './errors/reservation-closed-error.ts'
+export {
+  type ReservationOverrunDetails,
+  ReservationOverrunError,
+} from './errors/reservation-overrun-error.ts'
 export { StoreUnavailableError } from './errors/store-unavailable-error.ts'
 export { TokenwardenError } from './errors/tokenwarden-error.ts'
 export { UnknownPriceError } from './errors/unknown-price-error.ts'

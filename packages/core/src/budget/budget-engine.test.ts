@@ -105,9 +105,11 @@ describe('createBudget', () => {
       const r = await budget.reserve(ctx, { inputTokens: 200, maxOutputTokens: 4000, clamp: true })
       expect(r.maxOutputTokens).toBe(300)
       await r.release()
-      await expect(
+      const error = await exceeded(() =>
         budget.reserve(ctx, { inputTokens: 200, maxOutputTokens: 4000, clamp: { minOutputTokens: 301 } }),
-      ).rejects.toThrow(BudgetExceededError)
+      )
+      // what the smallest acceptable call needs: its input and the minimum output
+      expect(error).toMatchObject({ unit: 'tokens', requested: 501, remaining: 500 })
     })
 
     it('should bound the affordable output by a USD limit using the model price', async () => {

@@ -87,7 +87,9 @@ export class BudgetEngine implements Budget, ReservationOwner {
         )
         if (affordable.tokens < maxOutputTokens) {
           if (affordable.tokens < clamp.minOutputTokens && this.mode === 'enforce') {
-            throw this.refuse(context, model, charges, affordable.denial!)
+            const denial = affordable.denial!
+            const minimum = this.reserveAmount(context, model, charges, inputTokens, clamp.minOutputTokens)
+            throw this.refuse(context, model, charges, { ...denial, requested: minimum[denial.unit] })
           }
           maxOutputTokens = Math.max(affordable.tokens, clamp.minOutputTokens)
         }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BudgetExceededError } from './budget-exceeded-error.ts'
 import { BudgetValidationError } from './budget-validation-error.ts'
+import { ReservationOverrunError } from './reservation-overrun-error.ts'
 import { TokenwardenError } from './tokenwarden-error.ts'
 import { UnknownPriceError } from './unknown-price-error.ts'
 
@@ -47,5 +48,19 @@ describe('errors', () => {
     expect(error).toMatchObject(details)
     expect(error.message).toMatch(/thread "t-1".*500 tokens/)
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({ ...details, code: 'budget_exceeded' })
+  })
+  it('should report a stopped stream with its reservation and what it produced', () => {
+    const error = new ReservationOverrunError({
+      reservationId: 'r-1',
+      reservedOutputTokens: 100,
+      producedOutputTokens: 104,
+    })
+    expect(ReservationOverrunError.isInstance(error)).toBe(true)
+    expect(BudgetExceededError.isInstance(error)).toBe(false)
+    expect(error).toMatchObject({
+      code: 'reservation_overrun',
+      reservedOutputTokens: 100,
+      producedOutputTokens: 104,
+    })
   })
 })
