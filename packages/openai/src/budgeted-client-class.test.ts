@@ -31,7 +31,7 @@ describe('budgetedClientClass', () => {
     budget.on('settled', (event) => settled.push(event.usage))
   })
 
-  async function status(thread = 't-1') {
+  async function limitStatus(thread = 't-1') {
     return (await budget.status({ thread }))[0]!
   }
 
@@ -61,21 +61,21 @@ describe('budgetedClientClass', () => {
       expect(refused.every((r) => BudgetExceededError.isInstance(r.reason))).toBe(true)
       expect(server.requests.length).toBeLessThanOrEqual(50)
       expect(server.requests.length).toBe(200 - refused.length)
-      const final = await status()
+      const final = await limitStatus()
       expect(final.used).toBeLessThanOrEqual(limit)
       expect(final.reserved).toBe(0)
     })
 
-    it('should release after 500 responses and the client retries', async () => {
-      server.enqueue({ status: 500, headers: noWait }, { status: 500, headers: noWait }, { status: 500 })
+    it.each([500, 429])('should release after %i responses and the client retries', async (status) => {
+      server.enqueue({ status, headers: noWait }, { status, headers: noWait }, { status })
       const client = withBudget(raw, { budget, context: { thread: 't-1' } })
       const error = await client.chat.completions
         .create({ model: 'gpt-4o', messages })
         .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(APIError)
-      expect((error as APIError).status).toBe(500)
+      expect((error as APIError).status).toBe(status)
       expect(server.requests).toHaveLength(3)
-      expect(await status()).toMatchObject({ used: 0, reserved: 0 })
+      expect(await limitStatus()).toMatchObject({ used: 0, reserved: 0 })
     })
 
     it('should settle once after a 429 retried into a success', async () => {
@@ -88,7 +88,7 @@ describe('budgetedClientClass', () => {
       expect(response.output_text).toBe('ok')
       expect(server.requests).toHaveLength(2)
       expect(settled).toHaveLength(1)
-      expect(await status()).toMatchObject({ used: 15, reserved: 0 })
+      expect(await limitStatus()).toMatchObject({ used: 15, reserved: 0 })
     })
 
     it('should release a call the caller aborts', async () => {
@@ -104,7 +104,7 @@ describe('budgetedClientClass', () => {
       controller.abort()
       await expect(call).rejects.toBeInstanceOf(APIUserAbortError)
       await released
-      expect(await status()).toMatchObject({ used: 0, reserved: 0 })
+      expect(await limitStatus()).toMatchObject({ used: 0, reserved: 0 })
     })
 
     it('should pass other requests through untouched', async () => {
@@ -164,7 +164,7 @@ describe('budgetedClientClass', () => {
       expect(client).toBeInstanceOf(AzureOpenAI)
       server.enqueue({ usage: { inputTokens: 7, outputTokens: 1 } })
       await client.chat.completions.create({ model: 'gpt-4o', messages })
-      expect(await status()).toMatchObject({ used: 8, reserved: 0 })
+      expect(await limitStatus()).toMatchObject({ used: 8, reserved: 0 })
     })
   })
 
@@ -180,8 +180,8 @@ describe('budgetedClientClass', () => {
         .withContext({ thread: 't-b' })
         .withOptions({})
         .chat.completions.create({ model: 'gpt-4o', messages })
-      expect((await status('t-a')).used).toBe(12)
-      expect((await status('t-b')).used).toBe(23)
+      expect((await limitStatus('t-a')).used).toBe(12)
+      expect((await limitStatus('t-b')).used).toBe(23)
       const [agent] = (await budget.report()).top.agent ?? []
       expect(agent).toMatchObject({ id: 'researcher' })
     })
