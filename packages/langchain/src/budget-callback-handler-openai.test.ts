@@ -1,6 +1,12 @@
 import { HumanMessage } from '@langchain/core/messages'
 import { ChatOpenAI } from '@langchain/openai'
-import { type Budget, type BudgetEvents, BudgetExceededError, createBudget } from '@tokenwarden/core'
+import {
+  type Budget,
+  type BudgetEvents,
+  BudgetExceededError,
+  createBudget,
+  ReservationOverrunError,
+} from '@tokenwarden/core'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { BudgetCallbackHandler } from './budget-callback-handler.ts'
@@ -141,8 +147,9 @@ describe('BudgetCallbackHandler with ChatOpenAI', () => {
           chunks++
       })().catch((caught) => caught)
 
-      expect(BudgetExceededError.isInstance(error)).toBe(true)
-      expect(error.unit).toBe('outputTokens')
+      expect(ReservationOverrunError.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ reservedOutputTokens: 20 })
+      expect(error.producedOutputTokens).toBeGreaterThan(20)
       expect(chunks).toBeLessThan(50)
       expect(events).toHaveLength(1)
       expect(events[0]!.estimated).toBe(true)

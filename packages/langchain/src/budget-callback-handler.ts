@@ -5,8 +5,8 @@ import type { LLMResult } from '@langchain/core/outputs'
 import {
   type Budget,
   type BudgetContext,
-  BudgetExceededError,
   type Reservation,
+  ReservationOverrunError,
   type TokenUsage,
 } from '@tokenwarden/core'
 import { estimateMessageTokens, messageText } from './estimate-message-tokens.ts'
@@ -35,7 +35,7 @@ export interface BudgetCallbackHandlerOptions {
   maxOutputTokens?: number
   /**
    * Stop a stream whose output runs past its reservation (estimated as chunks arrive) by raising a
-   * `BudgetExceededError`; only in `enforce` mode.
+   * `ReservationOverrunError`; what streamed is settled. Only in `enforce` mode.
    * @default true
    */
   stopStreams?: boolean
@@ -144,19 +144,10 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     if (!this.stopStreams || this.budget.mode !== 'enforce') return
     const streamed = run.output.tokens
     if (streamed <= reservation.maxOutputTokens) return
-    throw new BudgetExceededError({
-      scope: 'reservation',
-      scopeId: reservation.id,
-      limitName: 'reservation',
-      unit: 'outputTokens',
-      limit: reservation.maxOutputTokens,
-      used: streamed,
-      reserved: 0,
-      requested: streamed,
-      remaining: 0,
-      period: 'none',
-      resetsAt: null,
-      message: `stream stopped: its output (~${streamed} tokens) ran past the ${reservation.maxOutputTokens} output tokens reserved for it`,
+    throw new ReservationOverrunError({
+      reservationId: reservation.id,
+      reservedOutputTokens: reservation.maxOutputTokens,
+      producedOutputTokens: streamed,
     })
   }
 
