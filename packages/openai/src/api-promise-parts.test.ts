@@ -1,0 +1,75 @@
+import { type Budget, createBudget, type Tally } from '@tokenwarden/core'
+import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
+import OpenAI from 'openai'
+import { Stream } from 'openai/streaming'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { withBudget } from './with-budget.ts'
+
+const messages = [{ role: 'user' as const, content: 'Summarise the plan.' }]
+const usage = { inputTokens: 40, outputTokens: 12, cachedTokens: 8, reasoningTokens: 5 }
+
+describe('apiPromiseParts', () => {
+  let server: OpenAITestServer
+  let raw: OpenAI
+  let budget: Budget
+  let settled: Tally[]
+
+  beforeAll(async () => {
+    server = await startOpenAITestServer()
+    raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
+  })
+  afterAll(() => server.close())
+  beforeEach(() => {
+    server.reset()
+    budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
+    settled = []
+    budget.on('settled', (event) => settled.push(event.usage))
+  })
+
+  function expectCountedToEqualServer() {
+    const totals = server.totals()
+    expect(totals.requests).toBeGreaterThan(0)
+    expect(settled.reduce((sum, tally) => sum + tally.tokens, 0)).toBe(
+      totals.inputTokens + totals.outputTokens,
+    )
+    expect(settled.reduce((sum, tally) => sum + tally.cachedInputTokens, 0)).toBe(totals.cachedTokens)
+    expect(settled.reduce((sum, tally) => sum + tally.reasoningTokens, 0)).toBe(totals.reasoningTokens)
+  }
+
+  async function reserved(context = { thread: 't-1' }) {
+    const [status] = await budget.status(context)
+    return status!.reserved
+  }
+
+  describe('APIPromise methods', () => {
+    it('should keep withResponse() and asResponse() working', async () => {
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      server.enqueue({ text: 'with response', usage, headers: { 'x-request-id': 'req_1' } })
+      const { data, response, request_id } = await client.chat.completions
+        .create({ model: 'gpt-4o', messages })
+        .withResponse()
+      expect(data.choices[0]!.message.content).toBe('with response')
+      expect(response.status).toBe(200)
+      expect(request_id).toBe('req_1')
+      server.enqueue({ text: 'as response', usage })
+      const settledOnce = new Promise((resolve) => budget.on('settled', resolve))
+      const rawResponse = await client.responses.create({ model: 'gpt-4o', input: 'Hi' }).asResponse()
+      const body = (await rawResponse.json()) as { output: { content: { text: string }[] }[] }
+      expect(body.output[0]!.content[0]!.text).toBe('as response')
+      await settledOnce
+      expectCountedToEqualServer()
+    })
+
+    it('should return streams that are instances of Stream', async () => {
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const stream = await client.chat.completions.create({ model: 'gpt-4o', messages, stream: true })
+      expect(stream).toBeInstanceOf(Stream)
+      expect(stream.controller).toBeInstanceOf(AbortController)
+      const [left, right] = stream.tee()
+      expect(left).toBeInstanceOf(Stream)
+      for await (const _ of left);
+      for await (const _ of right);
+      expect(await reserved()).toBe(0)
+    })
+  })
+})
