@@ -20,7 +20,7 @@ import type { BudgetContext } from './budget-context.ts'
 import { exceededDetails, limitStatus } from './charge-status.ts'
 import { conversationOf, randomId } from './conversation-of.ts'
 import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
-import { type ResolvedCharge, resolveCharges, trackingCharges } from './resolve-charges.ts'
+import { type ResolvedCharge, resolveCharges, TrackingCharges } from './resolve-charges.ts'
 import { assertPositive, validateRequest, validateUsage } from './validate-request.ts'
 
 /** Validated options of a budget. */
@@ -50,11 +50,13 @@ export class BudgetEngine implements Budget, ReservationOwner {
   private readonly config: EngineConfig
   private readonly events = new EventHub()
   private readonly board = new WarningBoard()
+  private readonly tracking: TrackingCharges
   private readonly idPrefix: string
   private sequence = 0
 
   constructor(config: EngineConfig) {
     this.config = config
+    this.tracking = new TrackingCharges(config.track)
     this.mode = config.mode
     this.store = config.store
     this.estimator = config.estimator
@@ -159,7 +161,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
   ): Promise<SettleResult> {
     const tally = this.usageTally(context, model, charges, usage)
     const counters = charges.map((c) => c.charge)
-    for (const charge of trackingCharges(this.config.track, context, model)) counters.push(charge)
+    this.tracking.appendTo(counters, context, model)
     const result = await this.store.commit({ reservationId, now, counters, usage: tally })
     const warnings = this.crossings(charges, result.counters, tally, context)
     if (this.events.has('settled')) {

@@ -106,22 +106,37 @@ function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number)
   }
 }
 
-/** The counters that only accumulate usage for reports (top spenders), one per tracked scope present. */
-export function trackingCharges(
-  scopes: readonly string[],
-  context: BudgetContext,
-  model: string | undefined,
-): CounterCharge[] {
-  const charges: CounterCharge[] = []
-  for (const scope of scopes) {
-    const scopeId =
-      scope === 'global' ? 'global' : scope === 'model' ? (context.model ?? model) : context[scope]
-    if (scopeId === undefined) continue
-    charges.push({
-      key: encodeCounterKey({ name: '@track', scope, scopeId, periodStart: 0 }),
-      caps: null,
-      expiresAt: null,
-    })
+/**
+ * The counters that only accumulate usage for reports (top spenders), one per tracked scope present in a
+ * context. Remembers the last charge of each scope (hot loops repeat the same context).
+ */
+export class TrackingCharges {
+  private readonly last: (CounterCharge | undefined)[]
+  private readonly lastIds: (string | undefined)[]
+
+  constructor(private readonly scopes: readonly string[]) {
+    this.last = scopes.map(() => undefined)
+    this.lastIds = scopes.map(() => undefined)
   }
-  return charges
+
+  /** Appends the tracking charges of `context` to `target`. */
+  appendTo(target: CounterCharge[], context: BudgetContext, model: string | undefined): void {
+    for (let index = 0; index < this.scopes.length; index++) {
+      const scope = this.scopes[index]!
+      const scopeId =
+        scope === 'global' ? 'global' : scope === 'model' ? (context.model ?? model) : context[scope]
+      if (scopeId === undefined) continue
+      let charge = this.last[index]
+      if (charge === undefined || this.lastIds[index] !== scopeId) {
+        charge = {
+          key: encodeCounterKey({ name: '@track', scope, scopeId, periodStart: 0 }),
+          caps: null,
+          expiresAt: null,
+        }
+        this.last[index] = charge
+        this.lastIds[index] = scopeId
+      }
+      target.push(charge)
+    }
+  }
 }

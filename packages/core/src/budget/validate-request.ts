@@ -38,20 +38,20 @@ export function validateUsage(usage: TokenUsage): void {
   }
   assertAmount(usage.inputTokens, 'usage.inputTokens', { integer: true })
   assertAmount(usage.outputTokens, 'usage.outputTokens', { integer: true })
-  for (const [field, part, whole] of [
-    ['cachedInputTokens', usage.cachedInputTokens, usage.inputTokens],
-    ['cacheWriteInputTokens', usage.cacheWriteInputTokens, usage.inputTokens],
-    ['reasoningTokens', usage.reasoningTokens, usage.outputTokens],
-  ] as const) {
-    if (part === undefined) continue
-    assertAmount(part, `usage.${field}`, { integer: true })
-    if (part > whole) {
-      throw new BudgetValidationError({
-        field: `usage.${field}`,
-        value: part,
-        reason: `must not exceed ${field === 'reasoningTokens' ? 'outputTokens' : 'inputTokens'} (${whole}), which includes it`,
-      })
-    }
+  assertPart(usage.cachedInputTokens, 'cachedInputTokens', usage.inputTokens, 'inputTokens')
+  assertPart(usage.cacheWriteInputTokens, 'cacheWriteInputTokens', usage.inputTokens, 'inputTokens')
+  assertPart(usage.reasoningTokens, 'reasoningTokens', usage.outputTokens, 'outputTokens')
+}
+
+function assertPart(part: number | undefined, name: string, whole: number, wholeName: string): void {
+  if (part === undefined) return
+  assertAmount(part, `usage.${name}`, { integer: true })
+  if (part > whole) {
+    throw new BudgetValidationError({
+      field: `usage.${name}`,
+      value: part,
+      reason: `must not exceed ${wholeName} (${whole}), which includes it`,
+    })
   }
 }
 
