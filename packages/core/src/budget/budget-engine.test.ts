@@ -148,6 +148,7 @@ describe('createBudget', () => {
       })
       const r = await budget.reserve({ thread: 't' }, { inputTokens: 100, maxOutputTokens: 0 })
       time.advance(900)
+      expect(r.leaseMs).toBe(1000)
       expect(await r.renew(5000)).toBe(true)
       time.advance(2000)
       expect((await budget.status({ thread: 't' }))[0]!.reserved).toBe(100)
@@ -235,6 +236,21 @@ describe('createBudget', () => {
       expect(budget.takeWarnings({ agent: 'a', thread: 't-2' })).toHaveLength(1)
       expect(budget.takeWarnings({ agent: 'a', thread: 't-2' })).toHaveLength(0)
       expect(budget.takeWarnings({ agent: 'b', thread: 't-3' })).toHaveLength(0)
+    })
+
+    it('should show restored warnings again at the conversation’s next call', async () => {
+      const budget = createBudget({ limits: [{ scope: 'agent', tokens: 1000 }] })
+      await budget.record({ agent: 'a', thread: 't-1' }, { inputTokens: 800, outputTokens: 0 })
+      const taken = budget.takeWarnings({ agent: 'a', thread: 't-1' })
+      expect(taken).toHaveLength(1)
+      budget.restoreWarnings({ agent: 'a', thread: 't-1' }, taken) // the call carrying them failed
+      expect(budget.takeWarnings({ agent: 'a', thread: 't-1' })).toEqual(taken)
+      expect(budget.takeWarnings({ agent: 'a', thread: 't-1' })).toEqual([])
+      // a newer crossing replaces a restored one: the conversation sees the newer state once
+      const again = budget.takeWarnings({ agent: 'a', thread: 't-2' })
+      await budget.record({ agent: 'a', thread: 't-2' }, { inputTokens: 150, outputTokens: 0 })
+      budget.restoreWarnings({ agent: 'a', thread: 't-2' }, again)
+      expect(budget.takeWarnings({ agent: 'a', thread: 't-2' }).map((w) => w.severity)).toEqual(['final'])
     })
 
     it('should use the message template and per-limit thresholds', async () => {

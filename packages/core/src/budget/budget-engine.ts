@@ -135,6 +135,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
         maxOutputTokens,
         amount,
         expiresAt,
+        leaseMs,
         charges,
       )
     }
@@ -213,6 +214,24 @@ export class BudgetEngine implements Budget, ReservationOwner {
     for (const resolved of this.resolve(context, options?.model, now))
       this.board.take(resolved.boardKey, conversation, warnings)
     return warnings
+  }
+
+  restoreWarnings(context: BudgetContext, warnings: readonly BudgetWarning[]): void {
+    if (!Array.isArray(warnings)) {
+      throw new BudgetValidationError({
+        field: 'warnings',
+        value: warnings,
+        reason: 'expected the array takeWarnings returned',
+      })
+    }
+    if (context === null || typeof context !== 'object') {
+      throw new BudgetValidationError({
+        field: 'context',
+        value: context,
+        reason: 'expected an object such as { thread }',
+      })
+    }
+    this.board.restore(conversationOf(context), warnings)
   }
 
   async status(context: BudgetContext, options?: { model?: string }): Promise<LimitStatus[]> {

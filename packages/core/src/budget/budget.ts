@@ -96,6 +96,8 @@ export interface Reservation {
   readonly state: 'open' | 'settled' | 'released'
   /** When the lease lapses (epoch ms). */
   readonly expiresAt: number
+  /** The lease length (ms): `renew()` extends the lease by this much by default. */
+  readonly leaseMs: number
   settle(usage: TokenUsage): Promise<SettleResult>
   /** Returns the reservation; a no-op once settled or released. */
   release(): Promise<void>
@@ -118,8 +120,20 @@ export interface Budget {
   reserve(context: BudgetContext, request: ReserveRequest): Promise<Reservation>
   /** Counts usage known only afterwards (no reservation). */
   record(context: BudgetContext, usage: TokenUsage & { model?: string }): Promise<SettleResult>
-  /** Warnings not yet shown to this context's conversation (its thread, else the context itself). */
+  /**
+   * Warnings not yet shown to this context's conversation (its thread, else the context itself); marks
+   * them shown. Inject each `message` into the model's next call.
+   */
   takeWarnings(context: BudgetContext, options?: { model?: string }): BudgetWarning[]
+  /**
+   * Gives warnings taken for a call back to the conversation when that call was refused or failed
+   * before the model saw them, so the next call shows them (unless a newer crossing replaced them).
+   *
+   * @example
+   * const warnings = budget.takeWarnings(ctx)
+   * try { await callModel(withNotice(warnings)) } catch (error) { budget.restoreWarnings(ctx, warnings); throw error }
+   */
+  restoreWarnings(context: BudgetContext, warnings: readonly BudgetWarning[]): void
   /** One status per applicable limit and unit. */
   status(context: BudgetContext, options?: { model?: string }): Promise<LimitStatus[]>
   /** The largest `maxOutputTokens` this context can still afford (Infinity when unbounded). */

@@ -40,6 +40,7 @@ export class OpenReservation implements Reservation {
     readonly maxOutputTokens: number,
     readonly amount: Tally,
     public expiresAt: number,
+    readonly leaseMs: number,
     private readonly charges: ResolvedCharge[],
   ) {}
 
@@ -72,7 +73,7 @@ export class OpenReservation implements Reservation {
     }
   }
 
-  async renew(leaseMs = this.engine.leaseMs): Promise<boolean> {
+  async renew(leaseMs = this.leaseMs): Promise<boolean> {
     assertPositive(leaseMs, 'leaseMs')
     if (this.state !== 'open') return false
     const renewed = await this.engine.renew(this.id, leaseMs)

@@ -13,6 +13,7 @@ interface Entry {
  */
 export class WarningBoard {
   private readonly entries = new Map<string, Entry[]>()
+  private readonly byId = new Map<string, Entry>()
   private nextPruneAt = Number.POSITIVE_INFINITY
 
   get size(): number {
@@ -28,7 +29,11 @@ export class WarningBoard {
     const entry: Entry = { warning, delivered: new Set(), expiresAt }
     const index = list.findIndex((item) => item.warning.unit === warning.unit)
     if (index === -1) list.push(entry)
-    else list[index] = entry
+    else {
+      this.byId.delete(list[index]!.warning.id)
+      list[index] = entry
+    }
+    this.byId.set(warning.id, entry)
     if (expiresAt !== null && expiresAt < this.nextPruneAt) this.nextPruneAt = expiresAt
   }
 
@@ -51,11 +56,20 @@ export class WarningBoard {
     }
   }
 
+  /**
+   * Marks warnings as not shown to `conversation` again (the call that carried them failed), unless a
+   * newer crossing replaced them meanwhile.
+   */
+  restore(conversation: string, warnings: readonly BudgetWarning[]): void {
+    for (const warning of warnings) this.byId.get(warning.id)?.delivered.delete(conversation)
+  }
+
   prune(now: number): void {
     if (now < this.nextPruneAt) return
     this.nextPruneAt = Number.POSITIVE_INFINITY
     for (const [key, list] of this.entries) {
       const kept = list.filter((entry) => entry.expiresAt === null || entry.expiresAt > now)
+      for (const entry of list) if (!kept.includes(entry)) this.byId.delete(entry.warning.id)
       if (kept.length === 0) this.entries.delete(key)
       else {
         this.entries.set(key, kept)
