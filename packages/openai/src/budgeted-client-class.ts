@@ -59,8 +59,12 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
           return props
         },
         async (error: unknown) => {
-          // HTTP error after the client's retries, connection error, abort: nothing to bill.
-          if (call !== undefined) await call.reservation.release().catch(settings.onError)
+          // HTTP error after the client's retries, connection error, abort: nothing to bill, and the
+          // model never saw the warnings this call carried.
+          if (call !== undefined) {
+            settings.budget.restoreWarnings(settings.context, call.takenWarnings)
+            await call.reservation.release().catch(settings.onError)
+          }
           throw error
         },
       )

@@ -1,4 +1,10 @@
-import { type Budget, type BudgetContext, BudgetValidationError, type Reservation } from '@tokenwarden/core'
+import {
+  type Budget,
+  type BudgetContext,
+  BudgetValidationError,
+  type BudgetWarning,
+  type Reservation,
+} from '@tokenwarden/core'
 import type { Endpoint } from './endpoint-of.ts'
 import { estimateRequestTokens } from './estimate-request-tokens.ts'
 
@@ -18,6 +24,8 @@ export interface BudgetedCall {
   reservation: Reservation
   /** Warning texts to show the model (already taken from the budget). */
   warnings: string[]
+  /** The warnings taken, to give back with `budget.restoreWarnings` when the call fails. */
+  takenWarnings: BudgetWarning[]
   /** A lowered maximum to write into the body (clamping). */
   maxOutput: { field: string; value: number } | undefined
   /** True when the wrapper asked a chat stream for usage the caller did not ask for. */
@@ -59,9 +67,9 @@ export async function planCall(
   if (endpoint !== 'embeddings' && affordable < perChoice) {
     maxOutput = { field: requested?.field ?? maxFields[endpoint][0]!, value: Math.max(1, affordable) }
   }
-  const warnings =
+  const takenWarnings =
     settings.injectWarnings && endpoint !== 'embeddings'
-      ? budget.takeWarnings(context, model === undefined ? undefined : { model }).map((w) => w.message)
+      ? budget.takeWarnings(context, model === undefined ? undefined : { model })
       : []
   const stream = body.stream === true
   const streamOptions = body.stream_options as { include_usage?: unknown } | null | undefined
@@ -69,7 +77,8 @@ export async function planCall(
     endpoint,
     stream,
     reservation,
-    warnings,
+    warnings: takenWarnings.map((warning) => warning.message),
+    takenWarnings,
     maxOutput,
     addsUsageChunk: endpoint === 'chat' && stream && streamOptions?.include_usage !== true,
   }

@@ -11,6 +11,7 @@ async function call(overrides: Partial<BudgetedCall>): Promise<BudgetedCall> {
     stream: false,
     reservation,
     warnings: [],
+    takenWarnings: [],
     maxOutput: undefined,
     addsUsageChunk: false,
     ...overrides,

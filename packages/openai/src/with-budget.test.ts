@@ -210,6 +210,26 @@ describe('withBudget', () => {
       expect(conversation).toHaveLength(2)
     })
 
+    it('should show the warning again at the next call when the call carrying it failed', async () => {
+      const tight = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], thresholds: [0.5] })
+      const client = withBudget(raw.withOptions({ maxRetries: 0 }), {
+        budget: tight,
+        context: { thread: 't-3' },
+      })
+      server.enqueue({ usage: { inputTokens: 500, outputTokens: 100 } })
+      await client.chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 50 })
+      server.enqueue({ status: 500 })
+      await expect(
+        client.chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 50 }),
+      ).rejects.toThrow()
+      await client.chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 50 })
+      await client.chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 50 })
+      const warned = server.requests.map((request) =>
+        JSON.stringify(request.body).includes('[Budget warning]'),
+      )
+      expect(warned).toEqual([false, true, true, false])
+    })
+
     it('should append a warning to the instructions of a responses call', async () => {
       const tight = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], thresholds: [0.5] })
       const client = withBudget(raw, { budget: tight, context: { thread: 't-2' } })
