@@ -201,6 +201,46 @@ describe('budgetMiddleware', () => {
       expect(await reservedOf(budget, thread)).toBe(0)
       expect(await usedOf(budget, thread)).toBe(0)
     })
+    it('should show the warning again at the next call when the call carrying it failed', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      let call = 0
+      const mock = new MockLanguageModelV4({
+        doGenerate: async () => {
+          call++
+          if (call === 2) throw new Error('provider down')
+          return textResult('ok', call === 1 ? { input: 700, output: 100 } : { input: 10, output: 10 })
+        },
+      })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread }),
+      })
+      await generateText({ model, prompt: '1', maxOutputTokens: 20 })
+      await expect(generateText({ model, prompt: '2', maxOutputTokens: 20, maxRetries: 0 })).rejects.toThrow()
+      await generateText({ model, prompt: '3', maxOutputTokens: 20 })
+      await generateText({ model, prompt: '4', maxOutputTokens: 20 })
+      expect(warningCount(mock.doGenerateCalls, '[Budget warning]')).toEqual([0, 1, 1, 0])
+    })
+
+    it('should count the injected notice in the reservation', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const reserved: number[] = []
+      budget.on('reserved', (event) => reserved.push(event.amount.inputTokens))
+      const mock = new MockLanguageModelV4({
+        doGenerate: [
+          textResult('a', { input: 700, output: 100 }),
+          textResult('b', { input: 10, output: 10 }),
+        ],
+      })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread }),
+      })
+      await generateText({ model, prompt: 'Hi', maxOutputTokens: 20 })
+      await generateText({ model, prompt: 'Hi', maxOutputTokens: 20 })
+      const notice = systemTexts(mock.doGenerateCalls[1]!.prompt).join('')
+      expect(reserved[1]! - reserved[0]!).toBeGreaterThanOrEqual(budget.estimator.count(notice))
+    })
   })
 
   describe('providers', () => {

@@ -52,7 +52,13 @@ export interface BudgetMiddlewareOptions {
 }
 
 type CallState =
-  | { kind: 'reserved'; reservation: Reservation; inputTokens: number }
+  | {
+      kind: 'reserved'
+      reservation: Reservation
+      inputTokens: number
+      /** Given back to the conversation when the call fails before the model saw them. */
+      restoreWarnings: () => void
+    }
   | { kind: 'refused'; error: BudgetExceededError }
 
 /**
@@ -103,8 +109,21 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
     async transformParams({ params, model }) {
       const callContext = await resolveCallContext(context, params)
       const id = modelId ?? model.modelId
-      const inputTokens = estimatePromptTokens(params, budget.estimator)
       const providerOptions = withoutBudgetOptions(params.providerOptions)
+      // The notice is part of the prompt, so it is taken before the reservation and counted in it.
+      const notice =
+        injectWarnings || injectStatus
+          ? await budgetNotice(budget, callContext, {
+              model: id,
+              status: injectStatus,
+              warnings: injectWarnings,
+            })
+          : undefined
+      const restoreWarnings = () => {
+        if (notice !== undefined) budget.restoreWarnings(callContext, notice.warnings)
+      }
+      const prompt = notice === undefined ? params.prompt : injectSystemMessage(params.prompt, notice.text)
+      const inputTokens = estimatePromptTokens({ ...params, prompt }, budget.estimator)
       let reservation: Reservation
       try {
         reservation = await budget.reserve(callContext, {
@@ -114,32 +133,20 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
           clamp,
         })
       } catch (error) {
+        restoreWarnings()
         if (onExceeded !== 'finish' || !BudgetExceededError.isInstance(error)) throw error
         const refused = { ...params, providerOptions }
         calls.set(refused, { kind: 'refused', error })
         return refused
       }
-      try {
-        const notice =
-          injectWarnings || injectStatus
-            ? await budgetNotice(budget, callContext, {
-                model: id,
-                status: injectStatus,
-                warnings: injectWarnings,
-              })
-            : undefined
-        const transformed: LanguageModelV4CallOptions = {
-          ...params,
-          prompt: notice === undefined ? params.prompt : injectSystemMessage(params.prompt, notice),
-          maxOutputTokens: reservation.maxOutputTokens,
-          providerOptions,
-        }
-        calls.set(transformed, { kind: 'reserved', reservation, inputTokens })
-        return transformed
-      } catch (error) {
-        await reservation.release().catch(() => {})
-        throw error
+      const transformed: LanguageModelV4CallOptions = {
+        ...params,
+        prompt,
+        maxOutputTokens: reservation.maxOutputTokens,
+        providerOptions,
       }
+      calls.set(transformed, { kind: 'reserved', reservation, inputTokens, restoreWarnings })
+      return transformed
     },
 
     async wrapGenerate({ doGenerate, params }) {
@@ -147,12 +154,13 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       if (call === undefined) return doGenerate()
       calls.delete(params)
       if (call.kind === 'refused') return budgetExceededResult(call.error, exceededText(call.error))
-      const { reservation, inputTokens } = call
+      const { reservation, inputTokens, restoreWarnings } = call
       let result: Awaited<ReturnType<typeof doGenerate>>
       const stopRenewing = keepReservationAlive(reservation)
       try {
         result = await doGenerate()
       } catch (error) {
+        restoreWarnings()
         await reservation.release().catch(() => {}) // the lease frees it if the store is down
         throw error
       } finally {
@@ -168,11 +176,12 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       if (call === undefined) return doStream()
       calls.delete(params)
       if (call.kind === 'refused') return budgetExceededStream(call.error, exceededText(call.error))
-      const { reservation, inputTokens } = call
+      const { reservation, inputTokens, restoreWarnings } = call
       let result: Awaited<ReturnType<typeof doStream>>
       try {
         result = await doStream()
       } catch (error) {
+        restoreWarnings()
         await reservation.release().catch(() => {})
         throw error
       }

@@ -1,4 +1,10 @@
-import { type Budget, type BudgetContext, formatStatus } from '@tokenwarden/core'
+import { type Budget, type BudgetContext, type BudgetWarning, formatStatus } from '@tokenwarden/core'
+
+/** The text shown to the model and the warnings it carries (to give back if the call fails). */
+export interface BudgetNotice {
+  text: string
+  warnings: BudgetWarning[]
+}
 
 /**
  * The text shown to the model before a call: the context's pending warnings (each taken once per
@@ -7,15 +13,16 @@ import { type Budget, type BudgetContext, formatStatus } from '@tokenwarden/core
  *
  * @example
  * const notice = await budgetNotice(budget, { thread: 't-1' }, { model: 'gpt-4o', status: true })
- * // 'Budget warning: thread "t-1" has used 80% …\n[Budget status] thread "t-1" [████████░░] 80% (800/1,000 tokens)'
+ * // notice.text: 'Budget warning: thread "t-1" has used 80% …\n[Budget status] thread "t-1" [████████░░] 80% (800/1,000 tokens)'
  */
 export async function budgetNotice(
   budget: Budget,
   context: BudgetContext,
   { model, status = false, warnings = true }: { model: string; status?: boolean; warnings?: boolean },
-): Promise<string | undefined> {
+): Promise<BudgetNotice | undefined> {
   if (budget.mode === 'dry-run') return undefined
-  const lines = warnings ? budget.takeWarnings(context, { model }).map((warning) => warning.message) : []
+  const taken = warnings ? budget.takeWarnings(context, { model }) : []
+  const lines = taken.map((warning) => warning.message)
   if (status) {
     const limits = await budget.status(context, { model })
     if (limits.length > 0) {
@@ -26,5 +33,5 @@ export async function budgetNotice(
       lines.push(`[Budget status] ${parts.join('; ')}`)
     }
   }
-  return lines.length === 0 ? undefined : lines.join('\n')
+  return lines.length === 0 ? undefined : { text: lines.join('\n'), warnings: taken }
 }

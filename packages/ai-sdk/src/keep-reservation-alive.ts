@@ -1,8 +1,7 @@
 import type { Reservation } from '@tokenwarden/core'
 
-/** Shortest and longest lease the keep-alive timer trusts (a budget with an injected clock may report anything). */
+/** Leases shorter than this are not renewed (a timer firing every second costs more than it saves). */
 const minimumLeaseMs = 2_000
-const maximumLeaseMs = 24 * 60 * 60 * 1000
 
 /**
  * Renews a reservation's lease at half its length while a long call runs (a stream of a slow reasoning
@@ -13,9 +12,9 @@ const maximumLeaseMs = 24 * 60 * 60 * 1000
  * const stop = keepReservationAlive(reservation)
  * try { await longCall() } finally { stop() }
  */
-export function keepReservationAlive(reservation: Reservation, now: () => number = Date.now): () => void {
-  const leaseMs = reservation.expiresAt - now()
-  if (!(leaseMs >= minimumLeaseMs && leaseMs <= maximumLeaseMs)) return () => {}
+export function keepReservationAlive(reservation: Reservation): () => void {
+  const { leaseMs } = reservation
+  if (leaseMs < minimumLeaseMs) return () => {}
   const timer = setInterval(() => {
     if (reservation.state !== 'open') clearInterval(timer)
     else reservation.renew().catch(() => {}) // a failed renewal leaves the lease to lapse; settle still counts
