@@ -8,7 +8,8 @@ import type {
   StoreReserveResult,
   Tally,
 } from '@tokenwarden/core'
-import { fieldCount, tallyToVector, unitIndex, vectorsToState } from './counter-vector.ts'
+import { emptyState, fieldCount, tallyToVector, unitIndex, vectorsToState } from './counter-vector.ts'
+import type { PackedValue } from './decode-msgpack.ts'
 import type { RedisKeys } from './redis-keys.ts'
 
 /** KEYS and ARGV of one script call. */
@@ -87,43 +88,51 @@ export function encodeCommit(redisKeys: RedisKeys, request: StoreCommitRequest, 
 }
 
 /**
- * Counter states from the script's reply, 18 numbers each, from `offset`.
+ * Counter states from the script's reply values: one per counter from `offset`, each a stored counter
+ * (`[used…, reserved…, expiry]`), window totals (`[used…, reserved…]`) or `null` (zeros).
  *
  * @example
- * decodeStates(reply, 1, counters)
+ * decodeStates(values, 1, counters.map((c) => c.key))
  */
 export function decodeStates(
-  reply: string[],
+  values: readonly PackedValue[],
   offset: number,
-  counters: readonly CounterCharge[],
+  keys: readonly string[],
 ): CounterState[] {
-  const states: CounterState[] = new Array(counters.length)
-  for (let i = 0; i < counters.length; i++) {
-    const start = offset + i * fieldCount * 2
-    const values = reply.slice(start, start + fieldCount * 2).map(Number)
-    states[i] = vectorsToState(counters[i]!.key, values.slice(0, fieldCount), values.slice(fieldCount))
+  const states: CounterState[] = new Array(keys.length)
+  for (let i = 0; i < keys.length; i++) {
+    const value = values[offset + i] as number[] | null | undefined
+    states[i] =
+      value == null ? emptyState(keys[i]!) : vectorsToState(keys[i]!, value, value.slice(fieldCount))
   }
   return states
 }
 
 /**
- * A reservation's result from the script's reply.
+ * A reservation's result from the script's reply values.
  *
  * @example
- * decodeReserve(reply, request.counters)
+ * decodeReserve(values, request.counters)
  */
-export function decodeReserve(reply: string[], counters: readonly CounterCharge[]): StoreReserveResult {
-  const denial = decodeDenial(reply)
-  if (reply[0] === '0') return { ok: false, denial: denial! }
-  return { ok: true, counters: decodeStates(reply, 5, counters), exceeded: denial }
+export function decodeReserve(
+  values: readonly PackedValue[],
+  counters: readonly CounterCharge[],
+): StoreReserveResult {
+  const header = values[0] as number[]
+  const denial = decodeDenial(header)
+  if (header[0] === 0) return { ok: false, denial: denial! }
+  return {
+    ok: true,
+    counters: decodeStates(
+      values,
+      1,
+      counters.map((charge) => charge.key),
+    ),
+    exceeded: denial,
+  }
 }
 
-function decodeDenial(reply: string[]): StoreDenial | undefined {
-  if (reply[1] === '' || reply[1] === undefined) return undefined
-  return {
-    index: Number(reply[1]),
-    unit: unitOfField.get(Number(reply[2]))!,
-    used: Number(reply[3]),
-    reserved: Number(reply[4]),
-  }
+function decodeDenial(header: readonly number[]): StoreDenial | undefined {
+  if (header[1] === undefined || header[1] < 0) return undefined
+  return { index: header[1], unit: unitOfField.get(header[2]!)!, used: header[3]!, reserved: header[4]! }
 }

@@ -4,11 +4,13 @@ import { createHash } from 'node:crypto'
  * The one Lua script behind every operation of `redisStore` (atomic: Redis runs a script alone).
  *
  * KEYS: 1 counter index (sorted set: counter key → expiry, +inf when never), 2 lease queue (sorted set:
- * reservation id → lease expiry), 3 lease records (hash: reservation id → msgpack [amount…, key…]),
+ * reservation id → lease expiry), 3 lease records (hash: reservation id → msgpack [expiry, amount…, key…]),
  * then the counters' own keys, then their window keys in order.
  * A counter is a msgpack array: 9 used values, 9 reserved values (tallyFields order), expiry (-1: never).
  * ARGV: op, now, epsilon, then per operation (see `budget-arguments.ts`).
- * Numbers go back as strings (`%.17g`: exact doubles); Redis would truncate Lua numbers to integers.
+ * Lua numbers given to redis.call travel as exact doubles (%.17g). Replies are one bulk string of
+ * concatenated msgpack values (a header, then each counter as stored), so numbers stay exact doubles
+ * (Redis would truncate Lua numbers to integers) and the script does not re-encode what it just read.
  */
 export const budgetScript = `
 local F = 9
@@ -16,24 +18,37 @@ local op = ARGV[1]
 local now = tonumber(ARGV[2])
 local EPS = tonumber(ARGV[3])
 local INDEX, LEASES, RECORDS = KEYS[1], KEYS[2], KEYS[3]
-local cache, dirty, created = {}, {}, {}
+local cache, dirty, created, packed = {}, {}, {}, {}
+local NIL = cmsgpack.pack(nil)
 
-local function fmt(x) return string.format('%.17g', x) end
+local function decode(key, raw)
+  if not raw then return false end
+  local c = cmsgpack.unpack(raw)
+  local e = c[2 * F + 1]
+  if e >= 0 and e <= now then
+    redis.call('DEL', key)
+    redis.call('ZREM', INDEX, key)
+    return false
+  end
+  packed[key] = raw
+  return c
+end
+
+-- Reads every key not cached yet in one MGET.
+local function preload(keys, from)
+  local missing = {}
+  for i = from, #keys do
+    if cache[keys[i]] == nil then missing[#missing + 1] = keys[i] end
+  end
+  if #missing == 0 then return end
+  local raws = redis.call('MGET', unpack(missing))
+  for i, key in ipairs(missing) do cache[key] = decode(key, raws[i]) end
+end
 
 local function load(key)
   local c = cache[key]
   if c == nil then
-    local raw = redis.call('GET', key)
-    c = false
-    if raw then
-      c = cmsgpack.unpack(raw)
-      local e = c[2 * F + 1]
-      if e >= 0 and e <= now then
-        redis.call('DEL', key)
-        redis.call('ZREM', INDEX, key)
-        c = false
-      end
-    end
+    c = decode(key, redis.call('GET', key))
     cache[key] = c
   end
   return c
@@ -57,48 +72,56 @@ local function flush()
     local c = cache[key]
     if c then
       local e = c[2 * F + 1]
+      local raw = cmsgpack.pack(c)
+      packed[key] = raw
       if not created[key] then
-        redis.call('SET', key, cmsgpack.pack(c), 'KEEPTTL')
+        redis.call('SET', key, raw, 'KEEPTTL')
       elseif e < 0 then
-        redis.call('SET', key, cmsgpack.pack(c))
+        redis.call('SET', key, raw)
         redis.call('ZADD', INDEX, '+inf', key)
       elseif e > now then
-        redis.call('SET', key, cmsgpack.pack(c), 'PX', string.format('%d', math.ceil(e - now)))
-        redis.call('ZADD', INDEX, fmt(e), key)
+        redis.call('SET', key, raw, 'PX', math.ceil(e - now))
+        redis.call('ZADD', INDEX, e, key)
       end
     end
   end
+  dirty = {}
 end
 
-local function closeLease(id)
-  local raw = redis.call('HGET', RECORDS, id)
-  if not raw then return false end
+-- A lease record is msgpack [expiry, amount x F, counter keys...]. Returns the lease's amount to its
+-- counters; 'open' when the lease had not lapsed yet, 'lapsed' when it had, nil when there was none.
+local function closeLease(id, raw)
+  raw = raw or redis.call('HGET', RECORDS, id)
+  if not raw then return nil end
   redis.call('HDEL', RECORDS, id)
   redis.call('ZREM', LEASES, id)
   local record = cmsgpack.unpack(raw)
-  for i = F + 1, #record do
+  preload(record, F + 2)
+  for i = F + 2, #record do
     local c = load(record[i])
     if c then
       for f = 1, F do
-        local v = c[F + f] - record[f]
+        local v = c[F + f] - record[1 + f]
         if v < EPS then v = 0 end
         c[F + f] = v
       end
       dirty[record[i]] = true
     end
   end
-  return true
+  if record[1] <= now then return 'lapsed' end
+  return 'open'
 end
 
+-- Returns every lapsed lease (any order, any length). Reserve runs it only when a cap would be passed;
+-- read and list always do.
 local function sweep()
-  redis.call('ZREMRANGEBYSCORE', INDEX, '-inf', fmt(now))
-  local ids = redis.call('ZRANGEBYSCORE', LEASES, '-inf', fmt(now))
+  local ids = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now)
   for i = 1, #ids do
     if not closeLease(ids[i]) then redis.call('ZREM', LEASES, ids[i]) end
   end
 end
 
--- Counters of the request: ARGV from position p, KEYS from 4.
+-- Counters of the request: ARGV from position p, KEYS from 4 (own keys, then window keys).
 local function charges(p, n)
   local list, k = {}, 4 + n
   for i = 1, n do
@@ -117,6 +140,7 @@ local function charges(p, n)
     end
     list[i] = ch
   end
+  preload(KEYS, 4)
   return list
 end
 
@@ -139,7 +163,7 @@ local function check(list, amount)
         local used = total(ch, field)
         local reserved = total(ch, F + field)
         if used + reserved + requested > cap[2] + EPS then
-          return { tostring(i - 1), tostring(field - 1), fmt(used), fmt(reserved) }
+          return { i - 1, field - 1, used, reserved }
         end
       end
     end
@@ -147,11 +171,22 @@ local function check(list, amount)
   return nil
 end
 
-local function states(list, out)
-  for _, ch in ipairs(list) do
-    for f = 1, 2 * F do out[#out + 1] = fmt(total(ch, f)) end
+-- The reply: a msgpack header, then one msgpack value per counter: its packed state as stored (no
+-- window), its totals over the window, or nil (zeros). Call after flush().
+local function reply(header, list)
+  local parts = { cmsgpack.pack(header) }
+  if list then
+    for i, ch in ipairs(list) do
+      if #ch.window == 0 then
+        parts[i + 1] = load(ch.key) and packed[ch.key] or NIL
+      else
+        local totals = {}
+        for f = 1, 2 * F do totals[f] = total(ch, f) end
+        parts[i + 1] = cmsgpack.pack(totals)
+      end
+    end
   end
-  return out
+  return table.concat(parts)
 end
 
 local function vector(p)
@@ -160,75 +195,82 @@ local function vector(p)
   return v
 end
 
-sweep()
-
 if op == 'reserve' then
   local id, leaseExpires, enforce = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1'
   local amount = vector(7)
   local list = charges(17, tonumber(ARGV[16]))
   local exceeded = check(list, amount)
-  if exceeded and enforce then
-    flush()
-    return { '0', exceeded[1], exceeded[2], exceeded[3], exceeded[4] }
+  if exceeded then
+    sweep()
+    exceeded = check(list, amount)
+    if exceeded and enforce then
+      flush()
+      return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4] })
+    end
   end
-  local record = {}
-  for f = 1, F do record[f] = amount[f] end
+  local record = { leaseExpires }
+  for f = 1, F do record[1 + f] = amount[f] end
   for i, ch in ipairs(list) do
     local c = entry(ch.key, ch.expires)
     for f = 1, F do c[F + f] = c[F + f] + amount[f] end
-    record[F + i] = ch.key
+    record[1 + F + i] = ch.key
   end
   redis.call('HSET', RECORDS, id, cmsgpack.pack(record))
-  redis.call('ZADD', LEASES, fmt(leaseExpires), id)
-  local out = { '1' }
+  redis.call('ZADD', LEASES, leaseExpires, id)
+  local header = { 1, -1, 0, 0, 0 }
   if exceeded then
-    for j = 1, 4 do out[1 + j] = exceeded[j] end
-  else
-    for j = 1, 4 do out[1 + j] = '' end
+    for j = 1, 4 do header[1 + j] = exceeded[j] end
   end
-  states(list, out)
   flush()
-  return out
+  return reply(header, list)
 elseif op == 'commit' then
   local id, hasUsage = ARGV[4], ARGV[5] == '1'
   local usage = vector(6)
   local list = charges(16, tonumber(ARGV[15]))
-  local found = id ~= '' and closeLease(id)
+  local found = id ~= '' and closeLease(id) == 'open'
   if hasUsage then
     for _, ch in ipairs(list) do
       local c = entry(ch.key, ch.expires)
       for f = 1, F do c[f] = c[f] + usage[f] end
     end
   end
-  local out = states(list, { found and '1' or '0' })
   flush()
-  return out
+  return reply({ found and 1 or 0 }, list)
 elseif op == 'renew' then
   local id, leaseExpires = ARGV[4], tonumber(ARGV[5])
-  flush()
-  local score = redis.call('ZSCORE', LEASES, id)
-  if not score or tonumber(score) <= now then return '0' end
-  redis.call('ZADD', LEASES, fmt(leaseExpires), id)
-  return '1'
+  local raw = redis.call('HGET', RECORDS, id)
+  if not raw then return cmsgpack.pack(0) end
+  local record = cmsgpack.unpack(raw)
+  if record[1] <= now then
+    closeLease(id, raw)
+    flush()
+    return cmsgpack.pack(0)
+  end
+  record[1] = leaseExpires
+  redis.call('HSET', RECORDS, id, cmsgpack.pack(record))
+  redis.call('ZADD', LEASES, leaseExpires, id)
+  return cmsgpack.pack(1)
 elseif op == 'read' then
   local list = charges(5, tonumber(ARGV[4]))
-  local out = states(list, {})
+  sweep()
   flush()
-  return out
+  return reply({}, list)
 elseif op == 'list' then
+  sweep()
   flush()
+  redis.call('ZREMRANGEBYSCORE', INDEX, '-inf', now)
   local keys = redis.call('ZRANGE', INDEX, 0, -1)
-  local out = {}
+  preload(keys, 1)
+  local live, list = {}, {}
   for _, key in ipairs(keys) do
-    local c = load(key)
-    if c then
-      out[#out + 1] = key
-      for f = 1, 2 * F do out[#out + 1] = fmt(c[f]) end
+    if load(key) then
+      live[#live + 1] = key
+      list[#list + 1] = { key = key, window = {} }
     else
       redis.call('ZREM', INDEX, key)
     end
   end
-  return out
+  return reply(live, list)
 end
 return redis.error_reply('unknown operation ' .. tostring(op))
 `

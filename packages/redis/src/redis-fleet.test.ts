@@ -98,8 +98,8 @@ describe('redisStore', () => {
           onUnavailable: (event) => events.push(event),
         }),
       })
-      const call = async (budget: typeof closed) => {
-        const reservation = await budget.reserve({ thread: 't' }, { inputTokens: 10, maxOutputTokens: 10 })
+      const call = async (budget: typeof closed, thread = 't') => {
+        const reservation = await budget.reserve({ thread }, { inputTokens: 10, maxOutputTokens: 10 })
         await reservation.settle({ inputTokens: 10, outputTokens: 5 })
       }
       await call(closed)
@@ -127,18 +127,25 @@ describe('redisStore', () => {
           await new Promise((resolve) => setTimeout(resolve, 100))
         }
       }
-      // The two calls settled before the outage survived the restart (append-only file). The fail-open
-      // call's settle was queued by the client and lands after the reconnect, or is lost: never more.
+      // Both calls settled before the outage survived the restart (append-only file). The fail-open
+      // call's settle was queued by its client and lands once that client is back, or is lost: never more.
       expect(status[0]!.used).toBeGreaterThanOrEqual(30)
       expect(status[0]!.used).toBeLessThanOrEqual(45)
-      await call(closed)
-      await call(open)
-      const [after] = await closed.status({ thread: 't' })
-      expect(after!.used).toBe(status[0]!.used + 30)
-      expect(after!.reserved).toBe(0)
+      await call(closed, 't2')
+      const [recovered] = await closed.status({ thread: 't2' })
+      expect(recovered).toMatchObject({ used: 15, reserved: 0 })
       await expect(
-        closed.reserve({ thread: 't' }, { inputTokens: 10, maxOutputTokens: 2000 }),
+        closed.reserve({ thread: 't2' }, { inputTokens: 10, maxOutputTokens: 2000 }),
       ).rejects.toSatisfy(BudgetExceededError.isInstance)
+      // The fail-open store recovers too: a call without a new event.
+      for (let attempt = 0; ; attempt++) {
+        const before = events.length
+        await call(open, 't3')
+        if (events.length === before) break
+        if (attempt >= 100) throw new Error('the fail-open store did not recover')
+      }
+      const [openRecovered] = await closed.status({ thread: 't3' })
+      expect(openRecovered!.used).toBeGreaterThanOrEqual(15)
       await closed.dispose()
       await open.dispose()
     })

@@ -16,6 +16,7 @@ import {
   type ScriptCall,
 } from './budget-arguments.ts'
 import { emptyState, fieldCount, vectorsToState } from './counter-vector.ts'
+import type { PackedValue } from './decode-msgpack.ts'
 import { failPolicy } from './fail-policy.ts'
 import { redisKeys } from './redis-keys.ts'
 import { runScript } from './run-script.ts'
@@ -122,7 +123,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
     if (client !== undefined) return Promise.resolve(client)
     connecting ??= import('ioredis').then(({ Redis }) => {
       if (client === undefined) {
-        const created = new Redis(url, { ...redisOptions })
+        const created = new Redis(url, { enableAutoPipelining: true, ...redisOptions })
         // Connection errors reach callers through the operations (typed, or fail-open events).
         created.on('error', () => {})
         client = created
@@ -132,13 +133,14 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
     return connecting
   }
 
-  async function call(script: ScriptCall): Promise<unknown> {
+  async function call(script: ScriptCall): Promise<PackedValue[]> {
     return runScript(await connect(), script, timeoutMs)
   }
 
   async function commit(request: StoreCommitRequest): Promise<StoreCommitResult> {
-    const reply = (await call(encodeCommit(keys, request, epsilon))) as string[]
-    return { counters: decodeStates(reply, 1, request.counters), reservationFound: reply[0] === '1' }
+    const values = await call(encodeCommit(keys, request, epsilon))
+    const keyList = request.counters.map((charge) => charge.key)
+    return { counters: decodeStates(values, 1, keyList), reservationFound: (values[0] as number[])[0] === 1 }
   }
 
   return {
@@ -146,8 +148,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
 
     async reserve(request) {
       try {
-        const reply = (await call(encodeReserve(keys, request, epsilon))) as string[]
-        return decodeReserve(reply, request.counters)
+        return decodeReserve(await call(encodeReserve(keys, request, epsilon)), request.counters)
       } catch (error) {
         // The reservation may still be applied once a queued command reaches Redis: queue its release
         // behind it, so it does not hold budget until its lease lapses.
@@ -182,7 +183,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
           keys: [keys.index, keys.leases, keys.records],
           args: ['renew', now, epsilon, reservationId, leaseExpiresAt],
         }
-        return (await call(script)) === '1'
+        return (await call(script))[0] === 1
       } catch (error) {
         return policy.handle('renew', error, () => true)
       }
@@ -190,8 +191,12 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
 
     async read({ now, counters }) {
       try {
-        const reply = (await call(encodeCall(keys, 'read', now, epsilon, [], counters))) as string[]
-        return decodeStates(reply, 0, counters)
+        const values = await call(encodeCall(keys, 'read', now, epsilon, [], counters))
+        return decodeStates(
+          values,
+          1,
+          counters.map((charge) => charge.key),
+        )
       } catch (error) {
         return policy.handle('read', error, () => counters.map((charge) => emptyState(charge.key)))
       }
@@ -200,15 +205,15 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
     async list({ now }) {
       try {
         const script = { keys: [keys.index, keys.leases, keys.records], args: ['list', now, epsilon] }
-        const reply = (await call(script)) as string[]
-        const states: CounterState[] = []
-        for (let i = 0; i < reply.length; i += 1 + fieldCount * 2) {
-          const key = keys.counterOf(reply[i]!)
-          const values = reply.slice(i + 1, i + 1 + fieldCount * 2).map(Number)
-          if (key !== undefined)
-            states.push(vectorsToState(key, values.slice(0, fieldCount), values.slice(fieldCount)))
+        const values = await call(script)
+        const redisKeyList = values[0] as string[]
+        const states = decodeStates(values, 1, redisKeyList)
+        const listed: CounterState[] = []
+        for (const state of states) {
+          const key = keys.counterOf(state.key)
+          if (key !== undefined) listed.push({ ...state, key })
         }
-        return states
+        return listed
       } catch (error) {
         return policy.handle('list', error, () => [])
       }

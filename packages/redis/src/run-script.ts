@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { ScriptCall } from './budget-arguments.ts'
 import { budgetScript, budgetScriptSha } from './budget-script.ts'
+import { decodeMsgpack, type PackedValue } from './decode-msgpack.ts'
 
 /**
  * Runs `budgetScript` by its SHA in one round trip. After `NOSCRIPT` (a restarted or failed-over server,
@@ -14,13 +15,22 @@ export async function runScript(
   client: Redis | Cluster,
   { keys, args }: ScriptCall,
   timeoutMs: number,
-): Promise<unknown> {
-  const call = async () => {
+): Promise<PackedValue[]> {
+  const call = async (): Promise<PackedValue[]> => {
     try {
-      return await client.evalsha(budgetScriptSha, keys.length, ...keys, ...args)
+      return decodeMsgpack(
+        await (client as unknown as BufferCommands).evalshaBuffer(
+          budgetScriptSha,
+          keys.length,
+          ...keys,
+          ...args,
+        ),
+      )
     } catch (error) {
       if (!isNoScript(error)) throw error
-      return await client.eval(budgetScript, keys.length, ...keys, ...args)
+      return decodeMsgpack(
+        await (client as unknown as BufferCommands).evalBuffer(budgetScript, keys.length, ...keys, ...args),
+      )
     }
   }
   if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return call()
@@ -33,6 +43,12 @@ export async function runScript(
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** ioredis has a `…Buffer` variant of every command (the reply as a Buffer); its types omit these two. */
+interface BufferCommands {
+  evalshaBuffer(...args: (string | number)[]): Promise<Buffer>
+  evalBuffer(...args: (string | number)[]): Promise<Buffer>
 }
 
 function isNoScript(error: unknown): boolean {
