@@ -15,7 +15,7 @@ import {
   encodeReserve,
   type ScriptCall,
 } from './budget-arguments.ts'
-import { emptyState, fieldCount, vectorsToState } from './counter-vector.ts'
+import { emptyState } from './counter-vector.ts'
 import type { PackedValue } from './decode-msgpack.ts'
 import { failPolicy } from './fail-policy.ts'
 import { redisKeys } from './redis-keys.ts'
