@@ -1,0 +1,150 @@
+/**
+ * Adapter overhead: the same call on each framework's own test double, with and without our adapter, in
+ * one run. Reports µs per call for both, the difference (our overhead) and the ratio.
+ *
+ * - ai-sdk: `generateText` on `MockLanguageModelV4`, bare vs `wrapLanguageModel` + `budgetMiddleware`.
+ * - langchain: `fakeModel().invoke`, bare vs with `BudgetCallbackHandler`.
+ * - openai: `chat.completions.create` with a `fetch` that answers at once (no network), bare vs `withBudget`.
+ *
+ * Run: node bench/adapter-overhead.ts [--calls 20000]
+ */
+import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
+import { AIMessage } from '@langchain/core/messages'
+import { fakeModel } from '@langchain/core/testing'
+import { budgetMiddleware } from '@tokenwarden/ai-sdk'
+import { createBudget } from '@tokenwarden/core'
+import { BudgetCallbackHandler } from '@tokenwarden/langchain'
+import { withBudget } from '@tokenwarden/openai'
+import { generateText, wrapLanguageModel } from 'ai'
+import { MockLanguageModelV4 } from 'ai/test'
+import OpenAI from 'openai'
+
+const args = process.argv.slice(2)
+const calls = Number(args[args.indexOf('--calls') + 1] ?? 0) || 20_000
+const rounds = 5
+
+const newBudget = () =>
+  createBudget({
+    limits: [
+      { scope: 'thread', tokens: Number.MAX_SAFE_INTEGER },
+      { scope: 'agent', requests: Number.MAX_SAFE_INTEGER, period: 'day' },
+    ],
+  })
+const context = { agent: 'bench', thread: 't-1' }
+
+/** Mean µs per call of the fastest round (the least disturbed by GC and other processes). */
+async function timePerCall(run: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 2_000; i++) await run()
+  let best = Number.POSITIVE_INFINITY
+  for (let round = 0; round < rounds; round++) {
+    const start = performance.now()
+    for (let i = 0; i < calls / rounds; i++) await run()
+    best = Math.min(best, ((performance.now() - start) * 1000) / (calls / rounds))
+  }
+  return best
+}
+
+async function compare(
+  name: string,
+  bare: () => Promise<unknown>,
+  budgeted: () => Promise<unknown>,
+  /** the same call with a do-nothing hook in our place: what the framework charges for any hook */
+  hooked?: () => Promise<unknown>,
+) {
+  const bareUs = await timePerCall(bare)
+  const hookedUs = hooked === undefined ? undefined : await timePerCall(hooked)
+  const budgetedUs = await timePerCall(budgeted)
+  return {
+    adapter: name,
+    bareUs: round2(bareUs),
+    ...(hookedUs === undefined
+      ? {}
+      : { noOpHookUs: round2(hookedUs), overheadOverNoOpUs: round2(budgetedUs - hookedUs) }),
+    budgetedUs: round2(budgetedUs),
+    overheadUs: round2(budgetedUs - bareUs),
+    ratio: round2(budgetedUs / bareUs),
+  }
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100
+
+function aiSdk() {
+  const usage = {
+    inputTokens: { total: 12, noCache: 12, cacheRead: 0, cacheWrite: 0 },
+    outputTokens: { total: 5, text: 5, reasoning: 0 },
+  }
+  const mock = () =>
+    new MockLanguageModelV4({
+      doGenerate: async () => ({
+        content: [{ type: 'text' as const, text: 'Hello there' }],
+        finishReason: { unified: 'stop' as const, raw: 'stop' },
+        usage,
+        warnings: [],
+      }),
+    })
+  const bareModel = mock()
+  const wrapped = wrapLanguageModel({
+    model: mock(),
+    middleware: budgetMiddleware({ budget: newBudget(), context }),
+  })
+  return compare(
+    'ai-sdk',
+    () => generateText({ model: bareModel, prompt: 'Say hello', maxOutputTokens: 50 }),
+    () => generateText({ model: wrapped, prompt: 'Say hello', maxOutputTokens: 50 }),
+  )
+}
+
+function langchain() {
+  const reply = () =>
+    new AIMessage({
+      content: 'Hello there',
+      usage_metadata: { input_tokens: 12, output_tokens: 5, total_tokens: 17 },
+    })
+  // fakeModel answers from a queue: one reply per call, for both sides
+  const model = fakeModel()
+  for (let i = 0; i < 3 * (2_000 + calls); i++) model.respond(reply)
+  const handler = new BudgetCallbackHandler({ budget: newBudget(), context })
+  const noOp = BaseCallbackHandler.fromMethods({ handleChatModelStart() {}, handleLLMEnd() {} })
+  return compare(
+    'langchain',
+    () => model.invoke('Say hello'),
+    () => model.invoke('Say hello', { callbacks: [handler] }),
+    () => model.invoke('Say hello', { callbacks: [noOp] }),
+  )
+}
+
+function openai() {
+  const body = JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 0,
+    model: 'gpt-4o',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 },
+  })
+  const fetch = async () =>
+    new Response(body, { status: 200, headers: { 'content-type': 'application/json' } })
+  const client = () => new OpenAI({ apiKey: 'bench', baseURL: 'http://127.0.0.1:9/v1', fetch, maxRetries: 0 })
+  const bare = client()
+  const budgeted = withBudget(client(), { budget: newBudget(), context })
+  const request = {
+    model: 'gpt-4o',
+    messages: [{ role: 'user' as const, content: 'Say hello' }],
+    max_tokens: 50,
+  }
+  return compare(
+    'openai',
+    () => bare.chat.completions.create(request),
+    () => budgeted.chat.completions.create(request),
+  )
+}
+
+const results = [await aiSdk(), await langchain(), await openai()]
+for (const r of results) {
+  const hook =
+    'noOpHookUs' in r ? `, no-op hook ${r.noOpHookUs} µs (ours +${r.overheadOverNoOpUs} µs over it)` : ''
+  console.error(
+    `${r.adapter.padEnd(10)} bare ${r.bareUs} µs, budgeted ${r.budgetedUs} µs, +${r.overheadUs} µs (×${r.ratio})${hook}`,
+  )
+}
+console.log(JSON.stringify({ benchmark: 'adapter-overhead', node: process.version, calls, results }))
