@@ -22,7 +22,12 @@ import { redisKeys } from './redis-keys.ts'
 import { runScript } from './run-script.ts'
 import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
 
-/** Options of {@link redisStore}. Give `client`, or `url` (and `redisOptions`) to let the store connect. */
+/**
+ * Options of {@link redisStore}. Give `client`, or `url` (and `redisOptions`) to let the store connect.
+ *
+ * @example
+ * const options: RedisStoreOptions = { url: 'redis://127.0.0.1:6379', prefix: 'support-bot', timeoutMs: 1000 }
+ */
 export interface RedisStoreOptions {
   /** An ioredis client (`Redis` or `Cluster`) you own: reused, never closed by `dispose`. */
   client?: Redis | Cluster

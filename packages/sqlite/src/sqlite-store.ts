@@ -12,7 +12,12 @@ import { prepareSqlite, type SqliteStatements } from './sqlite-statements.ts'
 import { SqliteTransaction } from './sqlite-transaction.ts'
 import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
 
-/** Options of {@link sqliteStore}. Give `path` or an open `database`. */
+/**
+ * Options of {@link sqliteStore}. Give `path` or an open `database`.
+ *
+ * @example
+ * const options: SqliteStoreOptions = { path: './budgets.db', busyTimeoutMs: 2000, failOpen: false }
+ */
 export interface SqliteStoreOptions {
   /** The database file, created when missing. Processes that open the same file share its budgets. */
   path?: string
