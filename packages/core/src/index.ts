@@ -21,6 +21,37 @@ export type { LimitConfig, Scope } from './limits/limit-config.ts'
 export { type LimitUnit, limitUnits } from './limits/limit-unit.ts'
 export { defaultThresholds, type Severity, type Threshold } from './limits/threshold.ts'
 export type { Period } from './periods/period.ts'
+export {
+  type CompressionLevel,
+  type CompressionOptions,
+  type CompressionStrategy,
+  defaultCompressionLevels,
+  type ResolvedCompressionOptions,
+  resolveCompressionOptions,
+} from './policies/compression-options.ts'
+export {
+  chooseDowngrade,
+  type DowngradeLevel,
+  validateDowngradeLevels,
+} from './policies/downgrade-options.ts'
+export { isLowSignalText } from './policies/is-low-signal-text.ts'
+export {
+  type CompressionPlan,
+  type MessageAction,
+  type PlanCompressionRequest,
+  type PlanMessage,
+  planCompression,
+} from './policies/plan-compression.ts'
+export { type CompressionEvent, compressionEvent, type DowngradeEvent } from './policies/policy-events.ts'
+export { selectLevel } from './policies/select-level.ts'
+export {
+  summaryInstructions,
+  summaryMessageText,
+  summaryTranscript,
+  type TranscriptEntry,
+} from './policies/summary-prompt.ts'
+export { truncateToTokens, truncationMarker } from './policies/truncate-to-tokens.ts'
+export { usageLevel } from './policies/usage-level.ts'
 export type { ModelPrice, PriceSource } from './prices/price-source.ts'
 export { priceUsage, staticPrices } from './prices/static-prices.ts'
 export type { HealthReport, Spender } from './reports/health-report.ts'
