@@ -81,6 +81,29 @@ describe('redisStore', () => {
   })
 
   describe('outage', () => {
+    it('should count a settle once when it is retried after a timeout and the first attempt lands', async () => {
+      const budget = createBudget({
+        limits: [{ scope: 'thread', tokens: 1000 }],
+        store: redisStore({ url: server.url, prefix: 'retry', timeoutMs: 300 }),
+      })
+      const reservation = await budget.reserve({ thread: 't' }, { inputTokens: 10, maxOutputTokens: 10 })
+      server.pause()
+      try {
+        const error = await reservation
+          .settle({ inputTokens: 10, outputTokens: 5 })
+          .catch((caught: unknown) => caught)
+        expect(StoreUnavailableError.isInstance(error)).toBe(true)
+        expect(reservation.state).toBe('open')
+      } finally {
+        server.resume()
+      }
+      await reservation.settle({ inputTokens: 10, outputTokens: 5 })
+      await reservation.release()
+      const [status] = await budget.status({ thread: 't' })
+      expect(status).toMatchObject({ used: 15, reserved: 0 })
+      await budget.dispose()
+    })
+
     it('should fail closed, or open with an event, while Redis is down and recover when it returns', async () => {
       const events: StoreUnavailableEvent[] = []
       const limits = [{ scope: 'thread', tokens: 1000 }]

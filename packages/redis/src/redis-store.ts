@@ -19,7 +19,7 @@ import { emptyState } from './counter-vector.ts'
 import type { PackedValue } from './decode-msgpack.ts'
 import { failPolicy } from './fail-policy.ts'
 import { redisKeys } from './redis-keys.ts'
-import { runScript } from './run-script.ts'
+import { ReplyTimeoutError, runScript, withTimeout } from './run-script.ts'
 import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
 
 /**
@@ -64,6 +64,9 @@ export interface RedisStoreOptions {
    */
   epsilon?: number
 }
+
+/** How long the outcome of a timed-out commit is kept for a retry after it is known. */
+const uncertainMs = 600_000
 
 const prefixPattern = /^[^{}\s\p{Cc}]+$/u
 
@@ -139,13 +142,49 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
   }
 
   async function call(script: ScriptCall): Promise<PackedValue[]> {
-    return runScript(await connect(), script, timeoutMs)
+    return withTimeout(runScript(await connect(), script), timeoutMs)
   }
 
+  /**
+   * Commits that timed out but may still land (the client queued them), by reservation id. A retry of
+   * the same reservation waits for that outcome instead of counting the usage twice.
+   */
+  const uncertain = new Map<string, Promise<PackedValue[]>>()
+
   async function commit(request: StoreCommitRequest): Promise<StoreCommitResult> {
-    const values = await call(encodeCommit(keys, request, epsilon))
+    const id = request.reservationId
+    const earlier = id === null ? undefined : uncertain.get(id)
+    let values: PackedValue[] | undefined
+    if (earlier !== undefined) {
+      const outcome = await withTimeout(
+        earlier.then(
+          (landed) => landed,
+          () => undefined,
+        ),
+        timeoutMs,
+      )
+      uncertain.delete(id!)
+      values = outcome
+    }
+    if (values === undefined) {
+      const attempt = connect().then((client) => runScript(client, encodeCommit(keys, request, epsilon)))
+      try {
+        values = await withTimeout(attempt, timeoutMs)
+      } catch (error) {
+        if (id !== null && error instanceof ReplyTimeoutError) remember(id, attempt)
+        throw error
+      }
+    }
     const keyList = request.counters.map((charge) => charge.key)
     return { counters: decodeStates(values, 1, keyList), reservationFound: (values[0] as number[])[0] === 1 }
+  }
+
+  function remember(id: string, attempt: Promise<PackedValue[]>): void {
+    uncertain.set(id, attempt)
+    const forget = () => {
+      setTimeout(() => uncertain.get(id) === attempt && uncertain.delete(id), uncertainMs).unref()
+    }
+    attempt.then(forget, forget)
   }
 
   return {
@@ -234,7 +273,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
       if (current === undefined) return
       await Promise.race([
         current.quit().catch(() => {}),
-        new Promise((resolve) => setTimeout(resolve, 1000)),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
       ])
       current.disconnect()
     },

@@ -5,41 +5,42 @@ import { decodeMsgpack, type PackedValue } from './decode-msgpack.ts'
 
 /**
  * Runs `budgetScript` by its SHA in one round trip. After `NOSCRIPT` (a restarted or failed-over server,
- * `SCRIPT FLUSH`) it runs the script once with `EVAL`, which loads it again on that server. Rejects
- * after `timeoutMs`; the command may still run later if the client had queued it (offline queue).
+ * `SCRIPT FLUSH`) it runs the script once with `EVAL`, which loads it again on that server.
  *
  * @example
- * const reply = await runScript(client, encodeReserve(keys, request, 1e-9), 2000)
+ * const values = await runScript(client, encodeReserve(keys, request, 1e-9))
  */
-export async function runScript(
-  client: Redis | Cluster,
-  { keys, args }: ScriptCall,
-  timeoutMs: number,
-): Promise<PackedValue[]> {
-  const call = async (): Promise<PackedValue[]> => {
-    try {
-      return decodeMsgpack(
-        await (client as unknown as BufferCommands).evalshaBuffer(
-          budgetScriptSha,
-          keys.length,
-          ...keys,
-          ...args,
-        ),
-      )
-    } catch (error) {
-      if (!isNoScript(error)) throw error
-      return decodeMsgpack(
-        await (client as unknown as BufferCommands).evalBuffer(budgetScript, keys.length, ...keys, ...args),
-      )
-    }
+export async function runScript(client: Redis | Cluster, { keys, args }: ScriptCall): Promise<PackedValue[]> {
+  const commands = client as unknown as BufferCommands
+  try {
+    return decodeMsgpack(await commands.evalshaBuffer(budgetScriptSha, keys.length, ...keys, ...args))
+  } catch (error) {
+    if (!isNoScript(error)) throw error
+    return decodeMsgpack(await commands.evalBuffer(budgetScript, keys.length, ...keys, ...args))
   }
-  if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return call()
+}
+
+/** The error of {@link withTimeout}: no reply in time (the command may still run later). */
+export class ReplyTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`no reply from Redis within ${timeoutMs} ms`)
+    this.name = 'ReplyTimeoutError'
+  }
+}
+
+/**
+ * Rejects with {@link ReplyTimeoutError} when `promise` takes longer than `timeoutMs`.
+ *
+ * @example
+ * await withTimeout(runScript(client, call), 2000)
+ */
+export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no reply from Redis within ${timeoutMs} ms`)), timeoutMs)
+    timer = setTimeout(() => reject(new ReplyTimeoutError(timeoutMs)), timeoutMs)
   })
   try {
-    return await Promise.race([call(), timeout])
+    return await Promise.race([promise, timeout])
   } finally {
     clearTimeout(timer)
   }

@@ -12,6 +12,10 @@ export interface RedisServer {
   stop(): Promise<void>
   /** Starts it again on the same port and data directory. */
   start(): Promise<void>
+  /** Freezes the server (SIGSTOP): connections stay open, commands wait. */
+  pause(): void
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void
   /** Stops it for good and removes its data directory. */
   close(): Promise<void>
 }
@@ -74,7 +78,10 @@ export async function startRedisServer({
     url: `redis://127.0.0.1:${port}`,
     stop,
     start,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     async close() {
+      if (child?.signalCode === null) child.kill('SIGCONT')
       await stop()
       rmSync(directory, { recursive: true, force: true })
     },
