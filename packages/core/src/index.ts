@@ -1,5 +1,6 @@
 export type { Budget, BudgetOptions, Reservation, ReserveRequest, SettleResult } from './budget/budget.ts'
 export type { BudgetContext } from './budget/budget-context.ts'
+export type { ChildAllotment, ChildBudget, ChildBudgetResult } from './budget/child-budget.ts'
 export { createBudget } from './budget/create-budget.ts'
 export { type BudgetExceededDetails, BudgetExceededError } from './errors/budget-exceeded-error.ts'
 export { BudgetValidationError } from './errors/budget-validation-error.ts'

@@ -4,6 +4,7 @@ import { UnknownPriceError } from '../errors/unknown-price-error.ts'
 import type { BudgetMode } from '../events/budget-events.ts'
 import { EventHub } from '../events/event-hub.ts'
 import type { LimitTable } from '../limits/compile-limits.ts'
+import type { Threshold } from '../limits/threshold.ts'
 import { assertId } from '../limits/validate.ts'
 import type { CalendarOptions } from '../periods/period-window.ts'
 import type { PriceSource } from '../prices/price-source.ts'
@@ -18,6 +19,7 @@ import { affordableOutput, type OutputPricing } from './affordable-output.ts'
 import type { Budget, Reservation, ReserveRequest, SettleResult } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
 import { exceededDetails, limitStatus } from './charge-status.ts'
+import { type ChildAllotment, type ChildBudget, createChildBudget } from './child-budget.ts'
 import { conversationOf, randomId } from './conversation-of.ts'
 import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
 import { type ResolvedCharge, resolveCharges, TrackingCharges } from './resolve-charges.ts'
@@ -28,6 +30,8 @@ export interface EngineConfig {
   mode: BudgetMode
   unknownPrice: 'error' | 'warn' | 'ignore'
   table: LimitTable
+  /** The default thresholds of limits (child budgets inherit them). */
+  thresholds: Threshold[]
   calendar: CalendarOptions
   leaseMs: number
   defaultMaxOutputTokens: number
@@ -47,12 +51,19 @@ export class BudgetEngine implements Budget, ReservationOwner {
   readonly store: BudgetStore
   readonly estimator: Budget['estimator']
   readonly defaultMaxOutputTokens: number
-  private readonly config: EngineConfig
-  private readonly events = new EventHub()
+  /** @internal Validated options (child budgets inherit them). */
+  readonly config: EngineConfig
+  /** @internal */
+  readonly events = new EventHub()
   private readonly board = new WarningBoard()
   private readonly tracking: TrackingCharges
   private readonly idPrefix: string
   private sequence = 0
+
+  /** @internal A new unique id (reservations, holds). */
+  nextId(): string {
+    return `${this.idPrefix}-${(this.sequence++).toString(36)}`
+  }
 
   constructor(config: EngineConfig) {
     this.config = config
@@ -269,11 +280,16 @@ export class BudgetEngine implements Budget, ReservationOwner {
     )
   }
 
+  child(context: BudgetContext, allotment: ChildAllotment): Promise<ChildBudget> {
+    return createChildBudget(this, context, allotment)
+  }
+
   dispose(): Promise<void> {
     return this.store.dispose?.() ?? Promise.resolve()
   }
 
-  private resolve(context: BudgetContext, model: string | undefined, now: number): ResolvedCharge[] {
+  /** @internal */
+  resolve(context: BudgetContext, model: string | undefined, now: number): ResolvedCharge[] {
     if (context === null || typeof context !== 'object') {
       throw new BudgetValidationError({
         field: 'context',
@@ -372,7 +388,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
     return { known: true, inputCost: input, outputPerMillion: perMillion }
   }
 
-  private refuse(
+  /** @internal */
+  refuse(
     context: BudgetContext,
     model: string | undefined,
     charges: ResolvedCharge[],
@@ -401,7 +418,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
   }
 
   /** Threshold crossings of one commit: before = after - usage, per limited unit. */
-  private crossings(
+  /** @internal */
+  crossings(
     charges: ResolvedCharge[],
     states: CounterState[],
     usage: Tally,

@@ -10,6 +10,7 @@ import type { Tally } from '../usage/tally.ts'
 import type { TokenUsage } from '../usage/token-usage.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import type { BudgetContext } from './budget-context.ts'
+import type { ChildAllotment, ChildBudget } from './child-budget.ts'
 
 /** Options of `createBudget`. */
 export interface BudgetOptions {
@@ -146,5 +147,16 @@ export interface Budget {
   /** USD cost of a usage, `undefined` when the model's price is unknown. */
   cost(model: string, usage: TokenUsage): number | undefined
   on<E extends BudgetEventName>(event: E, handler: (event: BudgetEvents[E]) => void): () => void
+  /**
+   * Carves a budget for a sub-agent from what this budget has left for `context` (atomic: concurrent
+   * children can never be granted more than is left). The child's usage charges `context`'s limits when
+   * it ends; until then they show the allotment as reserved. Throws `BudgetExceededError` when the
+   * allotment does not fit (or grants what is left with `clamp: true`).
+   *
+   * @example
+   * const researcher = await budget.child({ agent: 'coordinator' }, { tokens: 20_000, name: 'researcher' })
+   * await researcher.end()
+   */
+  child(context: BudgetContext, allotment: ChildAllotment): Promise<ChildBudget>
   dispose(): Promise<void>
 }

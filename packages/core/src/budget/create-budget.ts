@@ -88,6 +88,7 @@ export function createBudget(options: BudgetOptions): Budget {
     mode,
     unknownPrice,
     table,
+    thresholds,
     calendar: { timeZone, weekStartsOn },
     leaseMs,
     defaultMaxOutputTokens,

@@ -18,8 +18,15 @@ export class ReservationClosedError extends TokenwardenError {
   readonly reservationId: string
   readonly state: 'settled' | 'released'
 
-  constructor({ reservationId, state }: { reservationId: string; state: 'settled' | 'released' }) {
-    super({ code: 'reservation_closed', message: `reservation ${reservationId} was already ${state}` })
+  constructor({
+    reservationId,
+    state,
+    message,
+  }: { reservationId: string; state: 'settled' | 'released'; message?: string }) {
+    super({
+      code: 'reservation_closed',
+      message: message ?? `reservation ${reservationId} was already ${state}`,
+    })
     this.name = 'ReservationClosedError'
     this.reservationId = reservationId
     this.state = state

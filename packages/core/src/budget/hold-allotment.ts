@@ -1,0 +1,144 @@
+import { BudgetValidationError } from '../errors/budget-validation-error.ts'
+import type { LimitUnit } from '../limits/limit-unit.ts'
+import { emptyTally, type Tally } from '../usage/tally.ts'
+import type { BudgetWarning } from '../warnings/budget-warning.ts'
+import type { BudgetContext } from './budget-context.ts'
+import type { BudgetEngine } from './budget-engine.ts'
+import type { ResolvedCharge } from './resolve-charges.ts'
+
+/** The caps of an allotment, by unit. */
+export type AllotmentCaps = Partial<Record<LimitUnit, number>>
+
+/** An allotment held on a parent budget: a long-lived reservation (lease) on the parent's limits. */
+export interface HeldAllotment {
+  id: string
+  context: BudgetContext
+  charges: ResolvedCharge[]
+  amount: Tally
+  expiresAt: number
+}
+
+/**
+ * What a hold of `caps` reserves on the parent: every capped unit, with a `tokens` allotment also
+ * bounding input and output tokens (each is part of the total).
+ */
+export function allotmentAmount(caps: AllotmentCaps): Tally {
+  const amount = emptyTally()
+  amount.tokens = caps.tokens ?? 0
+  amount.inputTokens = caps.inputTokens ?? caps.tokens ?? 0
+  amount.outputTokens = caps.outputTokens ?? caps.tokens ?? 0
+  amount.costUsd = caps.costUsd ?? 0
+  amount.requests = caps.requests ?? 0
+  return amount
+}
+
+/**
+ * Throws when the parent caps a unit (for this context) that the allotment leaves unbounded: the child
+ * could otherwise spend the parent's budget in that unit without holding any of it.
+ */
+export function assertCovers(charges: readonly ResolvedCharge[], amount: Tally, field: string): void {
+  for (const resolved of charges) {
+    for (const { unit } of resolved.limit.capList) {
+      if (amount[unit] > 0 || resolved.limit.caps[unit] === 0) continue
+      throw new BudgetValidationError({
+        field: `${field}.${unit}`,
+        value: undefined,
+        reason: `the parent limit "${resolved.limit.name}" caps ${unit}; give the child an allotment in ${unit} too`,
+      })
+    }
+  }
+}
+
+/**
+ * Reserves `amount` on the parent's limits for `context`, atomically, or throws the parent's
+ * `BudgetExceededError` and holds nothing. With `clamp`, holds what the parent has left when that is
+ * less (at least 1 of each unit), retrying when a concurrent hold took it first.
+ */
+export async function holdAllotment(
+  engine: BudgetEngine,
+  context: BudgetContext,
+  caps: AllotmentCaps,
+  { leaseMs, clamp, field }: { leaseMs: number; clamp: boolean; field: string },
+): Promise<HeldAllotment & { caps: AllotmentCaps }> {
+  const attempts = clamp ? 3 : 1
+  for (let attempt = 1; ; attempt++) {
+    const now = engine.config.now()
+    const charges = engine.resolve(context, undefined, now)
+    let granted = caps
+    if (clamp) granted = await clampCaps(engine, charges, caps, now)
+    const amount = allotmentAmount(granted)
+    assertCovers(charges, amount, field)
+    const id = `${engine.nextId()}-hold`
+    const expiresAt = now + leaseMs
+    const result = await engine.store.reserve({
+      reservationId: id,
+      now,
+      leaseExpiresAt: expiresAt,
+      counters: charges.map((c) => c.charge),
+      amount,
+      enforce: engine.mode === 'enforce',
+    })
+    if (result.ok) return { id, context, charges, amount, expiresAt, caps: granted }
+    if (attempt < attempts) continue
+    throw engine.refuse(context, undefined, charges, {
+      ...result.denial,
+      requested: amount[result.denial.unit],
+    })
+  }
+}
+
+/**
+ * Closes a hold: returns its amount to the parent and adds `usage` (the child's total) to the parent's
+ * limits in one store operation. Returns the parent's threshold crossings.
+ */
+export async function closeAllotment(
+  engine: BudgetEngine,
+  hold: Pick<HeldAllotment, 'context' | 'charges'> & { id: string | null },
+  usage: Tally | null,
+): Promise<BudgetWarning[]> {
+  const now = engine.config.now()
+  const result = await engine.store.commit({
+    reservationId: hold.id,
+    now,
+    counters: hold.charges.map((c) => c.charge),
+    usage,
+  })
+  if (usage === null) return []
+  const warnings = engine.crossings(hold.charges, result.counters, usage, hold.context)
+  if (engine.events.has('settled')) {
+    engine.events.emit('settled', {
+      reservationId: hold.id,
+      context: hold.context,
+      model: undefined,
+      usage,
+      estimated: false,
+    })
+  }
+  return warnings
+}
+
+/** Lowers each unit of `caps` to what every parent limit still has left. */
+async function clampCaps(
+  engine: BudgetEngine,
+  charges: readonly ResolvedCharge[],
+  caps: AllotmentCaps,
+  now: number,
+): Promise<AllotmentCaps> {
+  const states = await engine.store.read({ now, counters: charges.map((c) => c.charge) })
+  const clamped: AllotmentCaps = { ...caps }
+  const fallbackTokens = caps.tokens
+  charges.forEach((resolved, index) => {
+    const state = states[index]!
+    for (const { unit, cap } of resolved.limit.capList) {
+      const left = Math.max(0, cap - state.used[unit] - state.reserved[unit])
+      const unitLeft = unit === 'costUsd' ? left : Math.floor(left + 1e-9)
+      const current =
+        clamped[unit] ?? (unit === 'inputTokens' || unit === 'outputTokens' ? fallbackTokens : undefined)
+      if (current !== undefined && unitLeft < current) clamped[unit] = unitLeft
+    }
+  })
+  for (const unit of Object.keys(clamped) as LimitUnit[]) {
+    if (clamped[unit] === 0 && (caps[unit] ?? 0) > 0) clamped[unit] = unit === 'costUsd' ? 1e-9 : 1
+  }
+  return clamped
+}
