@@ -1,5 +1,17 @@
-import type { LanguageModelV4CallOptions, LanguageModelV4Middleware } from '@ai-sdk/provider'
-import { type Budget, BudgetExceededError, type Reservation } from '@tokenwarden/core'
+import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Middleware } from '@ai-sdk/provider'
+import {
+  type Budget,
+  BudgetExceededError,
+  type CompressionEvent,
+  type DowngradeEvent,
+  type DowngradeLevel,
+  type Reservation,
+} from '@tokenwarden/core'
+import {
+  applyBudgetPolicies,
+  type BudgetCompressionOptions,
+  resolveBudgetPolicies,
+} from './apply-budget-policies.ts'
 import { budgetExceededResult, budgetExceededStream } from './budget-exceeded-result.ts'
 import { budgetNotice } from './budget-notice.ts'
 import { estimateContentTokens } from './estimate-content-tokens.ts'
@@ -49,6 +61,23 @@ export interface BudgetMiddlewareOptions {
    * @default false
    */
   stopStreamsAtReservation?: boolean
+  /**
+   * Fit each call's prompt to a target size once its context passes a usage level (default 70%
+   * moderate, 90% aggressive): drop low-signal turns, truncate the longest tool results, summarize older
+   * turns with `summarizer` (a budgeted call) or drop them. System messages and the latest turns are
+   * kept. `true` uses the defaults. @default off
+   */
+  compression?: true | BudgetCompressionOptions
+  /**
+   * Call a cheaper model once the context passes a usage level, e.g. `[{ atUsage: 0.9, model: mini }]`.
+   * The call is reserved and settled under the cheaper model's id, and its result's
+   * `providerMetadata.tokenwarden` says `{ model, downgradedFrom }`. @default off
+   */
+  downgrade?: readonly DowngradeLevel<LanguageModelV4>[]
+  /** Told when a prompt was compressed (counts only, no text). */
+  onCompressed?: (event: CompressionEvent) => void
+  /** Told when a call went to a cheaper model. */
+  onDowngraded?: (event: DowngradeEvent) => void
 }
 
 type CallState =
@@ -58,6 +87,8 @@ type CallState =
       inputTokens: number
       /** Given back to the conversation when the call fails before the model saw them. */
       restoreWarnings: () => void
+      /** The cheaper model that serves the call, and the id it replaced. */
+      downgrade: { model: LanguageModelV4; from: string } | undefined
     }
   | { kind: 'refused'; error: BudgetExceededError }
 
@@ -88,6 +119,7 @@ type CallState =
  */
 export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageModelV4Middleware {
   validateMiddlewareOptions(options)
+  const policies = resolveBudgetPolicies(options)
   const {
     budget,
     context,
@@ -108,7 +140,17 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
 
     async transformParams({ params, model }) {
       const callContext = await resolveCallContext(context, params)
-      const id = modelId ?? model.modelId
+      const outcome = await applyBudgetPolicies(policies, {
+        budget,
+        context: callContext,
+        params,
+        modelId: modelId ?? model.modelId,
+      })
+      const id = outcome.modelId
+      const downgrade =
+        outcome.model === undefined || outcome.downgradedFrom === undefined
+          ? undefined
+          : { model: outcome.model, from: outcome.downgradedFrom }
       const providerOptions = withoutBudgetOptions(params.providerOptions)
       // The notice is part of the prompt, so it is taken before the reservation and counted in it.
       const notice =
@@ -122,7 +164,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       const restoreWarnings = () => {
         if (notice !== undefined) budget.restoreWarnings(callContext, notice.warnings)
       }
-      const prompt = notice === undefined ? params.prompt : injectSystemMessage(params.prompt, notice.text)
+      const prompt = notice === undefined ? outcome.prompt : injectSystemMessage(outcome.prompt, notice.text)
       const inputTokens = estimatePromptTokens({ ...params, prompt }, budget.estimator)
       let reservation: Reservation
       try {
@@ -145,7 +187,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
         maxOutputTokens: reservation.maxOutputTokens,
         providerOptions,
       }
-      calls.set(transformed, { kind: 'reserved', reservation, inputTokens, restoreWarnings })
+      calls.set(transformed, { kind: 'reserved', reservation, inputTokens, restoreWarnings, downgrade })
       return transformed
     },
 
@@ -154,11 +196,11 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       if (call === undefined) return doGenerate()
       calls.delete(params)
       if (call.kind === 'refused') return budgetExceededResult(call.error, exceededText(call.error))
-      const { reservation, inputTokens, restoreWarnings } = call
+      const { reservation, inputTokens, restoreWarnings, downgrade } = call
       let result: Awaited<ReturnType<typeof doGenerate>>
       const stopRenewing = keepReservationAlive(reservation)
       try {
-        result = await doGenerate()
+        result = downgrade === undefined ? await doGenerate() : await downgrade.model.doGenerate(params)
       } catch (error) {
         restoreWarnings()
         await reservation.release().catch(() => {}) // the lease frees it if the store is down
@@ -168,7 +210,9 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       }
       const outputTokens = estimateContentTokens(result.content, budget.estimator)
       await reservation.settle(toTokenUsage(result.usage, { inputTokens, outputTokens }))
-      return result
+      if (downgrade === undefined) return result
+      const tokenwarden = { model: downgrade.model.modelId, downgradedFrom: downgrade.from }
+      return { ...result, providerMetadata: { ...result.providerMetadata, tokenwarden } }
     },
 
     async wrapStream({ doStream, params }) {
@@ -176,10 +220,10 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       if (call === undefined) return doStream()
       calls.delete(params)
       if (call.kind === 'refused') return budgetExceededStream(call.error, exceededText(call.error))
-      const { reservation, inputTokens, restoreWarnings } = call
+      const { reservation, inputTokens, restoreWarnings, downgrade } = call
       let result: Awaited<ReturnType<typeof doStream>>
       try {
-        result = await doStream()
+        result = downgrade === undefined ? await doStream() : await downgrade.model.doStream(params)
       } catch (error) {
         restoreWarnings()
         await reservation.release().catch(() => {})
