@@ -31,14 +31,21 @@ export interface RedisServer {
  */
 export async function startRedisServer({
   appendOnly = false,
+  cluster = false,
 }: {
   appendOnly?: boolean
+  /** Run as a one-node Redis Cluster owning every slot (cross-slot checks apply as in a real cluster). */
+  cluster?: boolean
 } = {}): Promise<RedisServer> {
   const binary = findRedisServer()
   const port = await freePort()
   const directory = mkdtempSync(join(tmpdir(), 'tokenwarden-redis-'))
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', directory, '--save', '']
   args.push('--appendonly', appendOnly ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'no')
+  if (cluster) {
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(directory, 'nodes.conf'))
+    args.push('--cluster-announce-ip', '127.0.0.1')
+  }
   let child: ChildProcess | undefined
 
   async function start(): Promise<void> {
@@ -73,6 +80,7 @@ export async function startRedisServer({
   }
 
   await start()
+  if (cluster) await assignAllSlots(port)
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -85,6 +93,24 @@ export async function startRedisServer({
       await stop()
       rmSync(directory, { recursive: true, force: true })
     },
+  }
+}
+
+async function assignAllSlots(port: number): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const client = new Redis(port, '127.0.0.1')
+  try {
+    await client.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
+    for (
+      let attempt = 0;
+      !((await client.call('CLUSTER', 'INFO')) as string).includes('cluster_state:ok');
+      attempt++
+    ) {
+      if (attempt > 100) throw new Error('the one-node cluster did not become ready')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  } finally {
+    await client.quit()
   }
 }
 
