@@ -9,7 +9,12 @@ export {
 export { loadAlertRules } from './alerts/load-alert-rules.ts'
 export { type AlertConfig, parseAlertRules } from './alerts/parse-alert-rules.ts'
 export type { Duration } from './alerts/parse-duration.ts'
-export { type AlertSender, type WebhookBody, type WebhookOptions, webhookSender } from './alerts/webhook-sender.ts'
+export {
+  type AlertSender,
+  type WebhookBody,
+  type WebhookOptions,
+  webhookSender,
+} from './alerts/webhook-sender.ts'
 export { type BudgetMetrics, type BudgetMetricsOptions, budgetMetrics } from './metrics/budget-metrics.ts'
 export type { PrometheusOptions } from './prometheus/budget-families.ts'
 export { formatPrometheus, type PrometheusFamily } from './prometheus/format-prometheus.ts'

@@ -17,7 +17,10 @@ export interface RunawayRule {
    * Tokens one task is expected to use: a number, a map of task id → tokens (`'*'` for the others), or a
    * function (code only). A task without an expected size is not watched.
    */
-  expectedTokens: number | Record<string, number> | ((taskId: string, context: BudgetContext) => number | undefined)
+  expectedTokens:
+    | number
+    | Record<string, number>
+    | ((taskId: string, context: BudgetContext) => number | undefined)
   /** The multiple of the expected size that fires. @default 3 */
   factor?: number
 }

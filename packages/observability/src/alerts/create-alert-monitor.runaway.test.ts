@@ -78,7 +78,7 @@ describe('createAlertMonitor', () => {
         {
           type: 'runaway',
           scope: 'thread',
-          expectedTokens: (thread, context) => (context.agent === 'planner' ? 100 : undefined),
+          expectedTokens: (_thread, context) => (context.agent === 'planner' ? 100 : undefined),
           factor: 1,
         },
       ])

@@ -92,7 +92,9 @@ describe('createAlertMonitor', () => {
     })
 
     it('should watch all usage by default, in the rule unit', async () => {
-      const { alerts, useAt } = setup([{ type: 'spike', unit: 'requests', window: '1m', trailing: '5m', factor: 2 }])
+      const { alerts, useAt } = setup([
+        { type: 'spike', unit: 'requests', window: '1m', trailing: '5m', factor: 2 },
+      ])
       for (let m = 0; m <= 5; m++) await useAt(m * minute, { agent: `agent-${m}` }, 10)
       expect(alerts).toEqual([])
       await useAt(5.2 * minute, { agent: 'x' }, 10)

@@ -30,7 +30,10 @@ export interface AlertMonitorEvents {
 
 /** Alert rules watching a budget. */
 export interface AlertMonitor {
-  on<E extends keyof AlertMonitorEvents>(event: E, handler: (event: AlertMonitorEvents[E]) => void): () => void
+  on<E extends keyof AlertMonitorEvents>(
+    event: E,
+    handler: (event: AlertMonitorEvents[E]) => void,
+  ): () => void
   /** Resolves once every evaluation and send started so far has finished. */
   idle(): Promise<void>
   /** Stops watching the budget. */
@@ -55,14 +58,23 @@ export interface AlertMonitor {
  */
 export function createAlertMonitor(budget: Budget, options: AlertMonitorOptions): AlertMonitor {
   if (options === null || typeof options !== 'object') {
-    throw new BudgetValidationError({ field: 'options', value: options, reason: 'expected an options object' })
+    throw new BudgetValidationError({
+      field: 'options',
+      value: options,
+      reason: 'expected an options object',
+    })
   }
   const checks = normalizeAlertRules(options.rules, 'rules')
   const now = options.now ?? Date.now
-  if (typeof now !== 'function') throw new BudgetValidationError({ field: 'now', value: now, reason: 'expected a function' })
+  if (typeof now !== 'function')
+    throw new BudgetValidationError({ field: 'now', value: now, reason: 'expected a function' })
   const maxTracked = options.maxTracked ?? 10_000
   if (!Number.isSafeInteger(maxTracked) || maxTracked < 1) {
-    throw new BudgetValidationError({ field: 'maxTracked', value: maxTracked, reason: 'expected a whole number > 0' })
+    throw new BudgetValidationError({
+      field: 'maxTracked',
+      value: maxTracked,
+      reason: 'expected a whole number > 0',
+    })
   }
   const senders: AlertSender[] = []
   if (options.webhook !== undefined) senders.push(webhookSender(options.webhook))
@@ -149,7 +161,11 @@ export function createAlertMonitor(budget: Budget, options: AlertMonitorOptions)
     on(event, handler) {
       const set = handlers[event]
       if (set === undefined) {
-        throw new BudgetValidationError({ field: 'event', value: event, reason: "expected 'alert' or 'error'" })
+        throw new BudgetValidationError({
+          field: 'event',
+          value: event,
+          reason: "expected 'alert' or 'error'",
+        })
       }
       set.add(handler)
       return () => {

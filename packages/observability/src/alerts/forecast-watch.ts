@@ -62,4 +62,3 @@ export function forecastWatch(
 function round(value: number): number {
   return Math.round(value * 100) / 100
 }
-

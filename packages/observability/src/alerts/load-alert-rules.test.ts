@@ -18,8 +18,12 @@ describe('loadAlertRules', () => {
     it('should load a YAML file and a JSON file', async () => {
       await writeFile(join(dir, 'alerts.yaml'), 'rules:\n  - type: forecast\n    share: 0.8\n')
       await writeFile(join(dir, 'alerts.json'), JSON.stringify({ rules: [{ type: 'spike', window: '2m' }] }))
-      expect(await loadAlertRules(join(dir, 'alerts.yaml'))).toEqual({ rules: [{ type: 'forecast', share: 0.8 }] })
-      expect(await loadAlertRules(join(dir, 'alerts.json'))).toEqual({ rules: [{ type: 'spike', window: '2m' }] })
+      expect(await loadAlertRules(join(dir, 'alerts.yaml'))).toEqual({
+        rules: [{ type: 'forecast', share: 0.8 }],
+      })
+      expect(await loadAlertRules(join(dir, 'alerts.json'))).toEqual({
+        rules: [{ type: 'spike', window: '2m' }],
+      })
     })
 
     it('should refuse a missing file naming the path and a bad rule naming its field', async () => {

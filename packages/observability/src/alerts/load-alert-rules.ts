@@ -16,7 +16,12 @@ export async function loadAlertRules(path: string): Promise<AlertConfig> {
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new BudgetValidationError({ field: 'path', value: path, reason: 'the file cannot be read', cause: error })
+    throw new BudgetValidationError({
+      field: 'path',
+      value: path,
+      reason: 'the file cannot be read',
+      cause: error,
+    })
   }
   return parseAlertRules(text)
 }

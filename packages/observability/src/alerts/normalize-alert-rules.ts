@@ -52,7 +52,8 @@ const keys: Record<AlertRule['type'], readonly string[]> = {
  * const checks = normalizeAlertRules([{ type: 'spike', window: '5m' }], 'rules')
  */
 export function normalizeAlertRules(rules: unknown, field: string): AlertCheck[] {
-  if (!Array.isArray(rules)) throw new BudgetValidationError({ field, value: rules, reason: 'expected an array of rules' })
+  if (!Array.isArray(rules))
+    throw new BudgetValidationError({ field, value: rules, reason: 'expected an array of rules' })
   const checks = rules.map((rule, index) => normalizeRule(rule, `${field}[${index}]`))
   const names = new Set<string>()
   for (const [index, check] of checks.entries()) {
@@ -164,8 +165,10 @@ function expectedOf(value: unknown, field: string): RunawayCheck['expected'] {
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const map = new Map<string, number>()
-    for (const [taskId, tokens] of Object.entries(value)) map.set(taskId, positive(tokens, `${field}.${taskId}`))
-    if (map.size === 0) throw new BudgetValidationError({ field, value, reason: 'expected at least one task' })
+    for (const [taskId, tokens] of Object.entries(value))
+      map.set(taskId, positive(tokens, `${field}.${taskId}`))
+    if (map.size === 0)
+      throw new BudgetValidationError({ field, value, reason: 'expected at least one task' })
     return (taskId) => map.get(taskId) ?? map.get('*')
   }
   throw new BudgetValidationError({

@@ -42,20 +42,26 @@ webhook:
           { type: 'spike', scope: 'agent', window: '5m', trailing: '1h', factor: 4, minUsage: 10000 },
           { type: 'forecast', scope: 'agent', unit: 'costUsd', share: 0.9 },
         ],
-        webhook: { url: 'https://hooks.example.com/budget', headers: { 'x-team': 'agents' }, timeoutMs: 3000 },
+        webhook: {
+          url: 'https://hooks.example.com/budget',
+          headers: { 'x-team': 'agents' },
+          timeoutMs: 3000,
+        },
       })
     })
 
     it('should read JSON and a bare list of rules', () => {
       expect(parseAlertRules('{"rules":[{"type":"forecast"}]}')).toEqual({ rules: [{ type: 'forecast' }] })
-      expect(parseAlertRules('- type: spike\n  window: 1m\n')).toEqual({ rules: [{ type: 'spike', window: '1m' }] })
+      expect(parseAlertRules('- type: spike\n  window: 1m\n')).toEqual({
+        rules: [{ type: 'spike', window: '1m' }],
+      })
     })
 
     it('should give rules a monitor accepts', () => {
-      const { rules } = parseAlertRules('- { type: runaway, expectedTokens: 10 }\n- { type: spike, name: burst }')
-      expect(() =>
-        createAlertMonitor({ on: () => () => {} } as never, { rules }).dispose(),
-      ).not.toThrow()
+      const { rules } = parseAlertRules(
+        '- { type: runaway, expectedTokens: 10 }\n- { type: spike, name: burst }',
+      )
+      expect(() => createAlertMonitor({ on: () => () => {} } as never, { rules }).dispose()).not.toThrow()
     })
   })
 

@@ -35,7 +35,8 @@ const webhookKeys = ['url', 'headers', 'timeoutMs']
  * createAlertMonitor(budget, { ...config, now: Date.now })
  */
 export function parseAlertRules(text: string): AlertConfig {
-  if (typeof text !== 'string') throw new BudgetValidationError({ field: 'config', value: text, reason: 'expected text' })
+  if (typeof text !== 'string')
+    throw new BudgetValidationError({ field: 'config', value: text, reason: 'expected text' })
   let data: unknown
   try {
     data = parseYaml(text)
@@ -49,12 +50,20 @@ export function parseAlertRules(text: string): AlertConfig {
   }
   if (Array.isArray(data)) data = { rules: data }
   if (data === null || typeof data !== 'object') {
-    throw new BudgetValidationError({ field: 'config', value: data, reason: 'expected { rules: [...] } or a list of rules' })
+    throw new BudgetValidationError({
+      field: 'config',
+      value: data,
+      reason: 'expected { rules: [...] } or a list of rules',
+    })
   }
   const { rules, webhook, ...rest } = data as Record<string, unknown>
   const unknown = Object.keys(rest)[0]
   if (unknown !== undefined) {
-    throw new BudgetValidationError({ field: unknown, value: rest[unknown], reason: 'unknown key (expected rules, webhook)' })
+    throw new BudgetValidationError({
+      field: unknown,
+      value: rest[unknown],
+      reason: 'unknown key (expected rules, webhook)',
+    })
   }
   normalizeAlertRules(rules, 'rules')
   const config: AlertConfig = { rules: rules as AlertRule[] }
@@ -64,7 +73,11 @@ export function parseAlertRules(text: string): AlertConfig {
 
 function parseWebhook(value: unknown): WebhookOptions {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new BudgetValidationError({ field: 'webhook', value, reason: 'expected { url, headers?, timeoutMs? }' })
+    throw new BudgetValidationError({
+      field: 'webhook',
+      value,
+      reason: 'expected { url, headers?, timeoutMs? }',
+    })
   }
   const webhook = value as Record<string, unknown>
   for (const key of Object.keys(webhook)) {
@@ -77,24 +90,44 @@ function parseWebhook(value: unknown): WebhookOptions {
     }
   }
   if (typeof webhook.url !== 'string' || !/^https?:\/\//.test(webhook.url)) {
-    throw new BudgetValidationError({ field: 'webhook.url', value: webhook.url, reason: 'expected an http or https URL' })
+    throw new BudgetValidationError({
+      field: 'webhook.url',
+      value: webhook.url,
+      reason: 'expected an http or https URL',
+    })
   }
   const options: WebhookOptions = { url: webhook.url }
   if (webhook.headers !== undefined) {
     const headers = webhook.headers
     if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
-      throw new BudgetValidationError({ field: 'webhook.headers', value: headers, reason: 'expected a map of strings' })
+      throw new BudgetValidationError({
+        field: 'webhook.headers',
+        value: headers,
+        reason: 'expected a map of strings',
+      })
     }
     for (const [name, header] of Object.entries(headers)) {
       if (typeof header !== 'string') {
-        throw new BudgetValidationError({ field: `webhook.headers.${name}`, value: header, reason: 'expected a string' })
+        throw new BudgetValidationError({
+          field: `webhook.headers.${name}`,
+          value: header,
+          reason: 'expected a string',
+        })
       }
     }
     options.headers = headers as Record<string, string>
   }
   if (webhook.timeoutMs !== undefined) {
-    if (typeof webhook.timeoutMs !== 'number' || !Number.isFinite(webhook.timeoutMs) || webhook.timeoutMs <= 0) {
-      throw new BudgetValidationError({ field: 'webhook.timeoutMs', value: webhook.timeoutMs, reason: 'expected a number > 0' })
+    if (
+      typeof webhook.timeoutMs !== 'number' ||
+      !Number.isFinite(webhook.timeoutMs) ||
+      webhook.timeoutMs <= 0
+    ) {
+      throw new BudgetValidationError({
+        field: 'webhook.timeoutMs',
+        value: webhook.timeoutMs,
+        reason: 'expected a number > 0',
+      })
     }
     options.timeoutMs = webhook.timeoutMs
   }

@@ -32,7 +32,11 @@ export function parseDuration(value: unknown, field: string): number {
   }
   const match = typeof value === 'string' ? /^(\d+)\s*(ms|s|m|h|d|w)$/.exec(value.trim()) : null
   if (match === null || Number(match[1]) <= 0) {
-    throw new BudgetValidationError({ field, value, reason: "expected a duration such as '30s', '5m' or '1h'" })
+    throw new BudgetValidationError({
+      field,
+      value,
+      reason: "expected a duration such as '30s', '5m' or '1h'",
+    })
   }
   return Number(match[1]) * units[match[2]!]!
 }

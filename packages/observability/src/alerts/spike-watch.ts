@@ -51,7 +51,8 @@ export function spikeWatch(
     if (baselineBuckets < 1) return undefined
     const windowRate = windowUsage / check.windowMs
     const trailingRate = trailingUsage / (baselineBuckets * check.bucketMs)
-    const spiking = windowUsage > 0 && windowUsage >= check.minUsage && windowRate > check.factor * trailingRate
+    const spiking =
+      windowUsage > 0 && windowUsage >= check.minUsage && windowRate > check.factor * trailingRate
     if (!spiking) {
       s.active = false
       return undefined

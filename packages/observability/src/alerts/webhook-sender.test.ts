@@ -58,9 +58,16 @@ describe('webhookSender', () => {
   describe('through createAlertMonitor', () => {
     it('should POST each alert once as JSON with ids and numbers only', async () => {
       const hook = await startHook()
-      const { budget, monitor, errors } = runawaySetup({ url: hook.url, headers: { authorization: 'Bearer hook-secret' } })
+      const { budget, monitor, errors } = runawaySetup({
+        url: hook.url,
+        headers: { authorization: 'Bearer hook-secret' },
+      })
       const ctx = { task: 'crawl', thread: 't-1', agent: 'researcher' }
-      const reservation = await budget.reserve(ctx, { model: 'gpt-4o', inputTokens: 150, maxOutputTokens: 100 })
+      const reservation = await budget.reserve(ctx, {
+        model: 'gpt-4o',
+        inputTokens: 150,
+        maxOutputTokens: 100,
+      })
       await reservation.settle({ inputTokens: 150, outputTokens: 60 })
       await budget.record(ctx, { model: 'gpt-4o', inputTokens: 500, outputTokens: 0 })
       await monitor.idle()

@@ -36,18 +36,36 @@ export interface WebhookBody {
  * const send = webhookSender({ url: 'https://hooks.example.com/budget', headers: { authorization: `Bearer ${token}` } })
  * createAlertMonitor(budget, { rules, send })
  */
-export function webhookSender({ url, headers = {}, fetch: fetchFn, timeoutMs = 5000 }: WebhookOptions): AlertSender {
+export function webhookSender({
+  url,
+  headers = {},
+  fetch: fetchFn,
+  timeoutMs = 5000,
+}: WebhookOptions): AlertSender {
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch (error) {
-    throw new BudgetValidationError({ field: 'webhook.url', value: url, reason: 'expected an absolute URL', cause: error })
+    throw new BudgetValidationError({
+      field: 'webhook.url',
+      value: url,
+      reason: 'expected an absolute URL',
+      cause: error,
+    })
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new BudgetValidationError({ field: 'webhook.url', value: url, reason: 'expected an http or https URL' })
+    throw new BudgetValidationError({
+      field: 'webhook.url',
+      value: url,
+      reason: 'expected an http or https URL',
+    })
   }
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new BudgetValidationError({ field: 'webhook.timeoutMs', value: timeoutMs, reason: 'expected a number > 0' })
+    throw new BudgetValidationError({
+      field: 'webhook.timeoutMs',
+      value: timeoutMs,
+      reason: 'expected a number > 0',
+    })
   }
   return async (alert) => {
     const body: WebhookBody = { source: 'tokenwarden', version: 1, alert }

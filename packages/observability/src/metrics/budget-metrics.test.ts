@@ -11,7 +11,9 @@ class TestReader extends MetricReader {
 }
 
 function points(resource: ResourceMetrics, name: string): { attributes: Attributes; value: number }[] {
-  const metric = resource.scopeMetrics.flatMap((scope) => scope.metrics).find((m) => m.descriptor.name === name)
+  const metric = resource.scopeMetrics
+    .flatMap((scope) => scope.metrics)
+    .find((m) => m.descriptor.name === name)
   if (metric === undefined) return []
   return (metric.dataPoints as DataPoint<number>[])
     .map((point) => ({ attributes: point.attributes, value: point.value }))
@@ -36,7 +38,12 @@ function setup(options: Partial<Parameters<typeof budgetMetrics>[1]> = {}) {
   const reader = new TestReader()
   const provider = new MeterProvider({ readers: [reader] })
   const metrics = budgetMetrics(budget, { meter: provider.getMeter('test'), ...options })
-  const call = async (context: Record<string, string>, model: string, inputTokens: number, outputTokens: number) => {
+  const call = async (
+    context: Record<string, string>,
+    model: string,
+    inputTokens: number,
+    outputTokens: number,
+  ) => {
     const reservation = await budget.reserve(context, { model, inputTokens, maxOutputTokens: outputTokens })
     await reservation.settle({ inputTokens, outputTokens })
   }
@@ -81,7 +88,17 @@ describe('budgetMetrics', () => {
         { attributes: { agent: 'b', user: 'u1', model: 'small' }, value: 1 },
       ])
       expect(points(result, 'tokenwarden.blocked_calls')).toEqual([
-        { attributes: { scope: 'agent', limit: 'agent/none', unit: 'tokens', agent: 'a', user: 'u2', model: 'big' }, value: 1 },
+        {
+          attributes: {
+            scope: 'agent',
+            limit: 'agent/none',
+            unit: 'tokens',
+            agent: 'a',
+            user: 'u2',
+            model: 'big',
+          },
+          value: 1,
+        },
       ])
     })
 
@@ -97,7 +114,11 @@ describe('budgetMetrics', () => {
     })
 
     it('should use the given attributes and prefix, and stop after dispose', async () => {
-      const { call, collect, metrics } = setup({ attributes: ['thread'], prefix: 'agents.budget', gauges: false })
+      const { call, collect, metrics } = setup({
+        attributes: ['thread'],
+        prefix: 'agents.budget',
+        gauges: false,
+      })
       await call({ agent: 'a', thread: 't-1' }, 'big', 1, 1)
       metrics.dispose()
       await call({ agent: 'a', thread: 't-1' }, 'big', 1000, 1000).catch(() => {})

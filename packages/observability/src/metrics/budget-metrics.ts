@@ -34,18 +34,45 @@ export interface BudgetMetrics {
  */
 export function budgetMetrics(budget: Budget, options: BudgetMetricsOptions): BudgetMetrics {
   if (options === null || typeof options !== 'object' || typeof options.meter?.createCounter !== 'function') {
-    throw new BudgetValidationError({ field: 'meter', value: options?.meter, reason: 'expected an OpenTelemetry Meter' })
+    throw new BudgetValidationError({
+      field: 'meter',
+      value: options?.meter,
+      reason: 'expected an OpenTelemetry Meter',
+    })
   }
-  const { meter, attributes = ['agent', 'user'], prefix = 'tokenwarden', gauges = true, gaugeScopes } = options
+  const {
+    meter,
+    attributes = ['agent', 'user'],
+    prefix = 'tokenwarden',
+    gauges = true,
+    gaugeScopes,
+  } = options
   if (!Array.isArray(attributes) || attributes.some((key) => typeof key !== 'string' || key === '')) {
-    throw new BudgetValidationError({ field: 'attributes', value: attributes, reason: 'expected an array of context keys' })
+    throw new BudgetValidationError({
+      field: 'attributes',
+      value: attributes,
+      reason: 'expected an array of context keys',
+    })
   }
   if (typeof prefix !== 'string' || !/^[A-Za-z][\w.-]*$/.test(prefix)) {
-    throw new BudgetValidationError({ field: 'prefix', value: prefix, reason: 'expected a metric name prefix' })
+    throw new BudgetValidationError({
+      field: 'prefix',
+      value: prefix,
+      reason: 'expected a metric name prefix',
+    })
   }
-  const tokens = meter.createCounter(`${prefix}.tokens`, { description: 'Tokens counted by the budget', unit: '{token}' })
-  const cost = meter.createCounter(`${prefix}.cost`, { description: 'USD cost counted by the budget', unit: 'USD' })
-  const requests = meter.createCounter(`${prefix}.requests`, { description: 'Model calls counted', unit: '{request}' })
+  const tokens = meter.createCounter(`${prefix}.tokens`, {
+    description: 'Tokens counted by the budget',
+    unit: '{token}',
+  })
+  const cost = meter.createCounter(`${prefix}.cost`, {
+    description: 'USD cost counted by the budget',
+    unit: 'USD',
+  })
+  const requests = meter.createCounter(`${prefix}.requests`, {
+    description: 'Model calls counted',
+    unit: '{request}',
+  })
   const blocked = meter.createCounter(`${prefix}.blocked_calls`, {
     description: 'Model calls refused by a limit',
     unit: '{call}',
@@ -76,7 +103,9 @@ export function budgetMetrics(budget: Budget, options: BudgetMetricsOptions): Bu
     const used = meter.createObservableGauge(`${prefix}.budget.used`, {
       description: 'What a limit has used in its current period',
     })
-    const limit = meter.createObservableGauge(`${prefix}.budget.limit`, { description: 'The size of a limit' })
+    const limit = meter.createObservableGauge(`${prefix}.budget.limit`, {
+      description: 'The size of a limit',
+    })
     const scopes = gaugeScopes === undefined ? undefined : new Set(gaugeScopes)
     const observe: BatchObservableCallback = async (result) => {
       const report = await budget.report({ top: 0 })

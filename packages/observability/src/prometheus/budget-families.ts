@@ -11,7 +11,13 @@ export interface PrometheusOptions {
   scopes?: readonly string[]
 }
 
-const unitOrder: Record<LimitUnit, number> = { tokens: 0, inputTokens: 1, outputTokens: 2, costUsd: 3, requests: 4 }
+const unitOrder: Record<LimitUnit, number> = {
+  tokens: 0,
+  inputTokens: 1,
+  outputTokens: 2,
+  costUsd: 3,
+  requests: 4,
+}
 
 /**
  * The metric families of a health report: limit gauges, usage counters and top spenders.
@@ -19,15 +25,24 @@ const unitOrder: Record<LimitUnit, number> = { tokens: 0, inputTokens: 1, output
  * @example
  * formatPrometheus(budgetFamilies(await budget.report(), {}))
  */
-export function budgetFamilies(report: HealthReport, { prefix = 'tokenwarden', scopes }: PrometheusOptions): PrometheusFamily[] {
+export function budgetFamilies(
+  report: HealthReport,
+  { prefix = 'tokenwarden', scopes }: PrometheusOptions,
+): PrometheusFamily[] {
   const only = scopes === undefined ? undefined : new Set(scopes)
   const limits = report.limits
     .filter((status) => only === undefined || only.has(status.scope))
     .sort(
       (a, b) =>
-        compare(a.limitName, b.limitName) || compare(a.scopeId, b.scopeId) || unitOrder[a.unit] - unitOrder[b.unit],
+        compare(a.limitName, b.limitName) ||
+        compare(a.scopeId, b.scopeId) ||
+        unitOrder[a.unit] - unitOrder[b.unit],
     )
-  const limitGauge = (name: string, help: string, field: 'limit' | 'used' | 'reserved' | 'remaining'): PrometheusFamily => ({
+  const limitGauge = (
+    name: string,
+    help: string,
+    field: 'limit' | 'used' | 'reserved' | 'remaining',
+  ): PrometheusFamily => ({
     name: `${prefix}_${name}`,
     help,
     type: 'gauge',
@@ -55,7 +70,10 @@ export function budgetFamilies(report: HealthReport, { prefix = 'tokenwarden', s
     name: `${prefix}_${name}_total`,
     help,
     type: 'counter',
-    samples: spenders.map((spender) => ({ labels: { scope: spender.scope, id: spender.id }, value: spender.usage[field] })),
+    samples: spenders.map((spender) => ({
+      labels: { scope: spender.scope, id: spender.id },
+      value: spender.usage[field],
+    })),
   })
   const { totals } = report
   return [

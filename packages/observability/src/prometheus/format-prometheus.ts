@@ -37,7 +37,8 @@ export function formatPrometheus(families: readonly PrometheusFamily[]): string 
     }
     names.add(family.name)
     text += `# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} ${family.type}\n`
-    for (const sample of family.samples) text += `${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}\n`
+    for (const sample of family.samples)
+      text += `${family.name}${formatLabels(sample.labels)} ${formatValue(sample.value)}\n`
   }
   return text
 }
@@ -47,7 +48,11 @@ function formatLabels(labels: Readonly<Record<string, string>> | undefined): str
   const pairs: string[] = []
   for (const [name, value] of Object.entries(labels)) {
     if (!labelName.test(name) || name.startsWith('__')) {
-      throw new BudgetValidationError({ field: 'labels', value: name, reason: 'expected a Prometheus label name' })
+      throw new BudgetValidationError({
+        field: 'labels',
+        value: name,
+        reason: 'expected a Prometheus label name',
+      })
     }
     pairs.push(`${name}="${escapeLabelValue(value)}"`)
   }

@@ -33,7 +33,8 @@ export function prometheusRegistry(budget: Budget, options: PrometheusOptions = 
     const key = `${event.scope}\u0000${event.limitName}\u0000${event.unit}`
     const entry = blocked.get(key)
     if (entry !== undefined) entry.value += 1
-    else blocked.set(key, { labels: { scope: event.scope, limit: event.limitName, unit: event.unit }, value: 1 })
+    else
+      blocked.set(key, { labels: { scope: event.scope, limit: event.limitName, unit: event.unit }, value: 1 })
   })
   return {
     contentType: prometheusContentType,

@@ -27,7 +27,11 @@ export function topOf(options: PrometheusOptions): number {
     throw new BudgetValidationError({ field: 'top', value: top, reason: 'expected a whole number >= 0' })
   }
   if (options.prefix !== undefined && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(options.prefix)) {
-    throw new BudgetValidationError({ field: 'prefix', value: options.prefix, reason: 'expected a Prometheus metric name' })
+    throw new BudgetValidationError({
+      field: 'prefix',
+      value: options.prefix,
+      reason: 'expected a Prometheus metric name',
+    })
   }
   return top
 }
