@@ -46,7 +46,13 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
       const planned = Promise.resolve(options).then(async (resolved) => {
         const endpoint = endpointOf(resolved)
         if (endpoint === undefined) return resolved
-        call = await planCall(settings, endpoint, resolved.body as Record<string, unknown>)
+        // Summary calls go through a budgeted clone without policies (and without the warnings).
+        const summaryClient = () => {
+          const clone = super.withOptions({})
+          settingsByClient.set(clone, { ...settings, policies: undefined, injectWarnings: false })
+          return clone
+        }
+        call = await planCall(settings, endpoint, resolved.body as Record<string, unknown>, summaryClient)
         callsByOptions.set(resolved, call)
         return resolved
       })

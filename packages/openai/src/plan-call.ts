@@ -5,6 +5,8 @@ import {
   type BudgetWarning,
   type Reservation,
 } from '@tokenwarden/core'
+import type OpenAI from 'openai'
+import { applyBudgetPolicies, type OpenAIPolicies } from './apply-budget-policies.ts'
 import type { Endpoint } from './endpoint-of.ts'
 import { estimateRequestTokens } from './estimate-request-tokens.ts'
 
@@ -15,6 +17,8 @@ export interface CallSettings {
   clamp: false | { minOutputTokens: number }
   injectWarnings: boolean
   onError: (error: unknown) => void
+  /** Compression and downgrade; `undefined` when off (and for summary calls). */
+  policies?: OpenAIPolicies | undefined
 }
 
 /** One budgeted call: its reservation and the edits its request body gets. */
@@ -30,6 +34,10 @@ export interface BudgetedCall {
   maxOutput: { field: string; value: number } | undefined
   /** True when the wrapper asked a chat stream for usage the caller did not ask for. */
   addsUsageChunk: boolean
+  /** A cheaper model to write into the body (downgrade). */
+  model?: string
+  /** Compressed chat messages to write into the body. */
+  messages?: Record<string, unknown>[]
 }
 
 const maxFields: Record<Endpoint, readonly string[]> = {
@@ -39,19 +47,34 @@ const maxFields: Record<Endpoint, readonly string[]> = {
 }
 
 /**
- * Prepares a call before any HTTP request: estimates its input, reserves it (clamping the output
+ * Prepares a call before any HTTP request: applies the compression and downgrade policies (summary
+ * calls go through `summaryClient()`), estimates its input, reserves it (clamping the output
  * maximum when asked), and takes the warnings to inject. Throws `BudgetExceededError` (nothing
  * reserved) when the budget cannot afford it, `BudgetValidationError` for a malformed maximum.
  *
  * @example
- * const call = await planCall(settings, 'chat', body)
+ * const call = await planCall(settings, 'chat', body, () => summaryClient)
  */
 export async function planCall(
   settings: CallSettings,
   endpoint: Endpoint,
-  body: Record<string, unknown>,
+  original: Record<string, unknown>,
+  summaryClient?: () => OpenAI,
 ): Promise<BudgetedCall> {
-  const { budget, context, clamp } = settings
+  const { budget, context, clamp, policies } = settings
+  const outcome =
+    policies === undefined || summaryClient === undefined
+      ? undefined
+      : await applyBudgetPolicies(policies, { budget, context, endpoint, body: original, summaryClient })
+  // The body as it will be sent (the caller's object is never changed).
+  const body =
+    outcome?.model === undefined && outcome?.messages === undefined
+      ? original
+      : {
+          ...original,
+          ...(outcome.model === undefined ? {} : { model: outcome.model }),
+          ...(outcome.messages === undefined ? {} : { messages: outcome.messages }),
+        }
   const model = typeof body.model === 'string' && body.model.length > 0 ? body.model : undefined
   const choices = endpoint === 'chat' && isCount(body.n) && body.n > 1 ? body.n : 1
   const requested = requestedMax(endpoint, body)
@@ -81,6 +104,8 @@ export async function planCall(
     takenWarnings,
     maxOutput,
     addsUsageChunk: endpoint === 'chat' && stream && streamOptions?.include_usage !== true,
+    ...(outcome?.model === undefined ? {} : { model: outcome.model }),
+    ...(outcome?.messages === undefined ? {} : { messages: outcome.messages }),
   }
 }
 

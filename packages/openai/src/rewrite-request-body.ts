@@ -1,7 +1,8 @@
 import type { BudgetedCall } from './plan-call.ts'
 
 /**
- * Applies a call's edits to the serialized JSON body of one attempt: pending warnings (chat: a
+ * Applies a call's edits to the serialized JSON body of one attempt: a downgraded `model`, compressed
+ * chat `messages`, pending warnings (chat: a
  * system or developer message after the leading ones; responses: appended to `instructions`),
  * `stream_options.include_usage` on chat streams, and a clamped output maximum. Works on the
  * serialized text so the caller's body object is neither changed nor replaced (the SDK tracks it by
@@ -11,7 +12,14 @@ import type { BudgetedCall } from './plan-call.ts'
  * request.body = rewriteRequestBody(request.body, call)
  */
 export function rewriteRequestBody(body: string, call: BudgetedCall): string {
-  if (call.warnings.length === 0 && call.maxOutput === undefined && !call.addsUsageChunk) return body
+  if (
+    call.warnings.length === 0 &&
+    call.maxOutput === undefined &&
+    !call.addsUsageChunk &&
+    call.model === undefined &&
+    call.messages === undefined
+  )
+    return body
   let json: Record<string, any>
   try {
     json = JSON.parse(body)
@@ -19,6 +27,9 @@ export function rewriteRequestBody(body: string, call: BudgetedCall): string {
     return body
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return body
+  if (call.model !== undefined) json.model = call.model
+  if (call.messages !== undefined && Array.isArray(json.messages))
+    json.messages = structuredClone(call.messages)
   if (call.warnings.length > 0) {
     const text = call.warnings.join('\n')
     if (call.endpoint === 'chat') injectChatWarning(json, text)

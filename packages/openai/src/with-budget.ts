@@ -1,5 +1,13 @@
-import { type Budget, type BudgetContext, BudgetValidationError } from '@tokenwarden/core'
+import {
+  type Budget,
+  type BudgetContext,
+  BudgetValidationError,
+  type CompressionEvent,
+  type DowngradeEvent,
+  type DowngradeLevel,
+} from '@tokenwarden/core'
 import type OpenAI from 'openai'
+import { type OpenAICompressionOptions, resolveOpenAIPolicies } from './apply-budget-policies.ts'
 import { assertContext } from './assert-context.ts'
 import { budgetedClientClass, setCallSettings } from './budgeted-client-class.ts'
 import type { CallSettings } from './plan-call.ts'
@@ -22,6 +30,23 @@ export interface WithBudgetOptions {
    * has succeeded and keeps its result. @default a `console.warn` with the error message (no prompt text)
    */
   onError?: (error: unknown) => void
+  /**
+   * Fit chat requests to a target size once the context passes a usage level (default 70% moderate,
+   * 90% aggressive): drop low-signal turns, truncate the longest tool results, summarize older turns
+   * with `summaryModel` (a budgeted call) or drop them. System/developer messages and the latest turns
+   * are kept. `true` uses the defaults. @default off
+   */
+  compression?: true | OpenAICompressionOptions
+  /**
+   * Send chat and responses calls to a cheaper model once the context passes a usage level, e.g.
+   * `[{ atUsage: 0.9, model: 'gpt-4o-mini' }]`: `model` is rewritten in the request and the call is
+   * reserved and settled under it. @default off
+   */
+  downgrade?: readonly DowngradeLevel<string>[]
+  /** Told when a request was compressed (counts only, no text). */
+  onCompressed?: (event: CompressionEvent) => void
+  /** Told when a call went to a cheaper model. */
+  onDowngraded?: (event: DowngradeEvent) => void
 }
 
 /** A budgeted client: the same type as the client it wraps, plus `withContext`. */
@@ -99,7 +124,14 @@ function callSettings(options: WithBudgetOptions): CallSettings {
       reason: 'expected a function',
     })
   }
-  return { budget, context: { ...context }, clamp: clampSetting(clamp), injectWarnings, onError }
+  return {
+    budget,
+    context: { ...context },
+    clamp: clampSetting(clamp),
+    injectWarnings,
+    onError,
+    policies: resolveOpenAIPolicies(options),
+  }
 }
 
 function clampSetting(clamp: WithBudgetOptions['clamp']): CallSettings['clamp'] {
