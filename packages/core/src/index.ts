@@ -57,6 +57,20 @@ export type { ModelPrice, PriceSource } from './prices/price-source.ts'
 export { priceUsage, staticPrices } from './prices/static-prices.ts'
 export type { HealthReport, Spender } from './reports/health-report.ts'
 export type { LimitStatus } from './reports/limit-status.ts'
+export {
+  type AllocateRequest,
+  ContextScheduler,
+  type ContextSchedulerOptions,
+} from './scheduler/context-scheduler.ts'
+export type {
+  AgentHealth,
+  ContextWindow,
+  SchedulerHealthReport,
+  WindowUsage,
+} from './scheduler/context-window.ts'
+export { minimumGrants, Priority } from './scheduler/priority.ts'
+export type { AgentSignal, SignalEvent, SignalHandlerError } from './signals/agent-signal.ts'
+export { type SignalHandlers, SignalHub } from './signals/signal-hub.ts'
 export type {
   BudgetStore,
   CounterCharge,
