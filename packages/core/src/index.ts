@@ -83,6 +83,11 @@ export type {
 } from './stores/budget-store.ts'
 export { type CounterKeyParts, decodeCounterKey, encodeCounterKey } from './stores/counter-key.ts'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory-store.ts'
+export {
+  TokenBudgetTracker,
+  type TokenBudgetTrackerOptions,
+  type TrackerStatus,
+} from './tracker/token-budget-tracker.ts'
 export { emptyTally, type Tally, tallyFields } from './usage/tally.ts'
 export type { TokenUsage } from './usage/token-usage.ts'
 export type { BudgetWarning } from './warnings/budget-warning.ts'
