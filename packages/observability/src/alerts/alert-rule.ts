@@ -27,7 +27,7 @@ export interface RunawayRule {
 
 /**
  * Spike: usage in the last `window` runs at more than `factor` × the rate of the `trailing` period before
- * it. Fires once per episode: again only after the rate fell back below.
+ * it. Fires once per episode: again only after the rate stayed below for a whole window.
  *
  * @example
  * const rule: SpikeRule = { type: 'spike', scope: 'agent', window: '5m', trailing: '1h', factor: 4, minUsage: 10_000 }

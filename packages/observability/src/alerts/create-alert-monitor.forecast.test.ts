@@ -54,7 +54,7 @@ describe('createAlertMonitor', () => {
         at: day + 6 * hour,
       })
       expect(alerts[0]!.message).toBe(
-        'forecast for agent "a" (agent/day): 12000 tokens by the end of the day, above 90% of the 10000 limit',
+        'forecast for agent "a" (agent/day): 12,000 tokens by the end of the day at this pace, above 90% of its 10,000 tokens limit',
       )
       await useAt(day + 7 * hour, { agent: 'a', thread: 't' }, 1000)
       expect(alerts).toHaveLength(1)

@@ -41,7 +41,9 @@ describe('createAlertMonitor', () => {
         context: { task: 'a', agent: 'researcher' },
         model: 'gpt-4o',
       })
-      expect(alerts[0]!.message).toBe('runaway task "a": 2001 tokens, 2× its expected 1000 (alert above 2×)')
+      expect(alerts[0]!.message).toBe(
+        'runaway task "a": 2,001 tokens, 2× its expected 1,000 (alert above 2×)',
+      )
       await use({ task: 'a' }, 5000)
       await use({ task: 'a' }, 5000)
       expect(alerts).toHaveLength(1)

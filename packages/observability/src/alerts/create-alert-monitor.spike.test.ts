@@ -48,12 +48,15 @@ describe('createAlertMonitor', () => {
       })
       expect(alerts[0]!.type === 'spike' && alerts[0]!.trailingRatePerMinute).toBeCloseTo(1000 / 9.6, 9)
       expect(alerts[0]!.threshold).toBeCloseTo((3 * 1000) / 9.6, 9)
+      expect(alerts[0]!.message).toBe(
+        'spike in agent "a": 600 tokens/min over the last 1 min, above 3× the 104 tokens/min before',
+      )
 
       await useAt(10.75 * minute, { agent: 'a' }, 400)
       expect(alerts).toHaveLength(1) // same episode
     })
 
-    it('should fire again only after the rate fell back below', async () => {
+    it('should fire again once the rate stayed below for a whole window', async () => {
       const { alerts, useAt } = setup([rule])
       for (let m = 0; m <= 10; m++) await useAt(m * minute, { agent: 'a' }, 100)
       await useAt(10.5 * minute, { agent: 'a' }, 1000)
@@ -62,6 +65,16 @@ describe('createAlertMonitor', () => {
       await useAt(13.25 * minute, { agent: 'a' }, 2000)
       expect(alerts).toHaveLength(2)
       expect(alerts.map((alert) => alert.at)).toEqual([start + 10.5 * minute, start + 13.25 * minute])
+    })
+
+    it('should keep one episode while the rate flaps around the threshold within a window', async () => {
+      const { alerts, useAt } = setup([rule])
+      for (let m = 0; m <= 10; m++) await useAt(m * minute, { agent: 'a' }, 100)
+      await useAt(10 * minute + 6000, { agent: 'a' }, 250) // 350/min against a threshold of 3 × ~104
+      expect(alerts).toHaveLength(1)
+      await useAt(11 * minute + 3000, { agent: 'a' }, 1) // 251/min against 3 × 110: calm
+      await useAt(11 * minute + 5000, { agent: 'a' }, 200) // 451/min: above again, 59 s after the last spike
+      expect(alerts).toHaveLength(1)
     })
 
     it('should watch each scope value apart and ignore calls without it', async () => {

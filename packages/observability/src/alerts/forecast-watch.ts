@@ -1,5 +1,6 @@
 import type { BudgetEvents, LimitStatus } from '@tokenwarden/core'
 import type { BudgetAlert } from './budget-alert.ts'
+import { describeAmount } from './describe-amount.ts'
 import type { ForecastCheck } from './normalize-alert-rules.ts'
 
 /**
@@ -51,14 +52,11 @@ export function forecastWatch(
         context: { ...event.context },
         model: event.model,
         message:
-          `forecast for ${status.scope} "${status.scopeId}" (${status.limitName}): ${round(projected)} ${status.unit} ` +
-          `by the end of the ${status.period}, above ${Math.round(check.share * 100)}% of the ${status.limit} limit`,
+          `forecast for ${status.scope} "${status.scopeId}" (${status.limitName}): ${describeAmount(projected, status.unit)} ` +
+          `by the end of the ${status.period} at this pace, above ${Math.round(check.share * 100)}% of its ` +
+          `${describeAmount(status.limit, status.unit)} limit`,
       })
     }
     return alerts
   }
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100
 }

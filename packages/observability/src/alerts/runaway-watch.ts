@@ -1,5 +1,6 @@
-import type { BudgetEvents } from '@tokenwarden/core'
+import { type BudgetEvents, formatAmount } from '@tokenwarden/core'
 import type { BudgetAlert } from './budget-alert.ts'
+import { describeAmount } from './describe-amount.ts'
 import type { RunawayCheck } from './normalize-alert-rules.ts'
 
 /**
@@ -45,8 +46,8 @@ export function runawayWatch(
       context: { ...event.context },
       model: event.model,
       message:
-        `runaway ${check.scope} "${taskId}": ${task.tokens} tokens, ` +
-        `${round(task.tokens / expectedTokens)}× its expected ${expectedTokens} (alert above ${check.factor}×)`,
+        `runaway ${check.scope} "${taskId}": ${describeAmount(task.tokens, 'tokens')}, ` +
+        `${round(task.tokens / expectedTokens)}× its expected ${formatAmount(expectedTokens, 'tokens')} (alert above ${check.factor}×)`,
     }
   }
 }

@@ -1,18 +1,21 @@
 import type { BudgetEvents } from '@tokenwarden/core'
 import type { BudgetAlert } from './budget-alert.ts'
+import { describeAmount } from './describe-amount.ts'
 import type { SpikeCheck } from './normalize-alert-rules.ts'
 
 interface Series {
   /** Bucket index → usage, oldest first. */
   buckets: Map<number, number>
   firstBucket: number
-  active: boolean
+  /** When the rate was last above the threshold (-Infinity: never). */
+  lastSpikeAt: number
 }
 
 /**
  * Keeps usage per bucket for each watched scope value and fires when the rate of the last `window` passes
  * `factor` × the rate of the `trailing` period before it (counted from the series' first usage when it is
- * younger). Quiet until a full bucket of baseline exists; fires again only after the rate fell back.
+ * younger). Quiet until a full bucket of baseline exists. An episode lasts while spikes are less than a
+ * window apart, so a rate flapping around the threshold fires once.
  *
  * @example
  * const watch = spikeWatch(check, 10_000)
@@ -31,7 +34,7 @@ export function spikeWatch(
     const current = Math.floor(now / check.bucketMs)
     let s = series.get(scopeId)
     if (s === undefined) {
-      s = { buckets: new Map(), firstBucket: current, active: false }
+      s = { buckets: new Map(), firstBucket: current, lastSpikeAt: Number.NEGATIVE_INFINITY }
       if (series.size >= maxTracked) series.delete(series.keys().next().value!)
     } else series.delete(scopeId)
     series.set(scopeId, s)
@@ -53,12 +56,10 @@ export function spikeWatch(
     const trailingRate = trailingUsage / (baselineBuckets * check.bucketMs)
     const spiking =
       windowUsage > 0 && windowUsage >= check.minUsage && windowRate > check.factor * trailingRate
-    if (!spiking) {
-      s.active = false
-      return undefined
-    }
-    if (s.active) return undefined
-    s.active = true
+    if (!spiking) return undefined
+    const sameEpisode = now - s.lastSpikeAt < check.windowMs
+    s.lastSpikeAt = now
+    if (sameEpisode) return undefined
     const perMinute = 60_000
     return {
       type: 'spike',
@@ -76,12 +77,12 @@ export function spikeWatch(
       model: event.model,
       message:
         `spike in ${check.scope}${check.scope === 'global' ? '' : ` "${scopeId}"`}: ` +
-        `${round(windowRate * perMinute)} ${check.unit}/min over the last ${check.windowMs / 1000}s, ` +
-        `above ${check.factor}× the trailing ${round(trailingRate * perMinute)} ${check.unit}/min`,
+        `${describeAmount(windowRate * perMinute, check.unit)}/min over the last ${minutes(check.windowMs)}, ` +
+        `above ${check.factor}× the ${describeAmount(trailingRate * perMinute, check.unit)}/min before`,
     }
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 100) / 100
+function minutes(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`
 }
