@@ -32,13 +32,14 @@ async function bytesPerScope(count: number) {
   const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1_000_000 }], track: [] })
   const usage = { inputTokens: 90, outputTokens: 40 }
   gc()
-  const before = process.memoryUsage().heapUsed
+  const before = process.memoryUsage()
   for (let i = 0; i < count; i++) await budget.record({ thread: `thread-${i}` }, usage)
   gc()
-  const after = process.memoryUsage().heapUsed
+  const after = process.memoryUsage()
   // keep the budget alive until measured
   if ((await budget.status({ thread: 'thread-0' }))[0]!.used !== 130) throw new Error('unexpected state')
-  return Math.round((after - before) / count)
+  // heap and array buffers (typed arrays' storage lives outside the heap)
+  return Math.round((after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / count)
 }
 
 const oneLimit = await pairsPerSecond([{ scope: 'thread', tokens: Number.MAX_SAFE_INTEGER }], { thread: 't' })
