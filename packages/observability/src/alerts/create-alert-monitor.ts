@@ -159,7 +159,7 @@ export function createAlertMonitor(budget: Budget, options: AlertMonitorOptions)
 
   return {
     on(event, handler) {
-      const set = handlers[event]
+      const set = Object.hasOwn(handlers, event) ? handlers[event] : undefined
       if (set === undefined) {
         throw new BudgetValidationError({
           field: 'event',

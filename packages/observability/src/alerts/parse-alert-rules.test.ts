@@ -116,5 +116,10 @@ describe('createAlertMonitor', () => {
     ])('should refuse %j naming the field', (options, field) => {
       expect(fieldOf(() => createAlertMonitor(budget, options as never))).toBe(field)
     })
+
+    it('should refuse an unknown event name', () => {
+      const monitor = createAlertMonitor(budget, { rules: [] })
+      expect(fieldOf(() => monitor.on('toString' as never, () => {}))).toBe('event')
+    })
   })
 })
