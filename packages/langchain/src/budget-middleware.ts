@@ -4,10 +4,19 @@ import {
   type BudgetContext,
   BudgetExceededError,
   BudgetValidationError,
+  type CompressionEvent,
+  type DowngradeEvent,
+  type DowngradeLevel,
   type Reservation,
   type TokenUsage,
 } from '@tokenwarden/core'
 import type { AgentMiddleware, ModelRequest, WrapModelCallHandler } from 'langchain'
+import {
+  applyBudgetPolicies,
+  type LangChainCompressionOptions,
+  resolveLangChainPolicies,
+  toolText,
+} from './apply-budget-policies.ts'
 import { clampModelOutput, supportsOutputClamp } from './clamp-model-output.ts'
 import { estimateMessageTokens, messageText } from './estimate-message-tokens.ts'
 import { formatExceededMessage } from './format-exceeded-message.ts'
@@ -55,6 +64,24 @@ export interface BudgetMiddlewareOptions {
   persistWarnings?: boolean
   /** The text of the AI message that ends the run. @default formatExceededMessage */
   exceededMessage?: (error: BudgetExceededError) => string
+  /**
+   * Fit each model request to a target size once the context passes a usage level (default 70%
+   * moderate, 90% aggressive): drop low-signal turns, truncate the longest tool results, summarize older
+   * turns with `summarizer` (a budgeted call; the summary goes in the system message) or drop them. The
+   * system message and the latest turns are kept; the agent's state is not changed. @default off
+   */
+  compression?: true | LangChainCompressionOptions
+  /**
+   * Swap in a cheaper chat model once the context passes a usage level, e.g.
+   * `[{ atUsage: 0.9, model: new ChatOpenAI({ model: 'gpt-4o-mini' }) }]`. The call is reserved and
+   * settled under the cheaper model's name, and the AI message's `response_metadata.tokenwarden` says
+   * `{ model, downgradedFrom }`. @default off
+   */
+  downgrade?: readonly DowngradeLevel<ModelRequest['model']>[]
+  /** Told when a request was compressed (counts only, no text). */
+  onCompressed?: (event: CompressionEvent) => void
+  /** Told when a call went to a cheaper model. */
+  onDowngraded?: (event: DowngradeEvent) => void
 }
 
 /**
@@ -94,6 +121,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): AgentMiddlew
   const minOutputTokens = typeof options.clamp === 'object' ? options.clamp.minOutputTokens : undefined
   assertOptionalTokens(minOutputTokens, 'options.clamp.minOutputTokens')
   const exceededMessage = options.exceededMessage ?? formatExceededMessage
+  const policies = resolveLangChainPolicies(options)
 
   const contextOf = (runtime: ModelRequest['runtime']): BudgetContext =>
     resolveRunContext({
@@ -103,9 +131,21 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): AgentMiddlew
       field: 'context.tokenwarden',
     })
 
-  const wrapModelCall = async (request: ModelRequest, handler: WrapModelCallHandler) => {
-    const context = contextOf(request.runtime)
-    const model = modelName ?? modelNameOf(request.model)
+  const wrapModelCall = async (original: ModelRequest, handler: WrapModelCallHandler) => {
+    const context = contextOf(original.runtime)
+    const applied =
+      policies === undefined
+        ? undefined
+        : await applyBudgetPolicies(policies, {
+            budget,
+            context,
+            request: original,
+            modelName: modelName ?? modelNameOf(original.model),
+            nameOf: modelNameOf,
+          })
+    const request = applied?.request ?? original
+    const downgradedFrom = applied?.downgradedFrom
+    const model = applied === undefined ? (modelName ?? modelNameOf(request.model)) : applied.modelName
     const requested =
       readMaxOutputTokens(request.model as unknown as Record<string, unknown>) ?? maxOutputTokens
     const inputTokens = estimateMessageTokens(
@@ -143,6 +183,16 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): AgentMiddlew
       }
       const response = await handler(next)
       await reservation.settle(usageOf(budget, response, reservation))
+      if (
+        applied !== undefined &&
+        applied.request.model !== original.model &&
+        AIMessage.isInstance(response)
+      ) {
+        response.response_metadata = {
+          ...response.response_metadata,
+          tokenwarden: { model, downgradedFrom },
+        }
+      }
       return response
     } finally {
       await reservation.release() // no-op once settled
@@ -192,10 +242,4 @@ function modelNameOf(model: unknown): string | undefined {
   if (typeof name === 'string' && name.length > 0) return name
   if (typeof modelName === 'string' && modelName.length > 0) return modelName
   return undefined
-}
-
-function toolText(tool: unknown): string {
-  if (tool === null || typeof tool !== 'object') return ''
-  const { name, description } = tool as { name?: unknown; description?: unknown }
-  return `${typeof name === 'string' ? name : ''} ${typeof description === 'string' ? description : ''}`
 }

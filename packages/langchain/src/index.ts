@@ -1,5 +1,7 @@
+export type { LangChainCompressionOptions } from './apply-budget-policies.ts'
 export { BudgetCallbackHandler, type BudgetCallbackHandlerOptions } from './budget-callback-handler.ts'
 export { type BudgetMiddlewareOptions, budgetMiddleware } from './budget-middleware.ts'
 export { clampModelOutput, supportsOutputClamp } from './clamp-model-output.ts'
 export { formatExceededMessage } from './format-exceeded-message.ts'
+export type { SummarizerModel } from './summarize-with-model.ts'
 export { tokenUsageFromLegacy, tokenUsageFromMessage } from './token-usage-from-message.ts'

@@ -1,0 +1,59 @@
+import { HumanMessage, SystemMessage } from '@langchain/core/messages'
+import {
+  type Budget,
+  type BudgetContext,
+  summaryInstructions,
+  summaryTranscript,
+  type TranscriptEntry,
+} from '@tokenwarden/core'
+import { clampModelOutput } from './clamp-model-output.ts'
+import { estimateMessageTokens, messageText } from './estimate-message-tokens.ts'
+import { tokenUsageFromMessage } from './token-usage-from-message.ts'
+
+/** A chat model that can write a summary. */
+export interface SummarizerModel {
+  invoke(messages: unknown[]): Promise<unknown>
+}
+
+/**
+ * A summarize function for {@link compressMessages} that asks `summarizer` through the same budget and
+ * context: reserved before (refused with `BudgetExceededError` when unaffordable), settled with the
+ * reported usage under the summarizer's model name, released when it fails.
+ *
+ * @example
+ * const summarize = summarizeWithModel({ budget, context, summarizer: new ChatOpenAI({ model: 'gpt-4o-mini' }), modelName: 'gpt-4o-mini', maxOutputTokens: 256 })
+ */
+export function summarizeWithModel({
+  budget,
+  context,
+  summarizer,
+  modelName,
+  maxOutputTokens,
+}: {
+  budget: Budget
+  context: BudgetContext
+  summarizer: SummarizerModel
+  modelName: string | undefined
+  maxOutputTokens: number
+}): (entries: TranscriptEntry[]) => Promise<string> {
+  const model = clampModelOutput(summarizer, maxOutputTokens) ?? summarizer
+  return async (entries) => {
+    const messages = [new SystemMessage(summaryInstructions), new HumanMessage(summaryTranscript(entries))]
+    const inputTokens = estimateMessageTokens(budget.estimator, messages)
+    const reservation = await budget.reserve(context, { model: modelName, inputTokens, maxOutputTokens })
+    try {
+      const response = await model.invoke(messages)
+      const text = messageText(response)
+      await reservation.settle(
+        tokenUsageFromMessage(response) ?? {
+          inputTokens,
+          outputTokens: budget.estimator.count(text),
+          estimated: true,
+        },
+      )
+      return text
+    } finally {
+      await reservation.release() // no-op once settled
+    }
+  }
+}
