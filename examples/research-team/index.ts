@@ -130,7 +130,7 @@ try {
     {
       configurable: { thread_id: ada.thread },
       context: { tokenwarden: { user: ada.user } },
-      recursionLimit: 16,
+      recursionLimit: 60,
     },
   )
   const notes = research.messages.at(-1)?.text ?? ''
@@ -168,7 +168,9 @@ try {
     }
   }
 
-  view.header('4 · wrap-up   the thread budget is spent: every adapter stops gracefully')
+  view.header(
+    "4 · wrap-up   planner review (onExceeded: 'finish') · researcher follow-up (onExceeded: 'end')",
+  )
   const review = await generateText({
     model: planner,
     instructions: plannerInstructions,
@@ -190,7 +192,7 @@ try {
     {
       configurable: { thread_id: ada.thread },
       context: { tokenwarden: { user: ada.user } },
-      recursionLimit: 16,
+      recursionLimit: 60,
     },
   )
   const answer = followUp.messages.at(-1) as AIMessage
