@@ -1,4 +1,4 @@
-import { HumanMessage, SystemMessage } from '@langchain/core/messages'
+import { type BaseMessage, HumanMessage, SystemMessage } from '@langchain/core/messages'
 import {
   type Budget,
   type BudgetContext,
@@ -12,7 +12,7 @@ import { tokenUsageFromMessage } from './token-usage-from-message.ts'
 
 /** A chat model that can write a summary. */
 export interface SummarizerModel {
-  invoke(messages: unknown[]): Promise<unknown>
+  invoke(messages: BaseMessage[]): Promise<unknown>
 }
 
 /**
