@@ -27,7 +27,7 @@ export function affordableOutput(
   let denial: AffordableOutput['denial']
   charges.forEach((resolved, index) => {
     const state = states[index]!
-    for (const { unit, cap } of resolved.limit.capList) {
+    for (const { unit, cap } of resolved.capList) {
       const used = state.used[unit]
       const reserved = state.reserved[unit]
       const left = cap - used - reserved

@@ -16,6 +16,7 @@ import type { TokenUsage } from '../usage/token-usage.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import { WarningBoard } from '../warnings/warning-board.ts'
 import { affordableOutput, type OutputPricing } from './affordable-output.ts'
+import { applyRollover } from './apply-rollover.ts'
 import type { Budget, Reservation, ReserveRequest, SettleResult } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
 import { exceededDetails, limitStatus } from './charge-status.ts'
@@ -89,7 +90,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
     const attempts = clamp === undefined ? 1 : 3
     for (let attempt = 1; ; attempt++) {
       const now = this.config.now()
-      const charges = this.resolve(context, model, now)
+      let charges = this.resolve(context, model, now)
+      if (this.config.table.rollover) charges = await this.withRollover(charges, now)
       if (clamp !== undefined) {
         const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
         const affordable = affordableOutput(
@@ -158,7 +160,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
     }
     if (usage.model !== undefined) assertId(usage.model, 'usage.model')
     const now = this.config.now()
-    const charges = this.resolve(context, usage.model, now)
+    let charges = this.resolve(context, usage.model, now)
+    if (this.config.table.rollover) charges = await this.withRollover(charges, now)
     return this.commit(null, context, usage.model, charges, usage, now)
   }
 
@@ -247,11 +250,12 @@ export class BudgetEngine implements Budget, ReservationOwner {
 
   async status(context: BudgetContext, options?: { model?: string }): Promise<LimitStatus[]> {
     const now = this.config.now()
-    const charges = this.resolve(context, options?.model, now)
+    let charges = this.resolve(context, options?.model, now)
+    if (this.config.table.rollover) charges = await this.withRollover(charges, now)
     const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
     const statuses: LimitStatus[] = []
     charges.forEach((resolved, index) => {
-      for (const { unit, cap } of resolved.limit.capList) {
+      for (const { unit, cap } of resolved.capList) {
         const state = states[index]!
         statuses.push(limitStatus(resolved, unit, cap, state.used[unit], state.reserved[unit]))
       }
@@ -265,7 +269,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
   ): Promise<number> {
     const { model, inputTokens } = validateRequest(request)
     const now = this.config.now()
-    const charges = this.resolve(context, model, now)
+    let charges = this.resolve(context, model, now)
+    if (this.config.table.rollover) charges = await this.withRollover(charges, now)
     const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
     return affordableOutput(charges, states, inputTokens, this.outputPricing(model, inputTokens)).tokens
   }
@@ -286,6 +291,11 @@ export class BudgetEngine implements Budget, ReservationOwner {
 
   dispose(): Promise<void> {
     return this.store.dispose?.() ?? Promise.resolve()
+  }
+
+  /** @internal Rollover limits' charges with what they carried into this period. */
+  withRollover(charges: ResolvedCharge[], now: number): Promise<ResolvedCharge[]> {
+    return applyRollover(this.store, this.config.calendar, charges, now)
   }
 
   /** @internal */
@@ -429,7 +439,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
     for (let index = 0; index < charges.length; index++) {
       const resolved = charges[index]!
       const state = states[index]!
-      for (const { unit, cap } of resolved.limit.capList) {
+      for (const { unit, cap } of resolved.capList) {
         const after = state.used[unit]
         const before = after - usage[unit]
         for (const threshold of resolved.limit.thresholds) {
@@ -459,7 +469,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
       const thresholds = resolved.limit.thresholds
       if (thresholds.length === 0) continue
       const state = states[index]!
-      for (const { unit, cap } of resolved.limit.capList) {
+      for (const { unit, cap } of resolved.capList) {
         const used = state.used[unit]
         if (used < thresholds[0]!.at * cap) continue
         let highest = thresholds[0]!

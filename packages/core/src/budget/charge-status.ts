@@ -5,7 +5,7 @@ import type { ResolvedCharge } from './resolve-charges.ts'
 /** The fields of a `BudgetExceededError` for a store denial on one of the charges. */
 export function exceededDetails(charges: ResolvedCharge[], denial: StoreDenial & { requested: number }) {
   const resolved = charges[denial.index]!
-  const limit = resolved.limit.caps[denial.unit]!
+  const limit = resolved.charge.caps![denial.unit]!
   return {
     scope: resolved.limit.scope,
     scopeId: resolved.scopeId,

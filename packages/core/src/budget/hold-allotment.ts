@@ -38,8 +38,8 @@ export function allotmentAmount(caps: AllotmentCaps): Tally {
  */
 export function assertCovers(charges: readonly ResolvedCharge[], amount: Tally, field: string): void {
   for (const resolved of charges) {
-    for (const { unit } of resolved.limit.capList) {
-      if (amount[unit] > 0 || resolved.limit.caps[unit] === 0) continue
+    for (const { unit } of resolved.capList) {
+      if (amount[unit] > 0 || resolved.charge.caps?.[unit] === 0) continue
       throw new BudgetValidationError({
         field: `${field}.${unit}`,
         value: undefined,
@@ -63,7 +63,8 @@ export async function holdAllotment(
   const attempts = clamp ? 3 : 1
   for (let attempt = 1; ; attempt++) {
     const now = engine.config.now()
-    const charges = engine.resolve(context, undefined, now)
+    let charges = engine.resolve(context, undefined, now)
+    if (engine.config.table.rollover) charges = await engine.withRollover(charges, now)
     let granted = caps
     if (clamp) granted = await clampCaps(engine, charges, caps, now)
     const amount = allotmentAmount(granted)
@@ -129,7 +130,7 @@ async function clampCaps(
   const fallbackTokens = caps.tokens
   charges.forEach((resolved, index) => {
     const state = states[index]!
-    for (const { unit, cap } of resolved.limit.capList) {
+    for (const { unit, cap } of resolved.capList) {
       const left = Math.max(0, cap - state.used[unit] - state.reserved[unit])
       const unitLeft = unit === 'costUsd' ? left : Math.floor(left + 1e-9)
       const current =

@@ -10,6 +10,8 @@ export interface ResolvedCharge {
   limit: CompiledLimit
   scopeId: string
   charge: CounterCharge
+  /** The caps of this charge as a list (the limit's, plus what a rollover carried into this period). */
+  capList: CompiledLimit['capList']
   /** Identifies the counter across a rolling window's buckets (for warnings). */
   boardKey: string
   periodStart: number
@@ -62,6 +64,8 @@ function resolveLimit(
     const previous = limit.windowEnd === -1 ? undefined : limit.windowStart
     limit.windowStart = window.start
     limit.windowEnd = window.end ?? Number.POSITIVE_INFINITY
+    if (limit.rollover !== undefined)
+      limit.keepUntil = periodWindow(limit.period, limit.windowEnd, calendar).end
     if (previous !== undefined && previous !== window.start && limit.period.kind !== 'rolling') {
       onReset(limit, previous, window.start)
     }
@@ -89,6 +93,7 @@ function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number)
     return {
       limit,
       scopeId,
+      capList: limit.capList,
       charge: { key, caps: limit.caps, window, expiresAt: limit.windowEnd + period.rollingMs },
       boardKey: encodeCounterKey({ name: limit.name, scope: limit.scope, scopeId, periodStart: -1 }),
       periodStart,
@@ -99,7 +104,9 @@ function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number)
   return {
     limit,
     scopeId,
-    charge: { key, caps: limit.caps, expiresAt: resetsAt },
+    capList: limit.capList,
+    // a rollover reads the previous period's counter: keep counters one period longer
+    charge: { key, caps: limit.caps, expiresAt: limit.rollover === undefined ? resetsAt : limit.keepUntil },
     boardKey: key,
     periodStart,
     resetsAt,

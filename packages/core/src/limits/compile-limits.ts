@@ -3,6 +3,7 @@ import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 import { type PeriodSpec, parsePeriod } from '../periods/period.ts'
 import type { LimitConfig } from './limit-config.ts'
 import { type LimitUnit, limitUnits } from './limit-unit.ts'
+import { parseRollover } from './rollover.ts'
 import { parseThresholds, type Threshold } from './threshold.ts'
 import { assertAmount, assertId, assertObject } from './validate.ts'
 
@@ -24,11 +25,20 @@ export interface CompiledLimit {
   windowEnd: number
   /** The last resolved charge of this limit (hot loops call with the same scope value). */
   lastCharge: ResolvedCharge | undefined
+  /** Most each unit may carry into the next period (`rollover`), or `undefined`. */
+  rollover: Partial<Record<LimitUnit, number>> | undefined
+  /** Rollover: when counters of the current period may go (the end of the next period). */
+  keepUntil: number | null
+  /** Rollover: the charges of the current period with what they carried, by scope value. */
+  carried: Map<string, ResolvedCharge>
+  carriedPeriod: number
 }
 
 /** Limits grouped by scope: default limits and per-id overrides. */
 export interface LimitTable {
   limits: CompiledLimit[]
+  /** Some limit carries unused budget into the next period. */
+  rollover: boolean
   scopes: { scope: string; defaults: CompiledLimit[]; byId: Map<string, CompiledLimit[]> }[]
   byName: Map<string, CompiledLimit>
 }
@@ -62,7 +72,7 @@ export function compileLimits(configs: unknown, thresholds: Threshold[]): LimitT
     if (limit.id === undefined) group.defaults.push(limit)
     else group.byId.set(limit.id, [...(group.byId.get(limit.id) ?? []), limit])
   }
-  return { limits, scopes, byName }
+  return { limits, scopes, byName, rollover: limits.some((limit) => limit.rollover !== undefined) }
 }
 
 function compileLimit(config: unknown, index: number, defaults: Threshold[]): CompiledLimit {
@@ -96,6 +106,7 @@ function compileLimit(config: unknown, index: number, defaults: Threshold[]): Co
     })
   }
   const period = parsePeriod(limit.period, `${field}.period`)
+  const rollover = parseRollover(limit.rollover, capList, period, `${field}.rollover`)
   return {
     index,
     name: limit.name ?? `${limit.scope}${limit.id === undefined ? '' : `:${limit.id}`}/${period.label}`,
@@ -110,5 +121,9 @@ function compileLimit(config: unknown, index: number, defaults: Threshold[]): Co
     windowStart: 0,
     windowEnd: -1,
     lastCharge: undefined,
+    rollover,
+    keepUntil: null,
+    carried: new Map(),
+    carriedPeriod: -1,
   }
 }

@@ -1,4 +1,5 @@
 import type { Period } from '../periods/period.ts'
+import type { LimitUnit } from './limit-unit.ts'
 import type { Threshold } from './threshold.ts'
 
 /**
@@ -39,4 +40,23 @@ export interface LimitConfig {
   period?: Period
   /** Overrides the budget's thresholds for this limit. */
   thresholds?: readonly (number | Threshold)[]
+  /**
+   * Carry what the previous period left unused into this one, at most `max` (a number for a one-unit
+   * limit, or per unit). Only calendar periods (`hour`, `day`, `week`, `month`). What carries is the
+   * previous period's base limit minus its usage: a carry is not carried again.
+   *
+   * @example
+   * { scope: 'user', tokens: 100_000, period: 'day', rollover: { max: 50_000 } }
+   */
+  rollover?: Rollover
+}
+
+/**
+ * How much of a period's unused budget a limit carries into the next one.
+ *
+ * @example
+ * const rollover: Rollover = { max: { tokens: 20_000, costUsd: 1 } }
+ */
+export interface Rollover {
+  max: number | Partial<Record<LimitUnit, number>>
 }
