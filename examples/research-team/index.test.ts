@@ -68,7 +68,7 @@ describe('research team demo', () => {
       const row = (label: string) => {
         const match = lines()
           .filter((line) => line.startsWith(`  ${label} `))
-          .map((line) => line.match(/^ {2}.+? +([\d,]+) +([\d,]+) +\$([\d.]+) +(\d+)$/))
+          .map((line) => line.match(/^ {2}.+? +([\d,]+) +([\d,]+) +\$(\d+\.\d{4}) +(\d+)$/))
           .find((found) => found !== null)
         if (!match) throw new Error(`no report row for ${label}`)
         return {
@@ -82,7 +82,12 @@ describe('research team demo', () => {
       expect(sum(['agent planner', 'agent researcher', 'agent writer'])).toBe(total.tokens)
       expect(sum(['user ada', 'user grace'])).toBe(total.tokens)
       expect(sum(['model o4-mini', 'model gpt-4.1', 'model gpt-4o'])).toBe(total.tokens)
+      const agentsCost = ['agent planner', 'agent researcher', 'agent writer'].reduce(
+        (cost, label) => cost + row(label).cost,
+        0,
+      )
       expect(total.cost).toBeGreaterThan(0)
+      expect(Math.abs(agentsCost - total.cost)).toBeLessThan(0.0002) // rounded to 4 decimals per row
       expect(row('user grace').calls).toBe(1)
       expect(stdout).toContain(
         `the server reported ${total.tokens.toLocaleString('en-US')} tokens in ${total.calls} calls: every token counted`,

@@ -78,7 +78,7 @@ const progress = createMiddleware({
     const message = state.messages.at(-1) as AIMessage
     if (endedByBudget(message)) return // no model call: printed by the caller
     const call = message.tool_calls?.[0]
-    const label = call ? `search "${call.args.query}"` : `notes: ${message.text}`
+    const label = call ? `search "${call.args.query}"` : message.text
     await view.call('researcher', { thread: runtime.configurable?.thread_id, user: 'ada' }, label, 600)
   },
 })
@@ -108,7 +108,7 @@ const writer = withBudget(new OpenAI(connection), {
 const ada = { user: 'ada', thread: 'report-1' }
 const brief = 'Write a short report: how do teams keep the cost of LLM agents under control?'
 view.line(
-  `tokenwarden · research team · ${server ? 'offline (scripted model on a local OpenAI-compatible server)' : 'OpenAI API'}`,
+  `tokenwarden · research team · ${server ? 'offline (scripted model on a local OpenAI-compatible server)' : `online (${process.env.OPENAI_BASE_URL ?? 'OpenAI API'})`}`,
 )
 view.line('budget: 30,000 tokens per thread · $0.10 per agent per day · $0.50 per day for the team')
 view.line(`brief (user ada, thread report-1): ${brief}`)
@@ -122,7 +122,7 @@ try {
     maxOutputTokens: 2_000,
     providerOptions: { tokenwarden: ada },
   })
-  await view.call('planner', ada, `plan: ${plan.text}`)
+  await view.call('planner', ada, plan.text)
 
   view.header('2 · research  researcher · LangChain createAgent + search tool · gpt-4.1')
   const research = await researcher.invoke(

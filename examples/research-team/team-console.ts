@@ -61,7 +61,7 @@ export function teamConsole({ budget, requests }: { budget: Budget; requests: re
       const sentMax = body?.max_completion_tokens ?? body?.max_tokens
       const usage = lastCall.get(agent)?.usage
       lastCall.delete(agent)
-      const cost = usage ? formatAmount(usage.costUsd, 'costUsd') : ''
+      const cost = usage ? usd(usage.costUsd) : ''
       const tokens = usage
         ? `${formatAmount(usage.tokens, 'tokens')} tok${usage.cachedInputTokens ? ` (${formatAmount(usage.cachedInputTokens, 'tokens')} cached)` : ''}`
         : ''
@@ -78,7 +78,7 @@ export function teamConsole({ budget, requests }: { budget: Budget; requests: re
       console.log(`${pad('')} ${paint('dim', bars.join('  '))}`)
       for (const warning of crossings.splice(0)) {
         console.log(
-          `${pad('')} ${paint('yellow', `⚠ ${warning.scope} "${warning.scopeId}" crossed ${Math.round(warning.threshold * 100)}% (${warning.severity}): its next call will carry the warning`)}`,
+          `${pad('')} ${paint('yellow', `⚠ ${warning.scope} "${warning.scopeId}" crossed ${Math.round(warning.threshold * 100)}% (${warning.severity}): the next call will carry a warning`)}`,
         )
       }
     },
@@ -124,7 +124,7 @@ export function teamConsole({ budget, requests }: { budget: Budget; requests: re
 }
 
 function tallyColumns(usage: Tally): string {
-  return `${formatAmount(usage.tokens, 'tokens').padStart(7)} ${formatAmount(usage.cachedInputTokens, 'tokens').padStart(7)} ${formatAmount(usage.costUsd, 'costUsd').padStart(8)}  ${usage.requests}`
+  return `${formatAmount(usage.tokens, 'tokens').padStart(7)} ${formatAmount(usage.cachedInputTokens, 'tokens').padStart(7)} ${usd(usage.costUsd).padStart(8)}  ${usage.requests}`
 }
 
 /** The budget warning lines in a chat request (system, developer or any message). */
@@ -143,6 +143,9 @@ function budgetLines(body: any): string[] {
 }
 
 const pad = (agent: string) => agent.padEnd(10)
+
+/** USD with four decimals: the demo's calls cost fractions of a cent. */
+const usd = (value: number) => `$${value.toFixed(4)}`
 
 const scopeLabel = (scope: string, id: string) => (scope === id ? scope : `${scope} ${id}`)
 
