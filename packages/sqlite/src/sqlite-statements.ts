@@ -46,12 +46,17 @@ export function prepareSqlite(
   const counters = `${tablePrefix}_counters`
   const leases = `${tablePrefix}_leases`
   const columnsDefinition = valueColumns.map((column) => `${column} REAL NOT NULL DEFAULT 0`).join(', ')
-  db.exec(`BEGIN IMMEDIATE;
-    CREATE TABLE IF NOT EXISTS ${counters} (key TEXT PRIMARY KEY, expires_at REAL, ${columnsDefinition}) WITHOUT ROWID;
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    db.exec(`CREATE TABLE IF NOT EXISTS ${counters} (key TEXT PRIMARY KEY, expires_at REAL, ${columnsDefinition}) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS ${counters}_expires ON ${counters} (expires_at) WHERE expires_at IS NOT NULL;
     CREATE TABLE IF NOT EXISTS ${leases} (id TEXT PRIMARY KEY, expires_at REAL NOT NULL, keys TEXT NOT NULL, amount TEXT NOT NULL) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS ${leases}_expires ON ${leases} (expires_at);
-    COMMIT;`)
+    CREATE INDEX IF NOT EXISTS ${leases}_expires ON ${leases} (expires_at);`)
+    db.exec('COMMIT')
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK')
+    throw error
+  }
   const values = valueColumns.join(', ')
   const placeholders = valueColumns.map(() => '?').join(', ')
   const updates = valueColumns.map((column) => `${column} = excluded.${column}`).join(', ')
