@@ -41,6 +41,7 @@ const sent: readonly SentRequest[] = server?.requests ?? recorded
 // ── ONE budget for the whole team ────────────────────────────────────────────────────────────────────
 const budget = createBudget({
   limits: [
+    // Each conversation (here: one report), with a notice at 50 % on top of the default thresholds.
     {
       scope: 'thread',
       tokens: 30_000,
@@ -50,7 +51,7 @@ const budget = createBudget({
         { at: 0.9, severity: 'critical' },
         { at: 0.95, severity: 'final' },
       ],
-    }, // each conversation (here: one report)
+    },
     { scope: 'agent', costUsd: 0.1, period: 'day' }, // each agent, per day (tiny on purpose)
     { scope: 'global', costUsd: 0.5, period: 'day' }, // the whole team, per day
   ],

@@ -5,14 +5,24 @@
 // real model told to plan within its budget would.
 import type { RecordedRequest, Responder, ScriptedReply } from '@tokenwarden/openai-test-server'
 
-/** The questions the planner hands to the researcher. */
+/**
+ * The questions the planner hands to the researcher.
+ *
+ * @example
+ * questions[0] // 'How do LLM gateways cap spend per key?'
+ */
 export const questions = [
   'How do LLM gateways cap spend per key?',
   'What limits do agent frameworks ship?',
   'What do in-process token budgets add?',
 ]
 
-/** The sections the writer drafts, in order. */
+/**
+ * The sections the writer drafts, in order.
+ *
+ * @example
+ * for (const section of sections) messages.push({ role: 'user', content: `Write the section "${section}".` })
+ */
 export const sections = [
   'Introduction',
   'Gateways',
@@ -23,7 +33,12 @@ export const sections = [
   'Conclusion',
 ]
 
-/** What the `search` tool returns for a query: three short source summaries. */
+/**
+ * What the `search` tool returns for a query: three source summaries (about 1,100 tokens).
+ *
+ * @example
+ * const search = tool(async ({ query }) => searchResults(query), { name: 'search', schema })
+ */
 export function searchResults(query: string): string {
   const topic = query.replace(/\?$/, '').toLowerCase()
   return [1, 2, 3]

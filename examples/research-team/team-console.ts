@@ -12,7 +12,12 @@ import {
   type Tally,
 } from '@tokenwarden/core'
 
-/** A request as sent to the model: `server.requests` offline, the recorded bodies online. */
+/**
+ * A request as sent to the model: `server.requests` offline, the recorded bodies online.
+ *
+ * @example
+ * const sent: readonly SentRequest[] = server.requests
+ */
 export interface SentRequest {
   body: any
 }
