@@ -46,6 +46,7 @@ const agent = new ToolLoopAgent({
   instructions: 'You are a careful researcher.',
   maxOutputTokens: 100,
   stopWhen: stepCountIs(20),
+  providerOptions: { tokenwarden: { thread: 'thread-1' } }, // the conversation this agent runs in
   tools: {
     search: tool({
       description: 'Searches papers.',
@@ -54,10 +55,7 @@ const agent = new ToolLoopAgent({
     }),
   },
 })
-const result = await agent.generate({
-  prompt: 'Survey token budgets for agents.',
-  providerOptions: { tokenwarden: { thread: 'thread-1' } },
-})
+const result = await agent.generate({ prompt: 'Survey token budgets for agents.' })
 const warned = server.requests.filter((request) =>
   JSON.stringify(request.body.messages).includes('[Budget warning]'),
 ).length
