@@ -18,7 +18,7 @@ export type { BudgetEventName, BudgetEvents, BudgetMode } from './events/budget-
 export { formatAmount, unitLabel } from './format/format-amount.ts'
 export { formatStatus } from './format/format-status.ts'
 export { formatWarning } from './format/format-warning.ts'
-export type { LimitConfig, Scope } from './limits/limit-config.ts'
+export type { LimitConfig, Rollover, Scope } from './limits/limit-config.ts'
 export { type LimitUnit, limitUnits } from './limits/limit-unit.ts'
 export { defaultThresholds, type Severity, type Threshold } from './limits/threshold.ts'
 export type { Period } from './periods/period.ts'
