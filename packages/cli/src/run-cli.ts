@@ -90,15 +90,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     location = parseStoreUrl(values.store ?? (io.env ?? process.env).TOKENWARDEN_STORE)
     const config = values.config === undefined ? undefined : loadConfig(values.config)
     const timeoutMs = positiveInteger(values.timeout, 'timeout') ?? 5000
+    const top =
+      command === 'top' ? positiveInteger(values.limit, 'limit') : positiveInteger(values.top, 'top')
+    if (command === 'report' && !values.json && values.html === undefined) {
+      throw new CliError({ code: 'invalid_usage', message: 'report needs --json or --html FILE' })
+    }
     const store = await openStore(location, {
       timeoutMs,
       ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
     })
     try {
-      const top = positiveInteger(
-        command === 'top' ? values.limit : values.top,
-        command === 'top' ? 'limit' : 'top',
-      )
       const snapshot = await readBudget({
         store,
         config,
@@ -155,9 +156,6 @@ function topSpenders(snapshot: BudgetSnapshot, by: string | undefined, io: CliIo
 }
 
 function report(snapshot: BudgetSnapshot, location: StoreLocation, values: Values, io: CliIo): void {
-  if (!values.json && values.html === undefined) {
-    throw new CliError({ code: 'invalid_usage', message: 'report needs --json or --html FILE' })
-  }
   const charts = burnDowns(snapshot.report.limits, snapshot.counters, snapshot.now)
   if (values.json) {
     const { generatedAt, limits, top, totals } = snapshot.report
