@@ -41,7 +41,7 @@ const budget = createBudget({
 
 // 3. Alert rules from alerts.yaml, sent to the webhook and printed.
 const config = await loadAlertRules(fileURLToPath(new URL('./alerts.yaml', import.meta.url)))
-const monitor = createAlertMonitor(budget, { ...config, webhook: { url: hookUrl }, now })
+const monitor = createAlertMonitor(budget, { ...config, webhook: { url: hookUrl } })
 monitor.on('alert', (alert) => console.log(`  ALERT ${clock()} [${alert.type}] ${alert.message}`))
 monitor.on('error', ({ error }) => console.error('  alert delivery failed:', error))
 

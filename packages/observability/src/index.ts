@@ -1,3 +1,4 @@
+export type { Duration } from '@tokenwarden/core'
 export type { AlertRule, ForecastRule, RunawayRule, SpikeRule } from './alerts/alert-rule.ts'
 export type { BudgetAlert } from './alerts/budget-alert.ts'
 export {
@@ -8,7 +9,6 @@ export {
 } from './alerts/create-alert-monitor.ts'
 export { loadAlertRules } from './alerts/load-alert-rules.ts'
 export { type AlertConfig, parseAlertRules } from './alerts/parse-alert-rules.ts'
-export type { Duration } from './alerts/parse-duration.ts'
 export {
   type AlertSender,
   type WebhookBody,

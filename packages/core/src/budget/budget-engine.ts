@@ -78,6 +78,17 @@ export class BudgetEngine implements Budget, ReservationOwner {
 
   on: Budget['on'] = (event, handler) => this.events.on(event, handler)
 
+  notify: Budget['notify'] = (event, payload) => {
+    if (event !== 'compressed' && event !== 'downgraded') {
+      throw new BudgetValidationError({
+        field: 'event',
+        value: event,
+        reason: "expected 'compressed' or 'downgraded'",
+      })
+    }
+    if (this.events.has(event)) this.events.emit(event, payload as never)
+  }
+
   cost(model: string, usage: TokenUsage): number | undefined {
     return this.config.prices?.cost(model, usage)
   }
@@ -186,6 +197,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
         model,
         usage: tally,
         estimated: usage.estimated === true,
+        at: now,
       })
     }
     return { warnings, usage: tally, costUsd: tally.costUsd }

@@ -148,6 +148,14 @@ export interface Budget {
   cost(model: string, usage: TokenUsage): number | undefined
   on<E extends BudgetEventName>(event: E, handler: (event: BudgetEvents[E]) => void): () => void
   /**
+   * Reports what an adapter did to a call because of the budget (a compressed request, a downgraded
+   * model), as a `compressed` or `downgraded` event for alerts, metrics and logs.
+   *
+   * @example
+   * budget.notify('downgraded', { context, from: 'gpt-4o', to: 'gpt-4o-mini', usage: 0.93, atUsage: 0.9 })
+   */
+  notify<E extends 'compressed' | 'downgraded'>(event: E, payload: BudgetEvents[E]): void
+  /**
    * Carves a budget for a sub-agent from what this budget has left for `context` (atomic: concurrent
    * children can never be granted more than is left). The child's usage charges `context`'s limits when
    * it ends; until then they show the allotment as reserved. Throws `BudgetExceededError` when the

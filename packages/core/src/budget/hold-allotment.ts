@@ -113,6 +113,7 @@ export async function closeAllotment(
       model: undefined,
       usage,
       estimated: false,
+      at: now,
     })
   }
   return warnings

@@ -84,6 +84,7 @@ export class OpenChildBudget implements ChildBudget {
   report: Budget['report'] = (options) => this.engine.report(options)
   cost: Budget['cost'] = (model, usage) => this.engine.cost(model, usage)
   on: Budget['on'] = (event, handler) => this.engine.on(event, handler)
+  notify: Budget['notify'] = (event, payload) => this.engine.notify(event, payload)
 
   child(context: BudgetContext, allotment: ChildAllotment): Promise<ChildBudget> {
     this.assertOpen()

@@ -1,5 +1,6 @@
 import type { BudgetContext } from '../budget/budget-context.ts'
 import type { BudgetExceededDetails } from '../errors/budget-exceeded-error.ts'
+import type { CompressionEvent, DowngradeEvent } from '../policies/policy-events.ts'
 import type { Tally } from '../usage/tally.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 
@@ -30,12 +31,18 @@ export interface BudgetEvents {
     model: string | undefined
     usage: Tally
     estimated: boolean
+    /** When it was counted, on the budget's clock (epoch ms). */
+    at: number
   }
   released: { reservationId: string; context: BudgetContext; model: string | undefined }
   /** A limit entered a new period; usage starts over. */
   reset: { limitName: string; scope: string; period: string; previousStart: number; start: number }
   /** A call's model has no known price (`unknownPrice: 'warn'`, or no USD limit applied). */
   priceUnknown: { model: string; context: BudgetContext }
+  /** An adapter fitted a request to a usage level's target before sending it (counts only). */
+  compressed: CompressionEvent
+  /** An adapter sent a call to a cheaper model because of the budget's usage. */
+  downgraded: DowngradeEvent
   /** An event handler threw; the budget went on. */
   handlerError: { event: string; error: unknown }
 }

@@ -1,4 +1,5 @@
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
+import { parseDuration } from './parse-duration.ts'
 
 /**
  * How often a limit starts over. Calendar periods (`hour`, `day`, `week`, `month`) follow the budget's
@@ -30,14 +31,6 @@ export interface PeriodSpec {
 }
 
 const calendar = new Set(['none', 'hour', 'day', 'week', 'month'])
-const units: Record<string, number> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-}
 
 /**
  * Validates a {@link Period} and returns its spec; `field` names it in the error.
@@ -87,22 +80,4 @@ export function parsePeriod(period: unknown, field: string): PeriodSpec {
     bucketMs: rollingMs / buckets,
     buckets,
   }
-}
-
-function parseDuration(value: unknown, field: string): number {
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new BudgetValidationError({ field, value, reason: 'expected a whole number of milliseconds > 0' })
-    }
-    return value
-  }
-  const match = typeof value === 'string' ? /^(\d+)\s*(ms|s|m|h|d|w)$/.exec(value.trim()) : null
-  if (!match || Number(match[1]) <= 0) {
-    throw new BudgetValidationError({
-      field,
-      value,
-      reason: "expected a duration such as '30m', '1h' or '7d'",
-    })
-  }
-  return Number(match[1]) * units[match[2]!]!
 }

@@ -1,5 +1,4 @@
-import type { BudgetContext, LimitUnit } from '@tokenwarden/core'
-import type { Duration } from './parse-duration.ts'
+import type { BudgetContext, Duration, LimitUnit } from '@tokenwarden/core'
 
 /**
  * Runaway: one task used more than `factor` × its expected size. Fires once per task.

@@ -18,7 +18,7 @@ function setup(rules: AlertRule[]) {
     ],
     now,
   })
-  const monitor = createAlertMonitor(budget, { rules, now })
+  const monitor = createAlertMonitor(budget, { rules })
   const alerts: BudgetAlert[] = []
   monitor.on('alert', (alert) => alerts.push(alert))
   const useAt = async (at: number, context: Record<string, string>, tokens: number) => {

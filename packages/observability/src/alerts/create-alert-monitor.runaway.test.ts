@@ -7,7 +7,7 @@ function setup(rules: Parameters<typeof createAlertMonitor>[1]['rules']) {
   let time = Date.UTC(2026, 0, 5, 9)
   const now = () => time
   const budget = createBudget({ limits: [{ scope: 'global', tokens: 10_000_000 }], now })
-  const monitor = createAlertMonitor(budget, { rules, now })
+  const monitor = createAlertMonitor(budget, { rules })
   const alerts: BudgetAlert[] = []
   monitor.on('alert', (alert) => alerts.push(alert))
   const use = async (context: Record<string, string>, inputTokens: number, outputTokens = 0) => {
@@ -91,10 +91,9 @@ describe('createAlertMonitor', () => {
 
     it('should forget the least recently used task past maxTracked', async () => {
       let time = 0
-      const budget = createBudget({ limits: [{ scope: 'global', tokens: 1_000_000 }], now: () => time })
+      const budget = createBudget({ limits: [{ scope: 'global', tokens: 1_000_000 }], now: () => time++ })
       const monitor = createAlertMonitor(budget, {
         rules: [{ type: 'runaway', expectedTokens: 100, factor: 1 }],
-        now: () => time++,
         maxTracked: 2,
       })
       const alerts: BudgetAlert[] = []

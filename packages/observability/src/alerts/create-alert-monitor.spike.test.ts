@@ -11,7 +11,7 @@ function setup(rules: AlertRule[]) {
   let time = start
   const now = () => time
   const budget = createBudget({ limits: [{ scope: 'global', tokens: 100_000_000 }], now })
-  const monitor = createAlertMonitor(budget, { rules, now })
+  const monitor = createAlertMonitor(budget, { rules })
   const alerts: BudgetAlert[] = []
   monitor.on('alert', (alert) => alerts.push(alert))
   /** Records `tokens` at `offset` ms after the start. */

@@ -15,8 +15,6 @@ export interface AlertMonitorOptions {
   webhook?: WebhookOptions
   /** Other senders, called with each alert. */
   send?: AlertSender | readonly AlertSender[]
-  /** The clock (epoch ms); give it the budget's clock. @default Date.now */
-  now?: () => number
   /** Tasks and spike series remembered per rule (least recently used forgotten first). @default 10000 */
   maxTracked?: number
 }
@@ -65,9 +63,6 @@ export function createAlertMonitor(budget: Budget, options: AlertMonitorOptions)
     })
   }
   const checks = normalizeAlertRules(options.rules, 'rules')
-  const now = options.now ?? Date.now
-  if (typeof now !== 'function')
-    throw new BudgetValidationError({ field: 'now', value: now, reason: 'expected a function' })
   const maxTracked = options.maxTracked ?? 10_000
   if (!Number.isSafeInteger(maxTracked) || maxTracked < 1) {
     throw new BudgetValidationError({
@@ -130,7 +125,7 @@ export function createAlertMonitor(budget: Budget, options: AlertMonitorOptions)
   )
 
   const onSettled = (event: BudgetEvents['settled']) => {
-    const at = now()
+    const at = event.at // the budget's clock
     for (const { name, watch } of syncWatches) {
       try {
         const alert = watch(event, at)

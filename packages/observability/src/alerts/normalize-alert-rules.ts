@@ -1,6 +1,11 @@
-import { type BudgetContext, BudgetValidationError, type LimitUnit, limitUnits } from '@tokenwarden/core'
+import {
+  type BudgetContext,
+  BudgetValidationError,
+  type LimitUnit,
+  limitUnits,
+  parseDuration,
+} from '@tokenwarden/core'
 import type { AlertRule } from './alert-rule.ts'
-import { parseDuration } from './parse-duration.ts'
 
 /** A validated runaway rule. */
 export interface RunawayCheck {

@@ -109,7 +109,6 @@ describe('createAlertMonitor', () => {
     it.each([
       [{ rules: 'x' }, 'rules'],
       [{ rules: [{ type: 'spike', factor: -1 }] }, 'rules[0].factor'],
-      [{ rules: [], now: 5 }, 'now'],
       [{ rules: [], maxTracked: 0 }, 'maxTracked'],
       [{ rules: [], send: [42] }, 'send[0]'],
       [{ rules: [], webhook: { url: 'nope' } }, 'webhook.url'],

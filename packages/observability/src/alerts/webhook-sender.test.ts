@@ -47,7 +47,6 @@ function runawaySetup(webhook: Parameters<typeof createAlertMonitor>[1]['webhook
   const monitor = createAlertMonitor(budget, {
     rules: [{ type: 'runaway', expectedTokens: 100, factor: 2 }],
     webhook,
-    now,
   })
   const errors: AlertMonitorEvents['error'][] = []
   monitor.on('error', (event) => errors.push(event))
