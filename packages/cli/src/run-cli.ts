@@ -211,7 +211,12 @@ function fail(error: unknown, location: StoreLocation | undefined, io: CliIo): n
   let message = error instanceof Error ? error.message : String(error)
   if (StoreUnavailableError.isInstance(error)) {
     const cause = (error as { cause?: unknown }).cause
-    message = `cannot read ${location?.display ?? 'the store'}${cause instanceof Error ? `: ${cause.message}` : ''}`
+    const reason = cause instanceof Error ? cause.message : ''
+    message = `cannot read ${location?.display ?? 'the store'}: ${
+      /max retries per request|ECONNREFUSED|ENOTFOUND|ETIMEDOUT/i.test(reason)
+        ? 'connection failed (is the server running at that address?)'
+        : reason || 'the store is unavailable'
+    }`
   }
   message = redactSecrets(message.replace(/^\[tokenwarden\] /, ''), location)
   io.stderr(`tokenwarden: ${message}\n`)
