@@ -10,6 +10,7 @@ import {
   type DowngradeEvent,
   type DowngradeLevel,
   type ResolvedCompressionOptions,
+  reportPolicyEvent,
   resolveCompressionOptions,
   usageLevel,
   validateDowngradeLevels,
@@ -114,13 +115,18 @@ export async function applyBudgetPolicies(
     outcome.model = level.model
     outcome.modelId = level.model.modelId
     outcome.downgradedFrom = modelId
-    policies.onDowngraded?.({
-      context,
-      from: modelId,
-      to: level.model.modelId,
-      usage,
-      atUsage: level.atUsage,
-    })
+    reportPolicyEvent(
+      budget,
+      'downgraded',
+      {
+        context,
+        from: modelId,
+        to: level.model.modelId,
+        usage,
+        atUsage: level.atUsage,
+      },
+      policies.onDowngraded,
+    )
   }
   if (policies.compression === undefined) return outcome
   const { summarizer } = policies
@@ -142,13 +148,16 @@ export async function applyBudgetPolicies(
   })
   if (compressed === undefined) return outcome
   outcome.prompt = compressed.prompt
-  policies.onCompressed?.(
+  reportPolicyEvent(
+    budget,
+    'compressed',
     compressionEvent(compressed.plan, {
       context,
       model: outcome.modelId,
       summaryModel: compressed.plan.summarized.length > 0 ? summarizer?.modelId : undefined,
       summaryError: compressed.summaryError,
     }),
+    policies.onCompressed,
   )
   return outcome
 }

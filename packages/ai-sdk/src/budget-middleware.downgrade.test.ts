@@ -55,6 +55,8 @@ describe('budgetMiddleware', () => {
 
     it('should call the cheaper model above the level and charge the call to it', async () => {
       const { budget, large, mini, model, events, settled } = await setup(0.91)
+      const budgetEvents: DowngradeEvent[] = []
+      budget.on('downgraded', (event) => budgetEvents.push(event))
       const result = await generateText({ model, prompt: 'Hi', maxOutputTokens: 50 })
       expect(result.text).toBe('mini')
       expect([large.doGenerateCalls.length, mini.doGenerateCalls.length]).toEqual([0, 1])
@@ -65,6 +67,7 @@ describe('budgetMiddleware', () => {
       expect(events).toEqual([
         { context: thread, from: 'gpt-4o', to: 'gpt-4o-mini', usage: 0.91, atUsage: 0.9 },
       ])
+      expect(budgetEvents).toEqual(events) // for alerts and metrics too
       expect(result.providerMetadata?.tokenwarden).toEqual({ model: 'gpt-4o-mini', downgradedFrom: 'gpt-4o' })
       const report = await budget.report()
       expect(report.top.model?.map((spender) => spender.id)).toEqual(['gpt-4o-mini'])

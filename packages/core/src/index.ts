@@ -23,6 +23,7 @@ export { type LimitUnit, limitUnits } from './limits/limit-unit.ts'
 export { defaultThresholds, type Severity, type Threshold } from './limits/threshold.ts'
 export { type Duration, parseDuration } from './periods/parse-duration.ts'
 export type { Period } from './periods/period.ts'
+
 export {
   type CompressionLevel,
   type CompressionOptions,
@@ -31,6 +32,7 @@ export {
   type ResolvedCompressionOptions,
   resolveCompressionOptions,
 } from './policies/compression-options.ts'
+
 export {
   chooseDowngrade,
   type DowngradeLevel,
@@ -45,6 +47,7 @@ export {
   planCompression,
 } from './policies/plan-compression.ts'
 export { type CompressionEvent, compressionEvent, type DowngradeEvent } from './policies/policy-events.ts'
+export { reportPolicyEvent } from './policies/report-policy-event.ts'
 export { selectLevel } from './policies/select-level.ts'
 export {
   summaryInstructions,

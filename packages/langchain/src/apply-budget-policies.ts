@@ -9,6 +9,7 @@ import {
   type DowngradeEvent,
   type DowngradeLevel,
   type ResolvedCompressionOptions,
+  reportPolicyEvent,
   resolveCompressionOptions,
   usageLevel,
   validateDowngradeLevels,
@@ -116,7 +117,12 @@ export async function applyBudgetPolicies(
     next = { ...next, model: level.model }
     charged = nameOf(level.model)
     downgradedFrom = modelName
-    policies.onDowngraded?.({ context, from: modelName, to: charged, usage, atUsage: level.atUsage })
+    reportPolicyEvent(
+      budget,
+      'downgraded',
+      { context, from: modelName, to: charged, usage, atUsage: level.atUsage },
+      policies.onDowngraded,
+    )
   }
   if (policies.compression === undefined) return { request: next, modelName: charged, downgradedFrom }
   const { summarizer } = policies
@@ -144,13 +150,16 @@ export async function applyBudgetPolicies(
       messages: compressed.messages,
       systemMessage: withSummary(next.systemMessage, compressed.summaryText),
     }
-    policies.onCompressed?.(
+    reportPolicyEvent(
+      budget,
+      'compressed',
       compressionEvent(compressed.plan, {
         context,
         model: charged,
         summaryModel: compressed.plan.summarized.length > 0 ? summaryModel : undefined,
         summaryError: compressed.summaryError,
       }),
+      policies.onCompressed,
     )
   }
   return { request: next, modelName: charged, downgradedFrom }

@@ -9,6 +9,7 @@ import {
   type DowngradeEvent,
   type DowngradeLevel,
   type ResolvedCompressionOptions,
+  reportPolicyEvent,
   resolveCompressionOptions,
   summaryInstructions,
   summaryTranscript,
@@ -123,7 +124,12 @@ export async function applyBudgetPolicies(
   const level = chooseDowngrade(policies.downgrade, usage)
   if (level !== undefined && level.model !== requested) {
     outcome.model = level.model
-    policies.onDowngraded?.({ context, from: requested, to: level.model, usage, atUsage: level.atUsage })
+    reportPolicyEvent(
+      budget,
+      'downgraded',
+      { context, from: requested, to: level.model, usage, atUsage: level.atUsage },
+      policies.onDowngraded,
+    )
   }
   if (policies.compression === undefined || endpoint !== 'chat') return outcome
   const { summaryModel } = policies
@@ -140,13 +146,16 @@ export async function applyBudgetPolicies(
   })
   if (compressed === undefined) return outcome
   outcome.messages = compressed.messages
-  policies.onCompressed?.(
+  reportPolicyEvent(
+    budget,
+    'compressed',
     compressionEvent(compressed.plan, {
       context,
       model: outcome.model ?? requested,
       summaryModel: compressed.plan.summarized.length > 0 ? summaryModel : undefined,
       summaryError: compressed.summaryError,
     }),
+    policies.onCompressed,
   )
   return outcome
 }
