@@ -10,7 +10,7 @@ describe('parseStoreUrl', () => {
         path: './budget.db',
         display: 'sqlite:./budget.db',
       })
-      expect(parseStoreUrl('sqlite:///var/lib/budget.db').path).toBe('/var/lib/budget.db')
+      expect(parseStoreUrl('sqlite:///var/lib/budget.db')).toMatchObject({ path: '/var/lib/budget.db' })
     })
   })
 
