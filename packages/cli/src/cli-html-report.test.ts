@@ -106,6 +106,10 @@ describe('tokenwarden report --html', () => {
       expect(png.readUInt32BE(16)).toBe(1200)
       expect(png.readUInt32BE(20)).toBe(900)
       expect(statSync(screenshot).size).toBeGreaterThan(20_000)
+      // The whole page (charts and top spenders are below the first 900 pixels).
+      const full = join(artifacts, 'report-full.png')
+      await runChromium([`--screenshot=${full}`, '--window-size=1200,2000', pathToFileURL(page).href])
+      expect(statSync(full).size).toBeGreaterThan(statSync(screenshot).size)
     }, 60_000)
   })
 })
