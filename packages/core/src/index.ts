@@ -86,12 +86,20 @@ export type {
   StoreReserveResult,
 } from './stores/budget-store.ts'
 export { type CounterKeyParts, decodeCounterKey, encodeCounterKey } from './stores/counter-key.ts'
+export {
+  emptyCounterState,
+  tallyFieldCount,
+  tallyToVector,
+  unitIndex,
+  vectorsToState,
+} from './stores/counter-vector.ts'
+export { type FailPolicyOptions, failPolicy, type StoreUnavailableEvent } from './stores/fail-policy.ts'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory-store.ts'
 export {
   TokenBudgetTracker,
   type TokenBudgetTrackerOptions,
   type TrackerStatus,
 } from './tracker/token-budget-tracker.ts'
-export { emptyTally, type Tally, tallyFields } from './usage/tally.ts'
+export { emptyTally, type Tally, tallyFields, tallyFromArray, tallyToArray } from './usage/tally.ts'
 export type { TokenUsage } from './usage/token-usage.ts'
 export type { BudgetWarning } from './warnings/budget-warning.ts'

@@ -8,7 +8,13 @@ import type {
   StoreReserveResult,
   Tally,
 } from '@tokenwarden/core'
-import { emptyState, fieldCount, tallyToVector, unitIndex, vectorsToState } from './counter-vector.ts'
+import {
+  emptyCounterState,
+  tallyFieldCount,
+  tallyToVector,
+  unitIndex,
+  vectorsToState,
+} from '@tokenwarden/core'
 import type { PackedValue } from './decode-msgpack.ts'
 import type { RedisKeys } from './redis-keys.ts'
 
@@ -82,7 +88,7 @@ export function encodeCommit(redisKeys: RedisKeys, request: StoreCommitRequest, 
   const header = [
     request.reservationId ?? '',
     usage === null ? '0' : '1',
-    ...(usage === null ? new Array<number>(fieldCount).fill(0) : tallyToVector(usage)),
+    ...(usage === null ? new Array<number>(tallyFieldCount).fill(0) : tallyToVector(usage)),
   ]
   return encodeCall(redisKeys, 'commit', request.now, epsilon, header, request.counters)
 }
@@ -103,7 +109,9 @@ export function decodeStates(
   for (let i = 0; i < keys.length; i++) {
     const value = values[offset + i] as number[] | null | undefined
     states[i] =
-      value == null ? emptyState(keys[i]!) : vectorsToState(keys[i]!, value, value.slice(fieldCount))
+      value == null
+        ? emptyCounterState(keys[i]!)
+        : vectorsToState(keys[i]!, value, value.slice(tallyFieldCount))
   }
   return states
 }

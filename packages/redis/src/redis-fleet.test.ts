@@ -1,3 +1,4 @@
+import type { StoreUnavailableEvent } from '@tokenwarden/core'
 import {
   BudgetExceededError,
   type CounterCharge,
@@ -5,11 +6,10 @@ import {
   encodeCounterKey,
   StoreUnavailableError,
 } from '@tokenwarden/core'
+import type { FleetWorkerConfig } from '@tokenwarden/core/testing'
+import { type ForkedWorker, forkWorker } from '@tokenwarden/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redisStore } from './redis-store.ts'
-import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
-import type { FleetWorkerConfig } from './testing/fleet-worker.ts'
-import { type ForkedWorker, forkWorker } from './testing/fork-worker.ts'
 import { type RedisServer, startRedisServer } from './testing/redis-server.ts'
 
 let server: RedisServer

@@ -1,7 +1,10 @@
+import type { StoreUnavailableEvent } from '@tokenwarden/core'
 import {
   type BudgetStore,
   BudgetValidationError,
   type CounterState,
+  emptyCounterState,
+  failPolicy,
   type StoreCommitRequest,
   type StoreCommitResult,
   type StoreReserveResult,
@@ -15,12 +18,9 @@ import {
   encodeReserve,
   type ScriptCall,
 } from './budget-arguments.ts'
-import { emptyState } from './counter-vector.ts'
 import type { PackedValue } from './decode-msgpack.ts'
-import { failPolicy } from './fail-policy.ts'
 import { redisKeys } from './redis-keys.ts'
 import { ReplyTimeoutError, runScript, withTimeout } from './run-script.ts'
-import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
 
 /**
  * Options of {@link redisStore}. Give `client`, or `url` (and `redisOptions`) to let the store connect.
@@ -204,7 +204,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
         }).catch(() => {})
         return policy.handle<StoreReserveResult>('reserve', error, () => ({
           ok: true,
-          counters: request.counters.map((charge) => emptyState(charge.key)),
+          counters: request.counters.map((charge) => emptyCounterState(charge.key)),
           exceeded: undefined,
         }))
       }
@@ -215,7 +215,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
         return await commit(request)
       } catch (error) {
         return policy.handle('commit', error, () => ({
-          counters: request.counters.map((charge) => emptyState(charge.key)),
+          counters: request.counters.map((charge) => emptyCounterState(charge.key)),
           reservationFound: false,
         }))
       }
@@ -242,7 +242,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
           counters.map((charge) => charge.key),
         )
       } catch (error) {
-        return policy.handle('read', error, () => counters.map((charge) => emptyState(charge.key)))
+        return policy.handle('read', error, () => counters.map((charge) => emptyCounterState(charge.key)))
       }
     },
 

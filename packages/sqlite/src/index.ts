@@ -1,2 +1,2 @@
+export type { StoreUnavailableEvent } from '@tokenwarden/core'
 export { type SqliteStoreOptions, sqliteStore } from './sqlite-store.ts'
-export type { StoreUnavailableEvent } from './store-unavailable-event.ts'

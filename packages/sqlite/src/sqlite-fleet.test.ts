@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type CounterCharge, createBudget, encodeCounterKey } from '@tokenwarden/core'
+import type { FleetWorkerConfig } from '@tokenwarden/core/testing'
+import { type ForkedWorker, forkWorker } from '@tokenwarden/core/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from './sqlite-store.ts'
-import type { FleetWorkerConfig } from './testing/fleet-worker.ts'
-import { type ForkedWorker, forkWorker } from './testing/fork-worker.ts'
 
 const directory = mkdtempSync(join(tmpdir(), 'tokenwarden-sqlite-fleet-'))
 afterAll(() => rmSync(directory, { recursive: true, force: true }))

@@ -1,8 +1,8 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
-import { fieldCount } from './counter-vector.ts'
+import { tallyFieldCount } from '@tokenwarden/core'
 
-const usedColumns = Array.from({ length: fieldCount }, (_, f) => `u${f}`)
-const reservedColumns = Array.from({ length: fieldCount }, (_, f) => `r${f}`)
+const usedColumns = Array.from({ length: tallyFieldCount }, (_, f) => `u${f}`)
+const reservedColumns = Array.from({ length: tallyFieldCount }, (_, f) => `r${f}`)
 const valueColumns = [...usedColumns, ...reservedColumns]
 
 /** The prepared statements of one store, over its two tables. */

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+import type { StoreUnavailableEvent } from '@tokenwarden/core'
 import {
   BudgetValidationError,
   type CounterCharge,
@@ -13,7 +14,6 @@ import {
 import { testBudgetStore } from '@tokenwarden/core/test'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from './sqlite-store.ts'
-import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
 
 const directory = mkdtempSync(join(tmpdir(), 'tokenwarden-sqlite-'))
 let fileCount = 0

@@ -1,16 +1,19 @@
 import type { DatabaseSync } from 'node:sqlite'
+import type { StoreUnavailableEvent } from '@tokenwarden/core'
 import {
   type BudgetStore,
   BudgetValidationError,
   type CounterState,
+  emptyCounterState,
+  failPolicy,
   type StoreCommitResult,
   type StoreReserveResult,
+  tallyFieldCount,
+  tallyToVector,
+  vectorsToState,
 } from '@tokenwarden/core'
-import { emptyState, fieldCount, tallyToVector, vectorsToState } from './counter-vector.ts'
-import { failPolicy } from './fail-policy.ts'
 import { prepareSqlite, type SqliteStatements } from './sqlite-statements.ts'
 import { SqliteTransaction } from './sqlite-transaction.ts'
-import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
 
 /**
  * Options of {@link sqliteStore}. Give `path` or an open `database`.
@@ -163,7 +166,7 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
           const vector = tallyToVector(amount)
           const exceeded = work.check(counters, vector)
           if (exceeded !== undefined && enforce) return { ok: false, denial: exceeded }
-          for (const charge of counters) work.add(charge, fieldCount, vector)
+          for (const charge of counters) work.add(charge, tallyFieldCount, vector)
           work.openLease(
             reservationId,
             leaseExpiresAt,
@@ -172,7 +175,11 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
           )
           return { ok: true, counters: counters.map((charge) => work.state(charge)), exceeded }
         },
-        () => ({ ok: true, counters: counters.map((charge) => emptyState(charge.key)), exceeded: undefined }),
+        () => ({
+          ok: true,
+          counters: counters.map((charge) => emptyCounterState(charge.key)),
+          exceeded: undefined,
+        }),
       )
     },
 
@@ -188,7 +195,10 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
           }
           return { counters: counters.map((charge) => work.state(charge)), reservationFound }
         },
-        () => ({ counters: counters.map((charge) => emptyState(charge.key)), reservationFound: false }),
+        () => ({
+          counters: counters.map((charge) => emptyCounterState(charge.key)),
+          reservationFound: false,
+        }),
       )
     },
 
@@ -206,7 +216,7 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
         'read',
         now,
         (work) => counters.map((charge) => work.state(charge)),
-        () => counters.map((charge) => emptyState(charge.key)),
+        () => counters.map((charge) => emptyCounterState(charge.key)),
       )
     },
 
@@ -218,7 +228,7 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
           work.flush()
           const rows = connect().selectCounters.all() as unknown as [string, ...number[]][]
           return rows.map(([key, ...values]) =>
-            vectorsToState(key, values.slice(0, fieldCount), values.slice(fieldCount)),
+            vectorsToState(key, values.slice(0, tallyFieldCount), values.slice(tallyFieldCount)),
           )
         },
         () => [],

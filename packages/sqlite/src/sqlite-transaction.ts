@@ -1,5 +1,5 @@
 import type { CounterCharge, CounterState, LimitUnit, StoreDenial } from '@tokenwarden/core'
-import { fieldCount, unitIndex, vectorsToState } from './counter-vector.ts'
+import { tallyFieldCount, unitIndex, vectorsToState } from '@tokenwarden/core'
 import type { SqliteStatements } from './sqlite-statements.ts'
 
 interface CachedCounter {
@@ -75,7 +75,7 @@ export class SqliteTransaction {
         const requested = amount[field]!
         if (requested <= 0) continue
         const used = this.total(charge, field)
-        const reserved = this.total(charge, fieldCount + field)
+        const reserved = this.total(charge, tallyFieldCount + field)
         if (used + reserved + requested > caps[unit as LimitUnit]! + this.epsilon) {
           return { index, unit: unit as LimitUnit, used, reserved }
         }
@@ -84,20 +84,20 @@ export class SqliteTransaction {
     return undefined
   }
 
-  /** Adds a vector to the used (`offset` 0) or reserved (`offset` fieldCount) values of a counter. */
+  /** Adds a vector to the used (`offset` 0) or reserved (`offset` tallyFieldCount) values of a counter. */
   add(charge: CounterCharge, offset: number, vector: number[]): void {
     const counter = this.entry(charge.key, charge.expiresAt)
-    for (let f = 0; f < fieldCount; f++) counter.values[offset + f]! += vector[f]!
+    for (let f = 0; f < tallyFieldCount; f++) counter.values[offset + f]! += vector[f]!
     counter.dirty = true
   }
 
   /** A counter's totals over its window. */
   state(charge: CounterCharge): CounterState {
-    const used = new Array<number>(fieldCount)
-    const reserved = new Array<number>(fieldCount)
-    for (let f = 0; f < fieldCount; f++) {
+    const used = new Array<number>(tallyFieldCount)
+    const reserved = new Array<number>(tallyFieldCount)
+    for (let f = 0; f < tallyFieldCount; f++) {
       used[f] = this.total(charge, f)
-      reserved[f] = this.total(charge, fieldCount + f)
+      reserved[f] = this.total(charge, tallyFieldCount + f)
     }
     return vectorsToState(charge.key, used, reserved)
   }
@@ -117,9 +117,9 @@ export class SqliteTransaction {
     for (const key of keys) {
       const counter = this.load(key)
       if (counter === null) continue
-      for (let f = 0; f < fieldCount; f++) {
-        const value = counter.values[fieldCount + f]! - amount[f]!
-        counter.values[fieldCount + f] = value < this.epsilon ? 0 : value
+      for (let f = 0; f < tallyFieldCount; f++) {
+        const value = counter.values[tallyFieldCount + f]! - amount[f]!
+        counter.values[tallyFieldCount + f] = value < this.epsilon ? 0 : value
       }
       counter.dirty = true
     }
@@ -146,7 +146,7 @@ export class SqliteTransaction {
   private entry(key: string, expiresAt: number | null): CachedCounter {
     let counter = this.load(key)
     if (counter === null) {
-      counter = { values: new Float64Array(fieldCount * 2), dirty: true, expiresAt }
+      counter = { values: new Float64Array(tallyFieldCount * 2), dirty: true, expiresAt }
       this.cache.set(key, counter)
     }
     return counter

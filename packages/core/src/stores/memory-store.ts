@@ -1,5 +1,5 @@
 import type { LimitUnit } from '../limits/limit-unit.ts'
-import { tallyFields, tallyFromArray, tallyToArray } from '../usage/tally.ts'
+import { tallyFromArray, tallyToArray } from '../usage/tally.ts'
 import type {
   BudgetStore,
   CounterCharge,
@@ -10,6 +10,7 @@ import type {
   StoreReserveRequest,
   StoreReserveResult,
 } from './budget-store.ts'
+import { tallyFieldCount, unitIndex } from './counter-vector.ts'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -20,16 +21,9 @@ export interface MemoryStoreOptions {
   epsilon?: number
 }
 
-const fieldCount = tallyFields.length
+const fieldCount = tallyFieldCount
 const reservedOffset = fieldCount
 const expiresIndex = fieldCount * 2
-const unitIndex: Record<LimitUnit, number> = {
-  tokens: tallyFields.indexOf('tokens'),
-  inputTokens: tallyFields.indexOf('inputTokens'),
-  outputTokens: tallyFields.indexOf('outputTokens'),
-  costUsd: tallyFields.indexOf('costUsd'),
-  requests: tallyFields.indexOf('requests'),
-}
 
 interface Lease {
   keys: string[]

@@ -1,6 +1,7 @@
 // Forked by sqlite-fleet.test.ts: node sqlite-fleet-worker.ts <file> <config json>
+
+import { type FleetWorkerConfig, runFleetWorker } from '@tokenwarden/core/testing'
 import { sqliteStore } from '../sqlite-store.ts'
-import { type FleetWorkerConfig, runFleetWorker } from './fleet-worker.ts'
 
 const [path, config] = process.argv.slice(2)
 await runFleetWorker(

@@ -15,7 +15,7 @@ export interface ForkedWorker {
  * Forks a TypeScript worker script (Node strips the types) with IPC.
  *
  * @example
- * const worker = forkWorker(new URL('./sqlite-fleet-worker.ts', import.meta.url), [path, json])
+ * const worker = forkWorker(new URL('./my-store-fleet-worker.ts', import.meta.url), [path, json])
  */
 export function forkWorker(script: URL, args: string[]): ForkedWorker {
   const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })

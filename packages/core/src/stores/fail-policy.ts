@@ -1,5 +1,22 @@
-import { StoreUnavailableError } from '@tokenwarden/core'
-import type { StoreUnavailableEvent } from './store-unavailable-event.ts'
+import { StoreUnavailableError } from '../errors/store-unavailable-error.ts'
+
+/**
+ * Reported to `onUnavailable` each time the store cannot be reached. With `failOpen: true` the call then
+ * goes on without budget enforcement (`failedOpen: true`); otherwise the error is thrown.
+ *
+ * @example
+ * redisStore({ url, failOpen: true, onUnavailable: (event) => log.warn(event.error.message) })
+ */
+export interface StoreUnavailableEvent {
+  /** The store's name. */
+  store: string
+  /** The store operation that failed: `reserve`, `commit`, `renew`, `read` or `list`. */
+  operation: string
+  /** The typed error, with the driver's error as its `cause`. */
+  error: StoreUnavailableError
+  /** True when the operation went on as if it had succeeded (fail-open). */
+  failedOpen: boolean
+}
 
 /** What a store does when it cannot be reached. */
 export interface FailPolicyOptions {
@@ -13,7 +30,7 @@ export interface FailPolicyOptions {
  * result (fail-open), reporting both through `onUnavailable`.
  *
  * @example
- * const result = failPolicy({ store: 'redis', failOpen: false, onUnavailable }).handle('read', error, () => [])
+ * const result = failPolicy({ store: 'my-store', failOpen: false, onUnavailable }).handle('read', error, () => [])
  */
 export function failPolicy({ store, failOpen, onUnavailable }: FailPolicyOptions) {
   return {

@@ -1,5 +1,8 @@
-// A worker process of the multi-process tests (run with `node`, forked with IPC). Never logs prompts.
-import { BudgetExceededError, type BudgetStore, createBudget, type Reservation } from '@tokenwarden/core'
+// A worker process of the stores' multi-process tests (run with `node`, forked with IPC). Never logs prompts.
+import type { Reservation } from '../budget/budget.ts'
+import { createBudget } from '../budget/create-budget.ts'
+import { BudgetExceededError } from '../errors/budget-exceeded-error.ts'
+import type { BudgetStore } from '../stores/budget-store.ts'
 
 /** What the parent asks a worker to do. */
 export interface FleetWorkerConfig {

@@ -1,0 +1,2 @@
+export { type FleetWorkerConfig, type FleetWorkerMessage, runFleetWorker } from './fleet-worker.ts'
+export { type ForkedWorker, forkWorker } from './fork-worker.ts'
