@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { redisStore } from '@tokenwarden/redis'
+import { type RedisServer, startRedisServer } from '@tokenwarden/redis/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectedStatusRows, expectedTop, statusRows } from './testing/expected-output.ts'
 import { populateBudget, testLimits } from './testing/populate-budget.ts'
 import { runTokenwarden } from './testing/run-tokenwarden.ts'
-import { startRedisServer, type TestRedisServer } from './testing/start-redis-server.ts'
 
 const password = 'cli-test-s3cret'
-let server: TestRedisServer
+let server: RedisServer
 let directory: string
 let config: string
 let url: string

@@ -32,8 +32,11 @@ export interface RedisServer {
 export async function startRedisServer({
   appendOnly = false,
   cluster = false,
+  password,
 }: {
   appendOnly?: boolean
+  /** Require this password (`requirepass`); `url` does not include it. */
+  password?: string
   /** Run as a one-node Redis Cluster owning every slot (cross-slot checks apply as in a real cluster). */
   cluster?: boolean
 } = {}): Promise<RedisServer> {
@@ -42,6 +45,7 @@ export async function startRedisServer({
   const directory = mkdtempSync(join(tmpdir(), 'tokenwarden-redis-'))
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', directory, '--save', '']
   args.push('--appendonly', appendOnly ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'no')
+  if (password !== undefined) args.push('--requirepass', password)
   if (cluster) {
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(directory, 'nodes.conf'))
     args.push('--cluster-announce-ip', '127.0.0.1')
