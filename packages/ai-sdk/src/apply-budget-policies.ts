@@ -2,7 +2,6 @@ import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Prompt
 import {
   type Budget,
   type BudgetContext,
-  BudgetValidationError,
   type CompressionEvent,
   type CompressionOptions,
   chooseDowngrade,
@@ -11,9 +10,8 @@ import {
   type DowngradeLevel,
   type ResolvedCompressionOptions,
   reportPolicyEvent,
-  resolveCompressionOptions,
+  resolveBudgetPolicies,
   usageLevel,
-  validateDowngradeLevels,
 } from '@tokenwarden/core'
 import { compressPrompt } from './compress-prompt.ts'
 import { summarizeWithModel } from './summarize-with-model.ts'
@@ -50,39 +48,20 @@ export interface PolicyOutcome {
  * Validates the middleware's `compression`, `downgrade`, `onCompressed` and `onDowngraded` options.
  *
  * @example
- * const policies = resolveBudgetPolicies({ compression: true, downgrade: [{ atUsage: 0.9, model: mini }] })
+ * const policies = resolveMiddlewarePolicies({ compression: true, downgrade: [{ atUsage: 0.9, model: mini }] })
  */
-export function resolveBudgetPolicies(options: {
+export function resolveMiddlewarePolicies(options: {
   compression?: true | BudgetCompressionOptions
   downgrade?: readonly DowngradeLevel<LanguageModelV4>[]
   onCompressed?: (event: CompressionEvent) => void
   onDowngraded?: (event: DowngradeEvent) => void
 }): BudgetPolicies {
-  const { compression, downgrade, onCompressed, onDowngraded } = options
-  const summarizer = compression === true || compression == null ? undefined : compression.summarizer
-  if (summarizer !== undefined && !isLanguageModel(summarizer)) {
-    throw new BudgetValidationError({
-      field: 'compression.summarizer',
-      value: summarizer,
-      reason: 'expected a LanguageModelV4',
-    })
-  }
-  for (const [field, value] of [
-    ['onCompressed', onCompressed],
-    ['onDowngraded', onDowngraded],
-  ] as const) {
-    if (value !== undefined && typeof value !== 'function') {
-      throw new BudgetValidationError({ field, value, reason: 'expected a function' })
-    }
-  }
-  return {
-    compression: compression == null ? undefined : resolveCompressionOptions(compression, 'compression'),
-    summarizer,
-    downgrade:
-      downgrade === undefined ? undefined : validateDowngradeLevels(downgrade, 'downgrade', isLanguageModel),
-    onCompressed,
-    onDowngraded,
-  }
+  return resolveBudgetPolicies(options, {
+    prefix: '',
+    isModel: isLanguageModel,
+    isSummarizer: isLanguageModel,
+    summarizerKind: 'a LanguageModelV4',
+  })
 }
 
 /**

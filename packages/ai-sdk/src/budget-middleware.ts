@@ -10,7 +10,7 @@ import {
 import {
   applyBudgetPolicies,
   type BudgetCompressionOptions,
-  resolveBudgetPolicies,
+  resolveMiddlewarePolicies,
 } from './apply-budget-policies.ts'
 import { budgetExceededResult, budgetExceededStream } from './budget-exceeded-result.ts'
 import { budgetNotice } from './budget-notice.ts'
@@ -119,7 +119,7 @@ type CallState =
  */
 export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageModelV4Middleware {
   validateMiddlewareOptions(options)
-  const policies = resolveBudgetPolicies(options)
+  const policies = resolveMiddlewarePolicies(options)
   const {
     budget,
     context,

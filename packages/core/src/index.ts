@@ -48,6 +48,11 @@ export {
 } from './policies/plan-compression.ts'
 export { type CompressionEvent, compressionEvent, type DowngradeEvent } from './policies/policy-events.ts'
 export { reportPolicyEvent } from './policies/report-policy-event.ts'
+export {
+  type BudgetPolicyOptions,
+  type ResolvedBudgetPolicies,
+  resolveBudgetPolicies,
+} from './policies/resolve-budget-policies.ts'
 export { selectLevel } from './policies/select-level.ts'
 export {
   summaryInstructions,

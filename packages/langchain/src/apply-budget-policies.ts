@@ -1,7 +1,6 @@
 import {
   type Budget,
   type BudgetContext,
-  BudgetValidationError,
   type CompressionEvent,
   type CompressionOptions,
   chooseDowngrade,
@@ -10,9 +9,8 @@ import {
   type DowngradeLevel,
   type ResolvedCompressionOptions,
   reportPolicyEvent,
-  resolveCompressionOptions,
+  resolveBudgetPolicies,
   usageLevel,
-  validateDowngradeLevels,
 } from '@tokenwarden/core'
 import type { ModelRequest } from 'langchain'
 import { compressMessages, withSummary } from './compress-messages.ts'
@@ -52,35 +50,13 @@ export function resolveLangChainPolicies(options: {
   onCompressed?: (event: CompressionEvent) => void
   onDowngraded?: (event: DowngradeEvent) => void
 }): LangChainPolicies | undefined {
-  const { compression, downgrade, onCompressed, onDowngraded } = options
-  if (compression == null && downgrade === undefined) return undefined
-  const summarizer = compression === true || compression == null ? undefined : compression.summarizer
-  if (summarizer !== undefined && !isChatModel(summarizer)) {
-    throw new BudgetValidationError({
-      field: 'options.compression.summarizer',
-      value: summarizer,
-      reason: 'expected a chat model',
-    })
-  }
-  for (const [field, value] of [
-    ['options.onCompressed', onCompressed],
-    ['options.onDowngraded', onDowngraded],
-  ] as const) {
-    if (value !== undefined && typeof value !== 'function') {
-      throw new BudgetValidationError({ field, value, reason: 'expected a function' })
-    }
-  }
-  return {
-    compression:
-      compression == null ? undefined : resolveCompressionOptions(compression, 'options.compression'),
-    summarizer,
-    downgrade:
-      downgrade === undefined
-        ? undefined
-        : validateDowngradeLevels(downgrade, 'options.downgrade', isChatModel),
-    onCompressed,
-    onDowngraded,
-  }
+  if (options.compression == null && options.downgrade === undefined) return undefined
+  return resolveBudgetPolicies(options, {
+    prefix: 'options.',
+    isModel: isChatModel,
+    isSummarizer: isChatModel,
+    summarizerKind: 'a chat model',
+  })
 }
 
 /**

@@ -1,7 +1,6 @@
 import {
   type Budget,
   type BudgetContext,
-  BudgetValidationError,
   type CompressionEvent,
   type CompressionOptions,
   chooseDowngrade,
@@ -10,12 +9,11 @@ import {
   type DowngradeLevel,
   type ResolvedCompressionOptions,
   reportPolicyEvent,
-  resolveCompressionOptions,
+  resolveBudgetPolicies,
   summaryInstructions,
   summaryTranscript,
   type TranscriptEntry,
   usageLevel,
-  validateDowngradeLevels,
 } from '@tokenwarden/core'
 import type OpenAI from 'openai'
 import { compressChatMessages } from './compress-chat-messages.ts'
@@ -27,13 +25,13 @@ export interface OpenAICompressionOptions extends CompressionOptions {
    * The model that summarizes older turns (`summarize` strategy), called with the same budgeted client
    * and context (reserved and charged like any call). Without it, `summarize` is skipped.
    */
-  summaryModel?: string
+  summarizer?: string
 }
 
 /** The compression and downgrade settings of a budgeted client, checked. */
 export interface OpenAIPolicies {
   compression: ResolvedCompressionOptions | undefined
-  summaryModel: string | undefined
+  summarizer: string | undefined
   downgrade: DowngradeLevel<string>[] | undefined
   onCompressed: ((event: CompressionEvent) => void) | undefined
   onDowngraded: ((event: DowngradeEvent) => void) | undefined
@@ -60,35 +58,13 @@ export function resolveOpenAIPolicies(options: {
   onCompressed?: (event: CompressionEvent) => void
   onDowngraded?: (event: DowngradeEvent) => void
 }): OpenAIPolicies | undefined {
-  const { compression, downgrade, onCompressed, onDowngraded } = options
-  if (compression == null && downgrade === undefined) return undefined
-  const summaryModel = compression === true || compression == null ? undefined : compression.summaryModel
-  if (summaryModel !== undefined && !isModelId(summaryModel)) {
-    throw new BudgetValidationError({
-      field: 'options.compression.summaryModel',
-      value: summaryModel,
-      reason: 'expected a model id',
-    })
-  }
-  for (const [field, value] of [
-    ['options.onCompressed', onCompressed],
-    ['options.onDowngraded', onDowngraded],
-  ] as const) {
-    if (value !== undefined && typeof value !== 'function') {
-      throw new BudgetValidationError({ field, value, reason: 'expected a function' })
-    }
-  }
-  return {
-    compression:
-      compression == null ? undefined : resolveCompressionOptions(compression, 'options.compression'),
-    summaryModel,
-    downgrade:
-      downgrade === undefined
-        ? undefined
-        : validateDowngradeLevels(downgrade, 'options.downgrade', isModelId),
-    onCompressed,
-    onDowngraded,
-  }
+  if (options.compression == null && options.downgrade === undefined) return undefined
+  return resolveBudgetPolicies(options, {
+    prefix: 'options.',
+    isModel: isModelId,
+    isSummarizer: isModelId,
+    summarizerKind: 'a model id',
+  })
 }
 
 /**
@@ -132,7 +108,7 @@ export async function applyBudgetPolicies(
     )
   }
   if (policies.compression === undefined || endpoint !== 'chat') return outcome
-  const { summaryModel } = policies
+  const { summarizer: summaryModel } = policies
   const maxTokens = policies.compression.summaryMaxTokens
   const compressed = await compressChatMessages({
     body,

@@ -129,7 +129,7 @@ describe('withBudget', () => {
         budget,
         context: thread,
         injectWarnings: false,
-        compression: { summaryModel: 'gpt-4o-mini' },
+        compression: { summarizer: 'gpt-4o-mini' },
         onCompressed: (event) => events.push(event),
       })
       const completion = await client.chat.completions.create({ model: 'gpt-4o', messages: conversation() })
