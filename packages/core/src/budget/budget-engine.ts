@@ -63,7 +63,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
 
   /** @internal A new unique id (reservations, holds). */
   nextId(): string {
-    return `${this.idPrefix}-${(this.sequence++).toString(36)}`
+    return this.idPrefix + this.sequence++
   }
 
   constructor(config: EngineConfig) {
@@ -73,7 +73,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
     this.store = config.store
     this.estimator = config.estimator
     this.defaultMaxOutputTokens = config.defaultMaxOutputTokens
-    this.idPrefix = `${randomId()}${(instanceCount++).toString(36)}`
+    this.idPrefix = `${randomId()}${(instanceCount++).toString(36)}-`
   }
 
   on: Budget['on'] = (event, handler) => this.events.on(event, handler)
@@ -121,7 +121,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
         }
       }
       const amount = this.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
-      const id = `${this.idPrefix}-${(this.sequence++).toString(36)}`
+      const id = this.idPrefix + this.sequence++
       const expiresAt = now + leaseMs
       const result = await this.store.reserve({
         reservationId: id,
@@ -161,6 +161,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
         expiresAt,
         leaseMs,
         charges,
+        result.handle,
       )
     }
   }
@@ -184,11 +185,12 @@ export class BudgetEngine implements Budget, ReservationOwner {
     charges: ResolvedCharge[],
     usage: TokenUsage,
     now: number,
+    handle?: unknown,
   ): Promise<SettleResult> {
     const tally = this.usageTally(context, model, charges, usage)
     const counters = charges.map((c) => c.charge)
     this.tracking.appendTo(counters, context, model)
-    const result = await this.store.commit({ reservationId, now, counters, usage: tally })
+    const result = await this.store.commit({ reservationId, now, counters, usage: tally, handle })
     const warnings = this.crossings(charges, result.counters, tally, context)
     if (this.events.has('settled')) {
       this.events.emit('settled', {
@@ -208,19 +210,21 @@ export class BudgetEngine implements Budget, ReservationOwner {
     context: BudgetContext,
     model: string | undefined,
     charges: ResolvedCharge[],
+    handle?: unknown,
   ) {
     await this.store.commit({
       reservationId,
       now: this.config.now(),
       counters: charges.map((c) => c.charge),
       usage: null,
+      handle,
     })
     if (this.events.has('released')) this.events.emit('released', { reservationId, context, model })
   }
 
-  renew(reservationId: string, leaseMs: number): Promise<boolean> {
+  renew(reservationId: string, leaseMs: number, handle?: unknown): Promise<boolean> {
     const now = this.config.now()
-    return this.store.renew({ reservationId, now, leaseExpiresAt: now + leaseMs })
+    return this.store.renew({ reservationId, now, leaseExpiresAt: now + leaseMs, handle })
   }
 
   get leaseMs(): number {
@@ -519,7 +523,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
       resetsAt: resolved.resetsAt,
     }
     return {
-      id: `${this.idPrefix}-w${(this.sequence++).toString(36)}`,
+      id: `${this.idPrefix}w${this.sequence++}`,
       ...fields,
       message: this.config.warningTemplate(fields),
     }

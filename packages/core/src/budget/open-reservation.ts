@@ -17,14 +17,16 @@ export interface ReservationOwner {
     charges: ResolvedCharge[],
     usage: TokenUsage,
     now: number,
+    handle?: unknown,
   ): Promise<SettleResult>
   release(
     reservationId: string,
     context: BudgetContext,
     model: string | undefined,
     charges: ResolvedCharge[],
+    handle?: unknown,
   ): Promise<void>
-  renew(reservationId: string, leaseMs: number): Promise<boolean>
+  renew(reservationId: string, leaseMs: number, handle?: unknown): Promise<boolean>
 }
 
 /** A reservation returned by `budget.reserve`: settles, releases or renews itself through its owner. */
@@ -42,6 +44,8 @@ export class OpenReservation implements Reservation {
     public expiresAt: number,
     readonly leaseMs: number,
     private readonly charges: ResolvedCharge[],
+    /** The store's handle of the lease (see `StoreReserveResult.handle`). */
+    private readonly handle?: unknown,
   ) {}
 
   async settle(usage: TokenUsage): Promise<SettleResult> {
@@ -55,6 +59,7 @@ export class OpenReservation implements Reservation {
         this.charges,
         usage,
         this.engine.clock(),
+        this.handle,
       )
     } catch (error) {
       this.state = 'open'
@@ -66,7 +71,7 @@ export class OpenReservation implements Reservation {
     if (this.state !== 'open') return
     this.state = 'released'
     try {
-      await this.engine.release(this.id, this.context, this.model, this.charges)
+      await this.engine.release(this.id, this.context, this.model, this.charges, this.handle)
     } catch (error) {
       this.state = 'open'
       throw error
@@ -76,7 +81,7 @@ export class OpenReservation implements Reservation {
   async renew(leaseMs = this.leaseMs): Promise<boolean> {
     assertPositive(leaseMs, 'leaseMs')
     if (this.state !== 'open') return false
-    const renewed = await this.engine.renew(this.id, leaseMs)
+    const renewed = await this.engine.renew(this.id, leaseMs, this.handle)
     if (renewed) this.expiresAt = this.engine.clock() + leaseMs
     return renewed
   }

@@ -48,7 +48,16 @@ export interface StoreReserveRequest {
 
 /** The outcome of a reservation. States are totals over the counter's window, after the operation. */
 export type StoreReserveResult =
-  | { ok: true; counters: CounterState[]; exceeded: StoreDenial | undefined }
+  | {
+      ok: true
+      counters: CounterState[]
+      exceeded: StoreDenial | undefined
+      /**
+       * Optional: an opaque value the engine passes back to `commit` and `renew` of this reservation,
+       * so the store can find it without a lookup (the memory store returns the lease itself).
+       */
+      handle?: unknown
+    }
   | { ok: false; denial: StoreDenial }
 
 /**
@@ -61,6 +70,8 @@ export interface StoreCommitRequest {
   now: number
   counters: readonly CounterCharge[]
   usage: Tally | null
+  /** The `handle` reserve returned for this reservation, if any. Stores must not rely on it. */
+  handle?: unknown
 }
 
 /** The counters after a commit (totals over their windows), and whether the reservation was still open. */
@@ -83,7 +94,12 @@ export interface BudgetStore {
   reserve(request: StoreReserveRequest): Promise<StoreReserveResult>
   commit(request: StoreCommitRequest): Promise<StoreCommitResult>
   /** Push a reservation's lease forward (long streams). Returns false when it is no longer open. */
-  renew(request: { reservationId: string; now: number; leaseExpiresAt: number }): Promise<boolean>
+  renew(request: {
+    reservationId: string
+    now: number
+    leaseExpiresAt: number
+    handle?: unknown
+  }): Promise<boolean>
   /** Current totals of the counters (over their windows), as reserve would see them. */
   read(request: { now: number; counters: readonly CounterCharge[] }): Promise<CounterState[]>
   /** Every live counter's own state (not summed over windows), for reports. */

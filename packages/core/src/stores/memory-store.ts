@@ -10,7 +10,9 @@ import type {
   StoreReserveRequest,
   StoreReserveResult,
 } from './budget-store.ts'
+import { CounterSlab } from './counter-slab.ts'
 import { tallyFieldCount, unitIndex } from './counter-vector.ts'
+import { type Lease, LeaseQueue } from './lease-queue.ts'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -25,12 +27,6 @@ const fieldCount = tallyFieldCount
 const reservedOffset = fieldCount
 const expiresIndex = fieldCount * 2
 
-interface Lease {
-  keys: string[]
-  amount: number[]
-  expiresAt: number
-}
-
 /**
  * A budget store in this process's memory: exact under any interleaving of concurrent calls (each
  * operation runs without yielding), lost on restart and not shared between processes. The default
@@ -40,67 +36,37 @@ interface Lease {
  * const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }], store: memoryStore() })
  */
 export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): BudgetStore {
-  // Each counter is one Float64Array: used fields, reserved fields, then expiresAt (NaN: never).
-  const counters = new Map<string, Float64Array>()
-  // Leases in insertion order; with one lease length that is also expiry order.
-  const leases = new Map<string, Lease>()
-  let nextPruneAt = Number.POSITIVE_INFINITY
+  const counters = new CounterSlab()
+  const leases = new LeaseQueue()
   const scratch = new Float64Array(fieldCount)
   const sums = new Float64Array(expiresIndex)
 
-  function entry(key: string, expiresAt: number | null): Float64Array {
-    let counter = counters.get(key)
-    if (counter === undefined) {
-      counter = new Float64Array(expiresIndex + 1)
-      counter[expiresIndex] = expiresAt ?? Number.NaN
-      if (expiresAt !== null && expiresAt < nextPruneAt) nextPruneAt = expiresAt
-      counters.set(key, counter)
-    }
-    return counter
-  }
-
   function returnLease(lease: Lease): void {
-    for (const key of lease.keys) {
-      const counter = counters.get(key)
-      if (counter === undefined) continue
-      for (let f = 0; f < fieldCount; f++) {
-        const value = counter[reservedOffset + f]! - lease.amount[f]!
-        counter[reservedOffset + f] = value < epsilon ? 0 : value
-      }
-    }
+    for (let i = 0; i < lease.slots.length; i++)
+      counters.release(lease.slots[i]!, lease.generations[i]!, lease.amount, epsilon)
   }
 
-  /** Returns lapsed leases from the front of the queue; `all` scans every lease. */
+  /** Returns lapsed leases: from the front of the queue, or every one (`all`). */
   function sweepLeases(now: number, all: boolean): void {
-    for (const [id, lease] of leases) {
-      if (lease.expiresAt > now) {
-        if (all) continue
-        return
-      }
-      leases.delete(id)
-      returnLease(lease)
-    }
+    leases.sweep(now, all, returnLease)
   }
 
-  function prune(now: number): void {
-    if (now < nextPruneAt) return
-    nextPruneAt = Number.POSITIVE_INFINITY
-    for (const [key, counter] of counters) {
-      const expiresAt = counter[expiresIndex]!
-      if (expiresAt <= now) counters.delete(key)
-      else if (expiresAt < nextPruneAt) nextPruneAt = expiresAt
-    }
+  /** The open lease of a reservation: the handle reserve returned, else a search by id. */
+  function leaseOf(reservationId: string, handle: unknown): Lease | undefined {
+    if (handle instanceof Object && (handle as Lease).id === reservationId)
+      return (handle as Lease).open ? (handle as Lease) : undefined
+    return leases.find(reservationId)
   }
 
   /** Used and reserved of a charge (summed over a rolling window's buckets) into `out`. */
   function sum(charge: CounterCharge, out: Float64Array): Float64Array {
-    const own = counters.get(charge.key)
-    if (own === undefined) out.fill(0)
-    else for (let f = 0; f < expiresIndex; f++) out[f] = own[f]!
+    out.fill(0)
+    const own = counters.slotOf(charge.key)
+    if (own !== -1) counters.addInto(own, out)
     if (charge.window !== undefined) {
       for (const key of charge.window) {
-        const counter = counters.get(key)
-        if (counter !== undefined) for (let f = 0; f < expiresIndex; f++) out[f]! += counter[f]!
+        const slot = counters.slotOf(key)
+        if (slot !== -1) counters.addInto(slot, out)
       }
     }
     return out
@@ -148,7 +114,7 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
       enforce,
     }: StoreReserveRequest) {
       sweepLeases(now, false)
-      prune(now)
+      counters.prune(now)
       // a plain array: allocating a typed array per call costs more than the whole operation
       const vector = tallyToArray(amount, [0, 0, 0, 0, 0, 0, 0, 0, 0])
       let exceeded = check(charges, vector)
@@ -158,15 +124,25 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
         if (exceeded !== undefined && enforce)
           return { ok: false, denial: exceeded } satisfies StoreReserveResult
       }
-      const keys: string[] = new Array(charges.length)
+      const slots: number[] = new Array(charges.length)
+      const generations: number[] = new Array(charges.length)
       for (let i = 0; i < charges.length; i++) {
         const charge = charges[i]!
-        const counter = entry(charge.key, charge.expiresAt)
-        for (let f = 0; f < fieldCount; f++) counter[reservedOffset + f]! += vector[f]!
-        keys[i] = charge.key
+        const slot = counters.ensure(charge.key, charge.expiresAt)
+        counters.add(slot, reservedOffset, vector)
+        slots[i] = slot
+        generations[i] = counters.generation(slot)
       }
-      leases.set(reservationId, { keys, amount: vector, expiresAt: leaseExpiresAt })
-      return { ok: true, counters: charges.map(state), exceeded } satisfies StoreReserveResult
+      const lease: Lease = {
+        id: reservationId,
+        slots,
+        generations,
+        amount: vector,
+        expiresAt: leaseExpiresAt,
+        open: true,
+      }
+      leases.push(lease)
+      return { ok: true, counters: charges.map(state), exceeded, handle: lease } satisfies StoreReserveResult
     },
 
     async commit({
@@ -174,44 +150,41 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
       now,
       counters: charges,
       usage,
+      handle,
     }: StoreCommitRequest): Promise<StoreCommitResult> {
       sweepLeases(now, false)
-      prune(now)
-      const lease = reservationId === null ? undefined : leases.get(reservationId)
+      counters.prune(now)
+      const lease = reservationId === null ? undefined : leaseOf(reservationId, handle)
       if (lease !== undefined) {
-        leases.delete(reservationId!)
+        lease.open = false
         returnLease(lease)
       }
       if (usage !== null) {
         const vector = tallyToArray(usage, scratch)
-        for (const charge of charges) {
-          const counter = entry(charge.key, charge.expiresAt)
-          for (let f = 0; f < fieldCount; f++) counter[f]! += vector[f]!
-        }
+        for (const charge of charges) counters.add(counters.ensure(charge.key, charge.expiresAt), 0, vector)
       }
       return { counters: charges.map(state), reservationFound: lease !== undefined }
     },
 
-    async renew({ reservationId, now, leaseExpiresAt }) {
+    async renew({ reservationId, now, leaseExpiresAt, handle }) {
       sweepLeases(now, false)
-      const lease = leases.get(reservationId)
+      const lease = leaseOf(reservationId, handle)
       if (lease === undefined || lease.expiresAt <= now) return false
-      // Re-insert so the queue stays in expiry order for the common case.
-      leases.delete(reservationId)
+      // Queued again so the queue stays in expiry order for the common case.
       lease.expiresAt = leaseExpiresAt
-      leases.set(reservationId, lease)
+      leases.push(lease)
       return true
     },
 
     async read({ now, counters: charges }) {
       sweepLeases(now, true)
-      prune(now)
+      counters.prune(now)
       return charges.map(state)
     },
 
     async list({ now }) {
       sweepLeases(now, true)
-      prune(now)
+      counters.prune(now)
       return [...counters.keys()].map((key) => state({ key, caps: null, expiresAt: null }))
     },
 

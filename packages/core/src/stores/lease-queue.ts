@@ -1,0 +1,76 @@
+/** An open reservation of the memory store: what it holds, on which counters, until when. */
+export interface Lease {
+  readonly id: string
+  /** The counter slots it holds amounts on, with their generations (a dropped counter gets nothing back). */
+  readonly slots: number[]
+  readonly generations: number[]
+  readonly amount: readonly number[]
+  expiresAt: number
+  open: boolean
+}
+
+/**
+ * The memory store's open leases in expiry order (for one lease length, insertion order), without a
+ * map: the store hands each lease to the engine as an opaque handle, so closing one needs no lookup.
+ * A renewed lease is queued again; its older entry is skipped as stale.
+ */
+export class LeaseQueue {
+  private leases: Lease[] = []
+  private expiries: number[] = []
+  private head = 0
+
+  push(lease: Lease): void {
+    this.leases.push(lease)
+    this.expiries.push(lease.expiresAt)
+  }
+
+  /** The open lease with this id (a scan: only for callers that pass no handle). */
+  find(id: string): Lease | undefined {
+    for (let i = this.leases.length - 1; i >= this.head; i--) {
+      const lease = this.leases[i]!
+      if (lease.id === id && lease.open) return lease
+    }
+    return undefined
+  }
+
+  /**
+   * Closes leases that lapsed by `now`, calling `onLapse` for each: from the front of the queue
+   * (cheap, every operation), or every lease (`all`, before a refusal or a read).
+   */
+  sweep(now: number, all: boolean, onLapse: (lease: Lease) => void): void {
+    const { leases, expiries } = this
+    let i = this.head
+    for (; i < leases.length; i++) {
+      const lease = leases[i]!
+      if (!lease.open || expiries[i] !== lease.expiresAt) continue // closed, or queued again
+      if (lease.expiresAt > now) break
+      lease.open = false
+      onLapse(lease)
+    }
+    this.head = i
+    if (all) {
+      for (; i < leases.length; i++) {
+        const lease = leases[i]!
+        if (lease.open && expiries[i] === lease.expiresAt && lease.expiresAt <= now) {
+          lease.open = false
+          onLapse(lease)
+        }
+      }
+    }
+    this.compact()
+  }
+
+  clear(): void {
+    this.leases = []
+    this.expiries = []
+    this.head = 0
+  }
+
+  /** Drops the swept front once it is most of the queue (amortised O(1)). */
+  private compact(): void {
+    if (this.head < 1024 || this.head * 2 < this.leases.length) return
+    this.leases = this.leases.slice(this.head)
+    this.expiries = this.expiries.slice(this.head)
+    this.head = 0
+  }
+}
