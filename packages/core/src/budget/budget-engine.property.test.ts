@@ -154,16 +154,23 @@ describe('createBudget (properties)', () => {
     ]
     // independent reference: the local calendar fields; an hour repeated at a DST fall-back is told apart
     // by its UTC offset
-    const keyOf = (period: 'hour' | 'day' | 'month', timeZone: string, t: number) =>
-      new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        year: 'numeric',
-        month: '2-digit',
-        day: period === 'month' ? undefined : '2-digit',
-        hour: period === 'hour' ? '2-digit' : undefined,
-        hourCycle: 'h23',
-        timeZoneName: period === 'hour' ? 'longOffset' : undefined,
-      }).format(t)
+    const formatters = new Map<string, Intl.DateTimeFormat>()
+    const keyOf = (period: 'hour' | 'day' | 'month', timeZone: string, t: number) => {
+      let format = formatters.get(`${period} ${timeZone}`)
+      if (format === undefined) {
+        format = new Intl.DateTimeFormat('en-US', {
+          timeZone,
+          year: 'numeric',
+          month: '2-digit',
+          day: period === 'month' ? undefined : '2-digit',
+          hour: period === 'hour' ? '2-digit' : undefined,
+          hourCycle: 'h23',
+          timeZoneName: period === 'hour' ? 'longOffset' : undefined,
+        })
+        formatters.set(`${period} ${timeZone}`, format)
+      }
+      return format.format(t)
+    }
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom('hour' as const, 'day' as const, 'month' as const),
