@@ -56,6 +56,16 @@ export class CounterSlab {
     }
   }
 
+  /** Copies the slot's used and reserved fields (18 numbers) into `out`; zeros for slot -1. */
+  copyInto(slot: number, out: Float64Array): void {
+    if (slot === -1) {
+      for (let f = 0; f < expiresAt; f++) out[f] = 0
+      return
+    }
+    const base = slot * stride
+    for (let f = 0; f < expiresAt; f++) out[f] = this.numbers[base + f]!
+  }
+
   /** Adds the slot's used and reserved fields (18 numbers) into `out`. */
   addInto(slot: number, out: Float64Array): void {
     const base = slot * stride

@@ -38,7 +38,7 @@ const expiresIndex = fieldCount * 2
 export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): BudgetStore {
   const counters = new CounterSlab()
   const leases = new LeaseQueue()
-  const scratch = new Float64Array(fieldCount)
+  const scratch = [0, 0, 0, 0, 0, 0, 0, 0, 0]
   const sums = new Float64Array(expiresIndex)
 
   function returnLease(lease: Lease): void {
@@ -60,9 +60,7 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
 
   /** Used and reserved of a charge (summed over a rolling window's buckets) into `out`. */
   function sum(charge: CounterCharge, out: Float64Array): Float64Array {
-    out.fill(0)
-    const own = counters.slotOf(charge.key)
-    if (own !== -1) counters.addInto(own, out)
+    counters.copyInto(counters.slotOf(charge.key), out)
     if (charge.window !== undefined) {
       for (const key of charge.window) {
         const slot = counters.slotOf(key)
