@@ -1,44 +1,31 @@
-import type { Budget, BudgetOptions } from '../budget/budget.ts'
+import type { Budget } from '../budget/budget.ts'
 import { createBudget } from '../budget/create-budget.ts'
-import { BudgetExceededError } from '../errors/budget-exceeded-error.ts'
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
-import { assertAmount, assertId } from '../limits/validate.ts'
-import type { AgentSignal } from '../signals/agent-signal.ts'
+import { assertAmount } from '../limits/validate.ts'
 import { type SignalHandlers, SignalHub } from '../signals/signal-hub.ts'
+import type { AllocateRequest } from './allocate-request.ts'
+import type { ContextSchedulerOptions } from './context-scheduler-options.ts'
 import type { AgentHealth, ContextWindow, SchedulerHealthReport, WindowUsage } from './context-window.ts'
-import { minimumGrants, Priority } from './priority.ts'
+import { emitWindowSignal } from './emit-window-signal.ts'
+import { extendWindow } from './extend-window.ts'
+import { grantWindow } from './grant-window.ts'
+import { parseAllocateRequest } from './parse-allocate-request.ts'
+import { readAgentHealth } from './read-agent-health.ts'
+import { readPoolRemaining } from './read-pool-remaining.ts'
+import { readWindowUsage } from './read-window-usage.ts'
+import { resolveSchedulerOptions } from './resolve-scheduler-options.ts'
+import type { ScheduledWindow } from './scheduled-window.ts'
+import { SerialQueue } from './serial-queue.ts'
+import { watchWindow } from './watch-window.ts'
+import { windowExceededError } from './window-exceeded-error.ts'
 
-/** Options of {@link ContextScheduler}. */
-export interface ContextSchedulerOptions {
-  /** The shared pool, in tokens. */
-  totalTokens: number
-  /** Share of a window for lookup (context, input); the rest is for reasoning. @default 0.9 */
-  lookupRatio?: number
-  /** Share of a window at which SIGWARN fires. @default 0.8 */
-  warnThreshold?: number
-  /** A window's size when `allocate` gives no `maxTokens`. @default 8000 */
-  defaultWindowTokens?: number
-  /** Tokens only CRITICAL allocations may take. @default 4000 (one CRITICAL minimum grant) */
-  criticalReserveTokens?: number
-  /** Options of the pool's budget (store, prices, clock, lease…); its limits are the pool. */
-  budget?: Omit<BudgetOptions, 'limits' | 'thresholds'>
-}
-
-/** What `allocate` needs. */
-export interface AllocateRequest {
-  task?: string
-  /** @default 'NORMAL' */
-  priority?: Priority
-  /** The window wanted; less is granted when the pool is tight, down to the priority's minimum. */
-  maxTokens?: number
-}
+export type { AllocateRequest } from './allocate-request.ts'
+export type { ContextSchedulerOptions } from './context-scheduler-options.ts'
 
 interface Slot {
-  window: ContextWindow & { total: number; lookupBudget: number; reasoningBudget: number; halted: boolean }
+  window: ScheduledWindow
   unsubscribe: () => void
 }
-
-const priorities = new Set<string>(Object.values(Priority))
 
 /**
  * A kernel-style scheduler over a shared token pool: each agent gets a window carved from the pool (a
@@ -65,26 +52,17 @@ export class ContextScheduler {
   readonly pool: Budget
   private readonly signals = new SignalHub()
   private readonly slots = new Map<string, Slot>()
-  private queue: Promise<unknown> = Promise.resolve()
+  private readonly queue = new SerialQueue()
   private available: number
 
   constructor(options: ContextSchedulerOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new BudgetValidationError({
-        field: 'options',
-        value: options,
-        reason: 'expected { totalTokens }',
-      })
-    }
-    assertAmount(options.totalTokens, 'totalTokens', { integer: true })
-    this.totalTokens = options.totalTokens
-    this.lookupRatio = share(options.lookupRatio ?? 0.9, 'lookupRatio', true)
-    this.reasoningRatio = 1 - this.lookupRatio
-    this.warnThreshold = share(options.warnThreshold ?? 0.8, 'warnThreshold', false)
-    this.criticalReserveTokens = options.criticalReserveTokens ?? minimumGrants.CRITICAL
-    assertAmount(this.criticalReserveTokens, 'criticalReserveTokens', { integer: true })
-    this.defaultWindowTokens = options.defaultWindowTokens ?? 8000
-    assertAmount(this.defaultWindowTokens, 'defaultWindowTokens', { integer: true })
+    const resolved = resolveSchedulerOptions(options)
+    this.totalTokens = resolved.totalTokens
+    this.lookupRatio = resolved.lookupRatio
+    this.reasoningRatio = resolved.reasoningRatio
+    this.warnThreshold = resolved.warnThreshold
+    this.criticalReserveTokens = resolved.criticalReserveTokens
+    this.defaultWindowTokens = resolved.defaultWindowTokens
     this.pool = createBudget({
       track: [],
       ...options.budget,
@@ -124,22 +102,8 @@ export class ContextScheduler {
    * the critical reserve.
    */
   async allocate(agentId: string, request: AllocateRequest = {}): Promise<ContextWindow> {
-    assertId(agentId, 'agentId')
-    const priority = request.priority ?? Priority.NORMAL
-    if (!priorities.has(priority)) {
-      throw new BudgetValidationError({
-        field: 'request.priority',
-        value: priority,
-        reason: "expected 'CRITICAL', 'HIGH', 'NORMAL' or 'LOW'",
-      })
-    }
-    if (request.task !== undefined) assertId(request.task, 'request.task')
-    const wanted = request.maxTokens ?? this.defaultWindowTokens
-    assertAmount(wanted, 'request.maxTokens', { integer: true })
-    if (wanted === 0) {
-      throw new BudgetValidationError({ field: 'request.maxTokens', value: wanted, reason: 'expected > 0' })
-    }
-    return this.exclusive(async () => {
+    const { priority, wanted } = parseAllocateRequest(agentId, request, this.defaultWindowTokens)
+    return this.queue.run(async () => {
       if (this.slots.has(agentId)) {
         throw new BudgetValidationError({
           field: 'agentId',
@@ -147,47 +111,10 @@ export class ContextScheduler {
           reason: 'the agent already holds a window; release it first',
         })
       }
-      const left = await this.poolRemaining()
-      const usable = priority === Priority.CRITICAL ? left : Math.max(0, left - this.criticalReserveTokens)
-      const needed = Math.min(wanted, minimumGrants[priority])
-      const granted = Math.min(wanted, usable)
-      if (granted < needed) throw this.refusal(agentId, needed, usable)
-      const budget = await this.pool.child(
-        {},
-        {
-          tokens: granted,
-          name: agentId,
-          thresholds:
-            this.warnThreshold < 1
-              ? [
-                  { at: this.warnThreshold, severity: 'warning' },
-                  { at: 1, severity: 'final' },
-                ]
-              : [{ at: 1, severity: 'final' }],
-        },
-      )
-      const window = {
-        agentId,
-        task: request.task,
-        priority,
-        total: granted,
-        lookupBudget: 0,
-        reasoningBudget: 0,
-        lookupRatio: this.lookupRatio,
-        reasoningRatio: this.reasoningRatio,
-        halted: false,
-        budget,
-      }
-      split(window, this.lookupRatio)
-      const unsubscribe = budget.on('warning', (warning) => {
-        if (warning.threshold < 1) this.signal('SIGWARN', window, warning.used)
-        else if (!window.halted) {
-          window.halted = true
-          this.signal('SIGSTOP', window, warning.used)
-        }
-      })
+      const window = await grantWindow(this, { agentId, task: request.task, priority, wanted })
+      const unsubscribe = watchWindow(window, this.signals)
       this.slots.set(agentId, { window, unsubscribe })
-      this.available = await this.poolRemaining()
+      this.available = await readPoolRemaining(this.pool)
       return window
     })
   }
@@ -210,24 +137,13 @@ export class ContextScheduler {
       { agent: agentId, task: window.task },
       { inputTokens: lookupTokens, outputTokens: reasoningTokens },
     )
-    const result = await this.usageOf(window)
+    const result = await readWindowUsage(window)
     if (wasHalted || result.totalUsed > window.total) {
-      const [status] = await window.budget.status({})
-      throw new BudgetExceededError({
-        scope: 'agent',
-        scopeId: agentId,
-        limitName: status!.limitName,
-        unit: 'tokens',
-        limit: window.total,
-        used: result.totalUsed,
-        reserved: status!.reserved,
+      throw await windowExceededError({
+        window,
+        usage: result,
         requested: lookupTokens + reasoningTokens,
-        remaining: result.remaining,
-        period: 'none',
-        resetsAt: null,
-        message: wasHalted
-          ? `budget exceeded: agent "${agentId}" is halted (SIGSTOP) until its window is replenished`
-          : undefined,
+        halted: wasHalted,
       })
     }
     return result
@@ -237,19 +153,13 @@ export class ContextScheduler {
   async replenish(agentId: string, tokens: number): Promise<ContextWindow> {
     const { window } = this.slot(agentId)
     assertAmount(tokens, 'tokens', { integer: true })
-    return this.exclusive(async () => {
-      const left = await this.poolRemaining()
-      const usable =
-        window.priority === Priority.CRITICAL ? left : Math.max(0, left - this.criticalReserveTokens)
-      if (tokens > usable) throw this.refusal(agentId, tokens, usable)
-      await window.budget.extend({ tokens })
-      window.total += tokens
-      split(window, this.lookupRatio)
-      this.available = await this.poolRemaining()
-      const { totalUsed } = await this.usageOf(window)
+    return this.queue.run(async () => {
+      await extendWindow(this, window, tokens)
+      this.available = await readPoolRemaining(this.pool)
+      const { totalUsed } = await readWindowUsage(window)
       if (window.halted && totalUsed < window.total) {
         window.halted = false
-        this.signal('SIGRESUME', window, totalUsed)
+        emitWindowSignal(this.signals, 'SIGRESUME', window, totalUsed)
       }
       return window
     })
@@ -258,28 +168,19 @@ export class ContextScheduler {
   /** Ends an agent's window: its usage is charged to the pool and the unused tokens return to it. */
   async release(agentId: string): Promise<{ used: number; returned: number }> {
     const slot = this.slot(agentId)
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       this.slots.delete(agentId)
       slot.unsubscribe()
       const { usage } = await slot.window.budget.end()
-      this.available = await this.poolRemaining()
+      this.available = await readPoolRemaining(this.pool)
       return { used: usage.tokens, returned: Math.max(0, slot.window.total - usage.tokens) }
     })
   }
 
   async healthReport(): Promise<SchedulerHealthReport> {
     const agents: AgentHealth[] = []
-    for (const { window } of this.slots.values()) {
-      agents.push({
-        agentId: window.agentId,
-        task: window.task,
-        priority: window.priority,
-        total: window.total,
-        halted: window.halted,
-        ...(await this.usageOf(window)),
-      })
-    }
-    this.available = await this.poolRemaining()
+    for (const { window } of this.slots.values()) agents.push(await readAgentHealth(window))
+    this.available = await readPoolRemaining(this.pool)
     return {
       totalTokens: this.totalTokens,
       availableTokens: this.available,
@@ -301,68 +202,4 @@ export class ContextScheduler {
     }
     return slot
   }
-
-  private async usageOf(window: ContextWindow): Promise<WindowUsage> {
-    const [status] = await window.budget.status({})
-    const totalUsed = status!.used
-    return {
-      totalUsed,
-      remaining: Math.max(0, window.total - totalUsed),
-      utilization: window.total === 0 ? 1 : totalUsed / window.total,
-    }
-  }
-
-  private async poolRemaining(): Promise<number> {
-    const [status] = await this.pool.status({})
-    return status!.remaining
-  }
-
-  private refusal(agentId: string, requested: number, remaining: number): BudgetExceededError {
-    return new BudgetExceededError({
-      scope: 'scheduler',
-      scopeId: agentId,
-      limitName: 'pool',
-      unit: 'tokens',
-      limit: this.totalTokens,
-      used: this.totalTokens - this.available,
-      reserved: 0,
-      requested,
-      remaining,
-      period: 'none',
-      resetsAt: null,
-    })
-  }
-
-  private signal(signal: AgentSignal, window: ContextWindow, used: number): void {
-    this.signals.emit({
-      signal,
-      agentId: window.agentId,
-      used,
-      total: window.total,
-      remaining: Math.max(0, window.total - used),
-      utilization: window.total === 0 ? 1 : used / window.total,
-    })
-  }
-
-  private exclusive<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(run)
-    this.queue = result.catch(() => undefined)
-    return result
-  }
-}
-
-function split(window: { total: number; lookupBudget: number; reasoningBudget: number }, ratio: number) {
-  window.lookupBudget = Math.floor(window.total * ratio)
-  window.reasoningBudget = window.total - window.lookupBudget
-}
-
-function share(value: unknown, field: string, allowZero: boolean): number {
-  if (typeof value !== 'number' || !(allowZero ? value >= 0 : value > 0) || value > 1) {
-    throw new BudgetValidationError({
-      field,
-      value,
-      reason: `expected a share in ${allowZero ? '[0' : '(0'}, 1]`,
-    })
-  }
-  return value
 }
