@@ -43,7 +43,7 @@ describe('tokenwarden (SQLite store)', () => {
       const lines = stdout.trimEnd().split('\n')
       expect(lines[1]).toMatch(/^COUNTER\s+SCOPE\s+ID\s+PERIOD START\s+TOKENS\s+COST\s+REQUESTS$/)
       expect(lines.filter((line) => line.startsWith('thread/none'))).toEqual([
-        'thread/none               thread  t-1         —                          2,800    $0.01         2',
+        'thread/none               thread  t-1         —                          2,800  $0.0123         2',
         'thread/none               thread  t-2         —                          2,600  $0.0007         1',
         'thread/none               thread  t-3         —                            400  $0.0018         1',
       ])

@@ -1,7 +1,7 @@
 /** `tokenwarden status` rows for {@link populateBudget}'s usage, without the RESETS column (time-dependent). */
 export const expectedStatusRows = [
   'SCOPE   ID          PERIOD      USED / LIMIT                           USAGE',
-  'global  global      month       $0.01 / $1.00 (+$0.0001 reserved)      [░░░░░░░░░░░░░░░░░░░░]   1%',
+  'global  global      month       $0.0147 / $1.00 (+$0.0001 reserved)    [░░░░░░░░░░░░░░░░░░░░]   1%',
   'user    u-1         rolling 1d  3,200 / 5,000 tokens                   [█████████████░░░░░░░]  64%',
   'user    u-2         rolling 1d  2,600 / 5,000 tokens (+300 reserved)   [██████████░░░░░░░░░░]  52%',
   'agent   researcher  day         2,800 / 10,000 tokens                  [██████░░░░░░░░░░░░░░]  28%',
@@ -14,16 +14,16 @@ export const expectedStatusRows = [
 
 /** `tokenwarden top` output for {@link populateBudget}'s usage. */
 export const expectedTop = `AGENT       TOKENS  INPUT  OUTPUT     COST  REQUESTS  SHARE
-researcher   2,800  2,100     700    $0.01         2  [██████████░░░░░░░░░░]  48%
+researcher   2,800  2,100     700  $0.0123         2  [██████████░░░░░░░░░░]  48%
 planner        400    300     100  $0.0018         1  [█░░░░░░░░░░░░░░░░░░░]   7%
 writer       2,600  2,000     600  $0.0007         1  [█████████░░░░░░░░░░░]  45%
 
 USER  TOKENS  INPUT  OUTPUT     COST  REQUESTS  SHARE
-u-1    3,200  2,400     800    $0.01         3  [███████████░░░░░░░░░]  55%
+u-1    3,200  2,400     800   $0.014         3  [███████████░░░░░░░░░]  55%
 u-2    2,600  2,000     600  $0.0007         1  [█████████░░░░░░░░░░░]  45%
 
 MODEL        TOKENS  INPUT  OUTPUT     COST  REQUESTS  SHARE
-gpt-4o        3,200  2,400     800    $0.01         3  [███████████░░░░░░░░░]  55%
+gpt-4o        3,200  2,400     800   $0.014         3  [███████████░░░░░░░░░]  55%
 gpt-4o-mini   2,600  2,000     600  $0.0007         1  [█████████░░░░░░░░░░░]  45%
 `
 

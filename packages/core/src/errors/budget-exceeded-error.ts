@@ -1,3 +1,4 @@
+import { formatQuantity } from '../format/format-amount.ts'
 import type { LimitUnit } from '../limits/limit-unit.ts'
 import { TokenwardenError } from './tokenwarden-error.ts'
 
@@ -58,9 +59,9 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
       code: 'budget_exceeded',
       message:
         details.message ??
-        `budget exceeded: ${details.scope} "${details.scopeId}" has ${formatAmount(details.remaining, details.unit)} ` +
-          `of ${formatAmount(details.limit, details.unit)} left${details.period === 'none' ? '' : ` this ${details.period}`}, ` +
-          `the call needs ${formatAmount(details.requested, details.unit)}`,
+        `budget exceeded: ${details.scope} "${details.scopeId}" has ${formatQuantity(details.remaining, details.unit)} ` +
+          `of ${formatQuantity(details.limit, details.unit)} left${details.period === 'none' ? '' : ` this ${details.period}`}, ` +
+          `the call needs ${formatQuantity(details.requested, details.unit)}`,
       cause: details.cause,
     })
     this.name = 'BudgetExceededError'
@@ -99,13 +100,4 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
       resetsAt: this.resetsAt,
     }
   }
-}
-
-function formatAmount(value: number, unit: LimitUnit): string {
-  if (unit === 'costUsd') return `$${value.toFixed(4)}`
-  return `${Math.round(value).toLocaleString('en-US')} ${unit === 'requests' ? 'requests' : unitLabel(unit)}`
-}
-
-function unitLabel(unit: LimitUnit): string {
-  return unit === 'tokens' ? 'tokens' : unit === 'inputTokens' ? 'input tokens' : 'output tokens'
 }

@@ -43,6 +43,21 @@ describe('errors', () => {
     expect(BudgetExceededError.isInstance(foreign)).toBe(true)
   })
 
+  it('should write USD amounts as dollars in the message', () => {
+    const error = new BudgetExceededError({
+      ...details,
+      unit: 'costUsd',
+      limit: 5,
+      used: 4.9,
+      reserved: 0,
+      requested: 0.25,
+      remaining: 0.1,
+    })
+    expect(error.message).toBe(
+      '[tokenwarden] budget exceeded: thread "t-1" has $0.10 of $5.00 left, the call needs $0.25',
+    )
+  })
+
   it('should carry readable fields, a message and JSON', () => {
     const error = new BudgetExceededError(details)
     expect(error).toMatchObject(details)

@@ -7,10 +7,28 @@ const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
  *
  * @example
  * formatAmount(4.1, 'costUsd') // '$4.10'
+ * formatAmount(0.0108, 'costUsd') // '$0.0108'
  */
 export function formatAmount(value: number, unit: LimitUnit): string {
-  if (unit === 'costUsd') return `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}`
+  if (unit === 'costUsd') return formatUsd(value)
   return integer.format(value)
+}
+
+/**
+ * An amount with its unit: `82,000 tokens`, `3 requests`, `$4.10`.
+ *
+ * @example
+ * formatQuantity(82_000, 'tokens') // '82,000 tokens'
+ */
+export function formatQuantity(value: number, unit: LimitUnit): string {
+  return unit === 'costUsd' ? formatUsd(value) : `${integer.format(value)} ${unitLabel(unit)}`
+}
+
+/** Cents from $1 up; below $1, up to four decimals so small agent budgets stay readable ($0.0108). */
+function formatUsd(value: number): string {
+  if (value === 0 || Math.abs(value) >= 1) return `$${value.toFixed(2)}`
+  if (Math.abs(value) < 0.0001) return value > 0 ? '<$0.0001' : '-<$0.0001'
+  return `$${value.toFixed(4).replace(/0{1,2}$/, '')}`
 }
 
 /**

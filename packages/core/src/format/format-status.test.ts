@@ -33,3 +33,15 @@ describe('formatStatus', () => {
     expect(formatStatus(status({ used: 0 }), { width: 4 })).toBe('[░░░░] 0% (0/100,000 tokens)')
   })
 })
+
+describe('formatAmount', () => {
+  it('should show cents from $1 up and up to four decimals below', async () => {
+    const { formatAmount, formatQuantity } = await import('./format-amount.ts')
+    expect(
+      ['0', '0.1', '0.01', '0.0108', '0.00005', '1.234', '12'].map((v) => formatAmount(Number(v), 'costUsd')),
+    ).toEqual(['$0.00', '$0.10', '$0.01', '$0.0108', '<$0.0001', '$1.23', '$12.00'])
+    expect(formatQuantity(82_000, 'tokens')).toBe('82,000 tokens')
+    expect(formatQuantity(3, 'requests')).toBe('3 requests')
+    expect(formatQuantity(0.5, 'costUsd')).toBe('$0.50')
+  })
+})

@@ -1,5 +1,5 @@
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
-import { formatAmount, unitLabel } from './format-amount.ts'
+import { formatAmount, formatQuantity, unitLabel } from './format-amount.ts'
 
 type WarningFields = Omit<BudgetWarning, 'message' | 'id'>
 
@@ -16,10 +16,7 @@ export function formatWarning(warning: WarningFields): string {
     warning.unit === 'costUsd'
       ? `${formatAmount(warning.limit, 'costUsd')} budget`
       : `${formatAmount(warning.limit, warning.unit)}-${unitLabel(warning.unit).replace(/s$/, '')} budget`
-  const left =
-    warning.unit === 'costUsd'
-      ? `${formatAmount(warning.remaining, 'costUsd')} left`
-      : `${formatAmount(warning.remaining, warning.unit)} ${unitLabel(warning.unit)} left`
+  const left = `${formatQuantity(warning.remaining, warning.unit)} left`
   const period = warning.period === 'none' ? '' : ` for this ${periodWord(warning.period)}`
   const advice =
     warning.severity === 'final'
