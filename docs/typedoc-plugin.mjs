@@ -1,10 +1,15 @@
 // @ts-check
-// Names each module of the API reference after its package (`@tokenwarden/core`, not `core/src`) and
-// shows the package's README on the module's page. Loaded by typedoc.json (`plugin`).
+// Names each module of the API reference after its package (`@tokenwarden/core`, not `core/src`), shows
+// the package's README on the module's page, and checks that no public type refers to a type its package
+// does not export. Loaded by typedoc.json (`plugin`).
+//
+// The check: typedoc's own `validation.notExported` only looks at the root package.json's name when one
+// program documents several packages, so it would miss every `@tokenwarden/*` type.
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Converter, MinimalSourceFile, ReflectionKind } from 'typedoc'
+import { Application, Converter, MinimalSourceFile, ReflectionKind } from 'typedoc'
+import { makeRecursiveVisitor } from 'typedoc/models'
 
 const packagesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../packages')
 
@@ -23,6 +28,31 @@ export function load(app) {
         context.project.files,
       )
       module.readme = content
+    }
+  })
+  app.on(Application.EVENT_VALIDATE_PROJECT, (project) => {
+    if (!app.options.getValue('validation').notExported) return
+    const warned = new Set()
+    for (const reflection of Object.values(project.reflections)) {
+      const visitor = makeRecursiveVisitor({
+        reference(type) {
+          const name = `${type.package}.${type.qualifiedName}`
+          if (!type.package?.startsWith('@tokenwarden/') || type.reflection || type.refersToTypeParameter)
+            return
+          if (warned.has(name)) return
+          warned.add(name)
+          app.logger.validationWarning(
+            `${type.qualifiedName}, defined in ${type.package}, is referenced by ${reflection.getFriendlyFullName()} but not exported by its package`,
+          )
+        },
+      })
+      const types = [
+        reflection.type,
+        reflection.default,
+        ...(reflection.extendedTypes ?? []),
+        ...(reflection.implementedTypes ?? []),
+      ]
+      for (const type of types) type?.visit(visitor)
     }
   })
 }
