@@ -19,8 +19,11 @@ export interface AdapterCallersOptions {
   maxOutputTokens: number
 }
 
-/** Makes one budgeted model call; `index` picks the call kind (JSON or stream, chat or responses). */
-export type AdapterCall = (index: number) => Promise<void>
+/**
+ * Makes one budgeted model call; `index` picks the call kind (JSON or stream, chat or responses). Kind 1
+ * is a stream for every adapter. `prompt` replaces the options' prompt for this call.
+ */
+export type AdapterCall = (index: number, prompt?: string) => Promise<void>
 
 /** How many call kinds each adapter cycles through. */
 export const callKinds = { aiSdk: 2, langchain: 2, openai: 3 } as const
@@ -40,7 +43,7 @@ export function adapterCallers({
   budget,
   baseURL,
   models,
-  prompt,
+  prompt: defaultPrompt,
   maxOutputTokens,
 }: AdapterCallersOptions): Record<keyof typeof callKinds, AdapterCall> {
   const apiKey = 'test-key'
@@ -63,10 +66,9 @@ export function adapterCallers({
     budget,
     context: { agent: 'openai' },
   })
-  const messages = [{ role: 'user' as const, content: prompt }]
 
   return {
-    async aiSdk(index) {
+    async aiSdk(index, prompt = defaultPrompt) {
       if (index % callKinds.aiSdk === 0) {
         await generateText({ model: aiSdkChat, prompt, maxOutputTokens, maxRetries: 0 })
         return
@@ -80,7 +82,7 @@ export function adapterCallers({
       })
       for await (const part of result.fullStream) if (part.type === 'error') throw part.error
     },
-    async langchain(index) {
+    async langchain(index, prompt = defaultPrompt) {
       const input = [new HumanMessage(prompt)]
       if (index % callKinds.langchain === 0) {
         await chatModel.invoke(input, { callbacks: [handler] })
@@ -90,8 +92,9 @@ export function adapterCallers({
         // drain
       }
     },
-    async openai(index) {
+    async openai(index, prompt = defaultPrompt) {
       const kind = index % callKinds.openai
+      const messages = [{ role: 'user' as const, content: prompt }]
       if (kind === 0) {
         await client.chat.completions.create({
           model: models.openai,
