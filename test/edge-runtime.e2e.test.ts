@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const runner = fileURLToPath(new URL('./support/run-in-edge-context.ts', import.meta.url))
 
-type EdgeRun = { ok: true; result: any } | { ok: false; error: { name: string; message: string } }
+type EdgeRun =
+  | { ok: true; result: any; modules: string[] }
+  | { ok: false; error: { name: string; message: string } }
 
 /**
  * Runs an ES module in a `node:vm` context with only web-standard globals (see run-in-edge-context.ts).
@@ -99,6 +102,21 @@ describe('@tokenwarden/core main entry', () => {
       expect(result.status).toEqual({ used: 780, reserved: 0, text: expect.stringContaining('780') })
       expect(result.totals).toEqual({ tokens: 780, reasoningTokens: 20, requests: 1 })
       expect(result.events).toEqual([['settled', 780]])
+    })
+
+    it('should load only the built core, whose code names no Node-only API', () => {
+      const run = runInEdgeContext(`export { createBudget } from '@tokenwarden/core'`)
+      expect(run.ok).toBe(true)
+      const { modules } = run as Extract<EdgeRun, { ok: true }>
+      expect(modules.length).toBeGreaterThanOrEqual(2) // the entry and its chunk
+      for (const url of modules) {
+        expect(url).toMatch(/\/packages\/core\/dist\/[^/]+\.js$/)
+        // Code paths the lifecycle test does not run must not reach for Node either.
+        const code = readFileSync(fileURLToPath(url), 'utf8')
+        expect(code).not.toMatch(
+          /\bprocess\.(env|argv|exit|nextTick|hrtime|cwd|platform|versions?|on)\b|\brequire\(|\bBuffer\.|\bglobal\.|\bsetImmediate\(|["']node:/,
+        )
+      }
     })
 
     describe('the context itself', () => {

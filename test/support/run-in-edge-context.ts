@@ -1,8 +1,8 @@
 // Runs an ES module (read from stdin) in a `node:vm` context whose globals are only web-standard ones,
 // the way an edge runtime would: no `process`, `require`, `Buffer`, `global`, no string code generation.
 // `@tokenwarden/core` resolves to the built core (packages/core/dist) and its relative chunks; any other
-// import is refused. Prints one JSON line: `{ ok: true, result }` (the module's `result` export) or
-// `{ ok: false, error: { name, message } }`.
+// import is refused. Prints one JSON line: `{ ok: true, result, modules }` (the module's `result` export
+// and the file URLs it loaded) or `{ ok: false, error: { name, message } }`.
 //
 // Run: node --experimental-vm-modules --no-warnings test/support/run-in-edge-context.ts < scenario.js
 import { readFileSync } from 'node:fs'
@@ -62,7 +62,8 @@ async function run(): Promise<unknown> {
 
 try {
   const result = await run()
-  process.stdout.write(`${JSON.stringify({ ok: true, result })}\n`)
+  const loaded = [...modules.keys()].filter((url) => url !== scenarioUrl)
+  process.stdout.write(`${JSON.stringify({ ok: true, result, modules: loaded })}\n`)
 } catch (error) {
   const { name, message } = error as Error
   process.stdout.write(`${JSON.stringify({ ok: false, error: { name, message } })}\n`)
