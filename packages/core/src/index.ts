@@ -2,6 +2,7 @@ export type { Budget, BudgetOptions, Reservation, ReserveRequest, SettleResult }
 export type { BudgetContext } from './budget/budget-context.ts'
 export type { ChildAllotment, ChildBudget, ChildBudgetResult } from './budget/child-budget.ts'
 export { createBudget } from './budget/create-budget.ts'
+export type { AllotmentCaps } from './budget/hold-allotment.ts'
 export { type BudgetExceededDetails, BudgetExceededError } from './errors/budget-exceeded-error.ts'
 export { BudgetValidationError } from './errors/budget-validation-error.ts'
 export { ReservationClosedError } from './errors/reservation-closed-error.ts'
@@ -17,13 +18,12 @@ export type { TokenEstimator } from './estimation/token-estimator.ts'
 export type { BudgetEventName, BudgetEvents, BudgetMode } from './events/budget-events.ts'
 export { formatAmount, formatQuantity, unitLabel } from './format/format-amount.ts'
 export { formatStatus } from './format/format-status.ts'
-export { formatWarning } from './format/format-warning.ts'
+export { formatWarning, type WarningFields } from './format/format-warning.ts'
 export type { LimitConfig, Rollover, Scope } from './limits/limit-config.ts'
 export { type LimitUnit, limitUnits } from './limits/limit-unit.ts'
 export { defaultThresholds, type Severity, type Threshold } from './limits/threshold.ts'
 export { type Duration, parseDuration } from './periods/parse-duration.ts'
 export type { Period } from './periods/period.ts'
-
 export {
   type CompressionLevel,
   type CompressionOptions,
@@ -32,7 +32,6 @@ export {
   type ResolvedCompressionOptions,
   resolveCompressionOptions,
 } from './policies/compression-options.ts'
-
 export {
   chooseDowngrade,
   type DowngradeLevel,

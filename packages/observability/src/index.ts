@@ -1,6 +1,6 @@
 export type { Duration } from '@tokenwarden/core'
 export type { AlertRule, ForecastRule, RunawayRule, SpikeRule } from './alerts/alert-rule.ts'
-export type { BudgetAlert } from './alerts/budget-alert.ts'
+export type { AlertBase, BudgetAlert } from './alerts/budget-alert.ts'
 export {
   type AlertMonitor,
   type AlertMonitorEvents,

@@ -33,7 +33,7 @@ export interface WithBudgetOptions {
   /**
    * Fit chat requests to a target size once the context passes a usage level (default 70% moderate,
    * 90% aggressive): drop low-signal turns, truncate the longest tool results, summarize older turns
-   * with `summaryModel` (a budgeted call) or drop them. System/developer messages and the latest turns
+   * with `summarizer` (a model id; a budgeted call) or drop them. System/developer messages and the latest turns
    * are kept. `true` uses the defaults. @default off
    */
   compression?: true | OpenAICompressionOptions

@@ -6,7 +6,12 @@ import type { BudgetContext } from './budget-context.ts'
 import type { BudgetEngine } from './budget-engine.ts'
 import type { ResolvedCharge } from './resolve-charges.ts'
 
-/** The caps of an allotment, by unit. */
+/**
+ * The caps of a child budget's allotment, by unit.
+ *
+ * @example
+ * const caps: AllotmentCaps = { tokens: 20_000, costUsd: 0.5 }
+ */
 export type AllotmentCaps = Partial<Record<LimitUnit, number>>
 
 /** An allotment held on a parent budget: a long-lived reservation (lease) on the parent's limits. */

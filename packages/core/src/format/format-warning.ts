@@ -1,7 +1,13 @@
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import { formatAmount, formatQuantity, unitLabel } from './format-amount.ts'
 
-type WarningFields = Omit<BudgetWarning, 'message' | 'id'>
+/**
+ * The fields of a warning its message is written from (everything but `message` and `id`).
+ *
+ * @example
+ * const fields: WarningFields = { ...warning }
+ */
+export type WarningFields = Omit<BudgetWarning, 'message' | 'id'>
 
 /**
  * The default text a model reads when a threshold is crossed. Override it with

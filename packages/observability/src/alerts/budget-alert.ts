@@ -1,6 +1,12 @@
 import type { BudgetContext, LimitUnit } from '@tokenwarden/core'
 
-interface AlertBase {
+/**
+ * The fields every alert has.
+ *
+ * @example
+ * const when = new Date(alert.at)
+ */
+export interface AlertBase {
   /** The rule's name. */
   rule: string
   /** The scope watched (`task`, `global`, `agent`, …) and its value. */
@@ -11,7 +17,7 @@ interface AlertBase {
   value: number
   /** What `value` passed. */
   threshold: number
-  /** When it fired (epoch ms, the monitor's clock). */
+  /** When it fired (epoch ms, the budget's clock: the time of the settle that fired it). */
   at: number
   /** The context (ids only) and model of the call whose settle fired it. */
   context: BudgetContext
