@@ -1,6 +1,7 @@
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Middleware } from '@ai-sdk/provider'
 import {
   type Budget,
+  type BudgetContext,
   BudgetExceededError,
   type CompressionEvent,
   type DowngradeEvent,
@@ -13,14 +14,14 @@ import {
   resolveMiddlewarePolicies,
 } from './apply-budget-policies.ts'
 import { budgetExceededResult, budgetExceededStream } from './budget-exceeded-result.ts'
-import { budgetNotice } from './budget-notice.ts'
+import { type BudgetNotice, budgetNotice, warningNotice } from './budget-notice.ts'
 import { estimateContentTokens } from './estimate-content-tokens.ts'
 import { estimatePromptTokens } from './estimate-prompt-tokens.ts'
 import { injectSystemMessage } from './inject-system-message.ts'
 import { keepReservationAlive } from './keep-reservation-alive.ts'
 import { meterStream } from './meter-stream.ts'
-import { type CallContext, providerOptionsKey, resolveCallContext } from './resolve-call-context.ts'
-import { toTokenUsage } from './to-token-usage.ts'
+import { type CallContext, callContextResolver, providerOptionsKey } from './resolve-call-context.ts'
+import { reportsOutputTokens, toTokenUsage } from './to-token-usage.ts'
 import { validateMiddlewareOptions } from './validate-middleware-options.ts'
 
 /** Options of {@link budgetMiddleware}. */
@@ -85,12 +86,15 @@ type CallState =
       kind: 'reserved'
       reservation: Reservation
       inputTokens: number
-      /** Given back to the conversation when the call fails before the model saw them. */
-      restoreWarnings: () => void
+      context: BudgetContext
+      /** The warnings shown with the call, given back to the conversation when the call fails before the model saw them. */
+      notice: BudgetNotice | undefined
       /** The cheaper model that serves the call, and the id it replaced. */
       downgrade: { model: LanguageModelV4; from: string } | undefined
     }
   | { kind: 'refused'; error: BudgetExceededError }
+
+type CallParams = LanguageModelV4CallOptions & Record<symbol, CallState | undefined>
 
 /**
  * A Vercel AI SDK (`ai` 7) language model middleware that budgets every call of the wrapped model:
@@ -132,40 +136,60 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
     exceededText = (error: BudgetExceededError) => error.message,
     stopStreamsAtReservation = false,
   } = options
-  // Transformed params → what transformParams decided; wrapGenerate/wrapStream receive the same object.
-  const calls = new WeakMap<LanguageModelV4CallOptions, CallState>()
+  const contextOf = callContextResolver(context)
+  const hasPolicies = policies.compression !== undefined || policies.downgrade !== undefined
+  // What transformParams decided rides on the params object it returns (wrapGenerate/wrapStream receive
+  // that same object) under a key of this middleware alone: cheaper per call than a WeakMap, invisible to
+  // JSON and Object.keys, and nested budget middlewares each find their own.
+  const stateKey = Symbol('tokenwarden call')
+  const attach = (params: LanguageModelV4CallOptions, state: CallState) => {
+    ;(params as CallParams)[stateKey] = state
+  }
+  const take = (params: LanguageModelV4CallOptions): CallState | undefined => {
+    const state = (params as CallParams)[stateKey]
+    if (state !== undefined) (params as CallParams)[stateKey] = undefined // the reservation is not kept alive by params
+    return state
+  }
+
+  const restoreWarnings = (call: { context: BudgetContext; notice: BudgetNotice | undefined }) => {
+    if (call.notice !== undefined) budget.restoreWarnings(call.context, call.notice.warnings)
+  }
 
   return {
     specificationVersion: 'v4',
 
     async transformParams({ params, model }) {
-      const callContext = await resolveCallContext(context, params)
-      const outcome = await applyBudgetPolicies(policies, {
-        budget,
-        context: callContext,
-        params,
-        modelId: modelId ?? model.modelId,
-      })
-      const id = outcome.modelId
-      const downgrade =
-        outcome.model === undefined || outcome.downgradedFrom === undefined
-          ? undefined
-          : { model: outcome.model, from: outcome.downgradedFrom }
+      const resolved = contextOf(params)
+      const callContext = resolved instanceof Promise ? await resolved : resolved
+      let id = modelId ?? model.modelId
+      let prompt = params.prompt
+      let downgrade: { model: LanguageModelV4; from: string } | undefined
+      if (hasPolicies) {
+        const outcome = await applyBudgetPolicies(policies, {
+          budget,
+          context: callContext,
+          params,
+          modelId: id,
+        })
+        id = outcome.modelId
+        prompt = outcome.prompt
+        if (outcome.model !== undefined && outcome.downgradedFrom !== undefined)
+          downgrade = { model: outcome.model, from: outcome.downgradedFrom }
+      }
       const providerOptions = withoutBudgetOptions(params.providerOptions)
       // The notice is part of the prompt, so it is taken before the reservation and counted in it.
-      const notice =
-        injectWarnings || injectStatus
-          ? await budgetNotice(budget, callContext, {
-              model: id,
-              status: injectStatus,
-              warnings: injectWarnings,
-            })
+      const notice = injectStatus
+        ? await budgetNotice(budget, callContext, { model: id, status: true, warnings: injectWarnings })
+        : injectWarnings
+          ? warningNotice(budget, callContext, id)
           : undefined
-      const restoreWarnings = () => {
-        if (notice !== undefined) budget.restoreWarnings(callContext, notice.warnings)
-      }
-      const prompt = notice === undefined ? outcome.prompt : injectSystemMessage(outcome.prompt, notice.text)
-      const inputTokens = estimatePromptTokens({ ...params, prompt }, budget.estimator)
+      if (notice !== undefined) prompt = injectSystemMessage(prompt, notice.text)
+      const inputTokens = estimatePromptTokens(
+        prompt === params.prompt
+          ? params
+          : { prompt, tools: params.tools, responseFormat: params.responseFormat },
+        budget.estimator,
+      )
       let reservation: Reservation
       try {
         reservation = await budget.reserve(callContext, {
@@ -175,10 +199,10 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
           clamp,
         })
       } catch (error) {
-        restoreWarnings()
+        restoreWarnings({ context: callContext, notice })
         if (onExceeded !== 'finish' || !BudgetExceededError.isInstance(error)) throw error
         const refused = { ...params, providerOptions }
-        calls.set(refused, { kind: 'refused', error })
+        attach(refused, { kind: 'refused', error })
         return refused
       }
       const transformed: LanguageModelV4CallOptions = {
@@ -187,28 +211,37 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
         maxOutputTokens: reservation.maxOutputTokens,
         providerOptions,
       }
-      calls.set(transformed, { kind: 'reserved', reservation, inputTokens, restoreWarnings, downgrade })
+      attach(transformed, {
+        kind: 'reserved',
+        reservation,
+        inputTokens,
+        context: callContext,
+        notice,
+        downgrade,
+      })
       return transformed
     },
 
     async wrapGenerate({ doGenerate, params }) {
-      const call = calls.get(params)
+      const call = take(params)
       if (call === undefined) return doGenerate()
-      calls.delete(params)
       if (call.kind === 'refused') return budgetExceededResult(call.error, exceededText(call.error))
-      const { reservation, inputTokens, restoreWarnings, downgrade } = call
+      const { reservation, inputTokens, downgrade } = call
       let result: Awaited<ReturnType<typeof doGenerate>>
       const stopRenewing = keepReservationAlive(reservation)
       try {
         result = downgrade === undefined ? await doGenerate() : await downgrade.model.doGenerate(params)
       } catch (error) {
-        restoreWarnings()
+        restoreWarnings(call)
         await reservation.release().catch(() => {}) // the lease frees it if the store is down
         throw error
       } finally {
         stopRenewing()
       }
-      const outputTokens = estimateContentTokens(result.content, budget.estimator)
+      // The output is estimated only when the provider did not report it.
+      const outputTokens = reportsOutputTokens(result.usage)
+        ? 0
+        : estimateContentTokens(result.content, budget.estimator)
       await reservation.settle(toTokenUsage(result.usage, { inputTokens, outputTokens }))
       if (downgrade === undefined) return result
       const tokenwarden = { model: downgrade.model.modelId, downgradedFrom: downgrade.from }
@@ -216,16 +249,15 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
     },
 
     async wrapStream({ doStream, params }) {
-      const call = calls.get(params)
+      const call = take(params)
       if (call === undefined) return doStream()
-      calls.delete(params)
       if (call.kind === 'refused') return budgetExceededStream(call.error, exceededText(call.error))
-      const { reservation, inputTokens, restoreWarnings, downgrade } = call
+      const { reservation, inputTokens, downgrade } = call
       let result: Awaited<ReturnType<typeof doStream>>
       try {
         result = downgrade === undefined ? await doStream() : await downgrade.model.doStream(params)
       } catch (error) {
-        restoreWarnings()
+        restoreWarnings(call)
         await reservation.release().catch(() => {})
         throw error
       }

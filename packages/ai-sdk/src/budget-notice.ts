@@ -20,18 +20,35 @@ export async function budgetNotice(
   context: BudgetContext,
   { model, status = false, warnings = true }: { model: string; status?: boolean; warnings?: boolean },
 ): Promise<BudgetNotice | undefined> {
+  if (!status) return warnings ? warningNotice(budget, context, model) : undefined
   if (budget.mode === 'dry-run') return undefined
   const taken = warnings ? budget.takeWarnings(context, { model }) : []
   const lines = taken.map((warning) => warning.message)
-  if (status) {
-    const limits = await budget.status(context, { model })
-    if (limits.length > 0) {
-      const parts = limits.map(
-        (limit) =>
-          `${limit.scope === 'global' ? 'global' : `${limit.scope} "${limit.scopeId}"`} ${formatStatus(limit)}`,
-      )
-      lines.push(`[Budget status] ${parts.join('; ')}`)
-    }
+  const limits = await budget.status(context, { model })
+  if (limits.length > 0) {
+    const parts = limits.map(
+      (limit) =>
+        `${limit.scope === 'global' ? 'global' : `${limit.scope} "${limit.scopeId}"`} ${formatStatus(limit)}`,
+    )
+    lines.push(`[Budget status] ${parts.join('; ')}`)
   }
   return lines.length === 0 ? undefined : { text: lines.join('\n'), warnings: taken }
+}
+
+/**
+ * The warnings-only {@link budgetNotice}, without a status read (so without an await): the context's
+ * pending warnings, each taken once per conversation, or `undefined` when there are none.
+ *
+ * @example
+ * const notice = warningNotice(budget, { thread: 't-1' }, 'gpt-4o')
+ */
+export function warningNotice(
+  budget: Budget,
+  context: BudgetContext,
+  model: string,
+): BudgetNotice | undefined {
+  if (budget.mode === 'dry-run') return undefined
+  const taken = budget.takeWarnings(context, { model })
+  if (taken.length === 0) return undefined
+  return { text: taken.map((warning) => warning.message).join('\n'), warnings: taken }
 }

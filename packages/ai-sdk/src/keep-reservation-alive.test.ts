@@ -35,6 +35,35 @@ describe('keepReservationAlive', () => {
     stop()
   })
 
+  it('should keep renewing the other calls of the same lease length when one stops', async () => {
+    vi.useFakeTimers()
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], leaseMs: 10_000 })
+    const first = await budget.reserve({ thread: 't' }, { inputTokens: 1, maxOutputTokens: 1 })
+    const second = await budget.reserve({ thread: 't' }, { inputTokens: 1, maxOutputTokens: 1 })
+    const renewFirst = vi.spyOn(first, 'renew')
+    const renewSecond = vi.spyOn(second, 'renew')
+    const stopFirst = keepReservationAlive(first)
+    await vi.advanceTimersByTimeAsync(3_000)
+    const stopSecond = keepReservationAlive(second)
+    stopFirst()
+    await vi.advanceTimersByTimeAsync(9_000)
+    expect(renewFirst).not.toHaveBeenCalled()
+    // joined 3 s into the shared 5 s period: renewed at 5 s and 10 s, each within half a lease
+    expect(renewSecond).toHaveBeenCalledTimes(2)
+    stopSecond()
+  })
+
+  it('should stop renewing a reservation once it is settled', async () => {
+    vi.useFakeTimers()
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], leaseMs: 10_000 })
+    const reservation = await budget.reserve({ thread: 't' }, { inputTokens: 1, maxOutputTokens: 1 })
+    const renew = vi.spyOn(reservation, 'renew')
+    keepReservationAlive(reservation)
+    await reservation.settle({ inputTokens: 1, outputTokens: 1 })
+    await vi.advanceTimersByTimeAsync(12_000)
+    expect(renew).not.toHaveBeenCalled()
+  })
+
   it('should not renew a lease too short for a timer', async () => {
     vi.useFakeTimers()
     const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], leaseMs: 1_000 })

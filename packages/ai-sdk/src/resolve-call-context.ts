@@ -30,6 +30,28 @@ export async function resolveCallContext(
   return merged
 }
 
+/**
+ * The per-call form of {@link resolveCallContext} that the middleware uses: a static context is checked
+ * once (on the first call, so a bad one still fails that call) and the same object is returned for every
+ * call without `providerOptions.tokenwarden`; a function context resolves as in `resolveCallContext`.
+ *
+ * @example
+ * const contextOf = callContextResolver({ agent: 'researcher' })
+ * contextOf(params) // { agent: 'researcher' }, the same object on every call
+ */
+export function callContextResolver(
+  context: CallContext | undefined,
+): (params: LanguageModelV4CallOptions) => BudgetContext | Promise<BudgetContext> {
+  if (typeof context === 'function') return (params) => resolveCallContext(context, params)
+  let checked: BudgetContext | undefined
+  return (params) => {
+    checked ??= checkContext(context ?? {}, 'context')
+    const perCall = params.providerOptions?.[providerOptionsKey]
+    if (perCall === undefined) return checked
+    return { ...checked, ...checkContext(perCall, `providerOptions.${providerOptionsKey}`) }
+  }
+}
+
 function checkContext(value: unknown, field: string): BudgetContext {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new BudgetValidationError({
@@ -39,7 +61,9 @@ function checkContext(value: unknown, field: string): BudgetContext {
     })
   }
   const context: BudgetContext = {}
-  for (const [scope, id] of Object.entries(value)) {
+  for (const scope in value) {
+    if (!Object.hasOwn(value, scope)) continue
+    const id = (value as Record<string, unknown>)[scope]
     if (id === undefined) continue
     if (typeof id !== 'string' || id.length === 0) {
       throw new BudgetValidationError({

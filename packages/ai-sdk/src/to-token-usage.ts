@@ -37,6 +37,20 @@ export function toTokenUsage(usage: LanguageModelV4Usage | undefined, estimate: 
 }
 
 /**
+ * True when the usage reports the output side, so {@link toTokenUsage} needs no output estimate.
+ *
+ * @example
+ * const outputTokens = reportsOutputTokens(result.usage) ? 0 : estimateContentTokens(result.content, estimator)
+ */
+export function reportsOutputTokens(usage: LanguageModelV4Usage | undefined): boolean {
+  const output = usage?.outputTokens
+  return (
+    output !== undefined &&
+    (output.total !== undefined || output.text !== undefined || output.reasoning !== undefined)
+  )
+}
+
+/**
  * The V4 usage of an estimate (for synthetic finish parts), with only totals set.
  *
  * @example
