@@ -27,19 +27,41 @@ export function accountResponse(
   return usage.then((value) => call.reservation.settle(value)).then(() => undefined, settings.onError)
 }
 
-async function jsonUsage(copy: Response, call: BudgetedCall, settings: CallSettings): Promise<TokenUsage> {
-  const inputTokens = call.reservation.inputTokens
-  let json: Record<string, unknown>
+/**
+ * The usage of a JSON call from the value the SDK parsed for the caller (no second read or parse of the
+ * body): its reported usage, else an estimate from its choices or output. `value` is `undefined` when
+ * the body could not be parsed (nothing is known of the output).
+ *
+ * @example
+ * const completion = await parseResponse(client, props)
+ * await call.reservation.settle(usageOfParsedResponse(completion, call, settings))
+ */
+export function usageOfParsedResponse(
+  value: unknown,
+  call: BudgetedCall,
+  settings: CallSettings,
+): TokenUsage {
   try {
-    json = JSON.parse(await copy.text())
+    return usageOfJson(typeof value === 'string' ? JSON.parse(value) : value, call, settings)
   } catch {
-    return { inputTokens, outputTokens: 0, estimated: true }
+    return { inputTokens: call.reservation.inputTokens, outputTokens: 0, estimated: true }
   }
+}
+
+async function jsonUsage(copy: Response, call: BudgetedCall, settings: CallSettings): Promise<TokenUsage> {
+  try {
+    return usageOfJson(JSON.parse(await copy.text()), call, settings)
+  } catch {
+    return { inputTokens: call.reservation.inputTokens, outputTokens: 0, estimated: true }
+  }
+}
+
+function usageOfJson(json: Record<string, unknown> | undefined, call: BudgetedCall, settings: CallSettings) {
   const reported = tokenUsageFrom(call.endpoint, json?.usage)
   if (reported !== undefined) return reported
   const output = call.endpoint === 'embeddings' ? undefined : (json?.choices ?? json?.output)
   const outputTokens = output == null ? 0 : settings.budget.estimator.count(JSON.stringify(output))
-  return { inputTokens, outputTokens, estimated: true }
+  return { inputTokens: call.reservation.inputTokens, outputTokens, estimated: true }
 }
 
 async function streamUsage(

@@ -2,7 +2,7 @@ import { type Budget, createBudget, type Tally } from '@tokenwarden/core'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import OpenAI from 'openai'
 import { Stream } from 'openai/streaming'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { withBudget } from './with-budget.ts'
 
 const messages = [{ role: 'user' as const, content: 'Summarise the plan.' }]
@@ -57,6 +57,43 @@ describe('apiPromiseParts', () => {
       const body = (await rawResponse.json()) as { output: { content: { text: string }[] }[] }
       expect(body.output[0]!.content[0]!.text).toBe('as response')
       await settledOnce
+      expectCountedToEqualServer()
+    })
+
+    it('should count a JSON call from its parsed value without reading the body twice', async () => {
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const clone = vi.spyOn(Response.prototype, 'clone')
+      try {
+        server.enqueue({ text: 'parsed once', usage })
+        const completion = await client.chat.completions.create({ model: 'gpt-4o', messages })
+        expect(completion.choices[0]!.message.content).toBe('parsed once')
+        expect(clone).not.toHaveBeenCalled()
+      } finally {
+        clone.mockRestore()
+      }
+      expect(await reserved()).toBe(0)
+      expectCountedToEqualServer()
+    })
+
+    it('should count a call that nobody awaits', async () => {
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      server.enqueue({ text: 'fire and forget', usage })
+      const settledOnce = new Promise((resolve) => budget.on('settled', resolve))
+      void client.chat.completions.create({ model: 'gpt-4o', messages })
+      await settledOnce
+      expect(await reserved()).toBe(0)
+      expectCountedToEqualServer()
+    })
+
+    it('should count a call once when it is awaited only after its response arrived', async () => {
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      server.enqueue({ text: 'late', usage })
+      const settledOnce = new Promise((resolve) => budget.on('settled', resolve))
+      const pending = client.chat.completions.create({ model: 'gpt-4o', messages })
+      await settledOnce
+      const completion = await pending
+      expect(completion.choices[0]!.message.content).toBe('late')
+      expect(settled).toHaveLength(1)
       expectCountedToEqualServer()
     })
 

@@ -2,13 +2,14 @@ import type { BudgetContext } from '@tokenwarden/core'
 import type OpenAI from 'openai'
 import type { APIPromise } from 'openai'
 import type { Stream } from 'openai/streaming'
-import { accountResponse } from './account-response.ts'
-import { apiPromiseParts } from './api-promise-parts.ts'
+import { accountResponse, usageOfParsedResponse } from './account-response.ts'
+import { apiPromiseParts, type ResponseProps } from './api-promise-parts.ts'
 import { assertContext } from './assert-context.ts'
 import { budgetedStream } from './budgeted-stream.ts'
+import { countRawResponses } from './count-raw-responses.ts'
 import { endpointOf } from './endpoint-of.ts'
 import { type BudgetedCall, type CallSettings, planCall } from './plan-call.ts'
-import { rewriteRequestBody } from './rewrite-request-body.ts'
+import { rewriteRequestBody, rewritesRequestBody } from './rewrite-request-body.ts'
 
 type RequestOptions = Awaited<Parameters<OpenAI['request']>[0]>
 type ClientOptions = Parameters<OpenAI['withOptions']>[0]
@@ -17,6 +18,9 @@ type ClientOptions = Parameters<OpenAI['withOptions']>[0]
 const settingsByClient = new WeakMap<object, CallSettings>()
 /** The call of each request, by the SDK's options object of that request (seen again before each attempt). */
 const callsByOptions = new WeakMap<object, BudgetedCall>()
+/** Runs after the pending promise jobs (setImmediate where the runtime has it). */
+const afterThisTurn: (run: () => void) => void =
+  typeof setImmediate === 'function' ? (run) => setImmediate(run) : (run) => setTimeout(run, 0)
 const classesByBase = new WeakMap<typeof OpenAI, typeof OpenAI>()
 const budgetedClasses = new WeakSet<object>()
 
@@ -43,25 +47,45 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
       const settings = settingsByClient.get(this)
       if (settings === undefined) return super.request<Rsp>(options, remainingRetries)
       let call: BudgetedCall | undefined
-      const planned = Promise.resolve(options).then(async (resolved) => {
+      const summaryClient =
+        settings.policies === undefined
+          ? undefined
+          : () => {
+              // Summary calls go through a budgeted clone without policies (and without the warnings).
+              const clone = super.withOptions({})
+              settingsByClient.set(clone, { ...settings, policies: undefined, injectWarnings: false })
+              return clone
+            }
+      const planned = Promise.resolve(options).then((resolved) => {
         const endpoint = endpointOf(resolved)
         if (endpoint === undefined) return resolved
-        // Summary calls go through a budgeted clone without policies (and without the warnings).
-        const summaryClient = () => {
-          const clone = super.withOptions({})
-          settingsByClient.set(clone, { ...settings, policies: undefined, injectWarnings: false })
-          return clone
-        }
-        call = await planCall(settings, endpoint, resolved.body as Record<string, unknown>, summaryClient)
-        callsByOptions.set(resolved, call)
-        return resolved
+        return planCall(settings, endpoint, resolved.body as Record<string, unknown>, summaryClient).then(
+          (planned) => {
+            call = planned
+            callsByOptions.set(resolved, planned)
+            return resolved
+          },
+        )
       })
       const inner = super.request<Rsp>(planned, remainingRetries)
       const { responsePromise, parseResponse } = apiPromiseParts(inner)
+      // How the call is counted once its response arrives: a stream from a copy of its events; a JSON
+      // response from the value the caller's parse produces (no second read of the body), or from a
+      // copy of the body when the caller takes the raw response (asResponse) or nobody parses it.
+      let accounting: 'pending' | 'parsed' | 'copied' = 'pending'
       let settled: Promise<void> = Promise.resolve()
+      let received: ResponseProps | undefined
+      const countCopy = () => {
+        if (accounting !== 'pending' || call === undefined || received === undefined) return
+        accounting = 'copied'
+        settled = accountResponse(received, call, settings)
+      }
       const tracked = responsePromise.then(
         (props) => {
-          if (call !== undefined) settled = accountResponse(props, call, settings)
+          if (call === undefined) return props
+          received = props
+          if (call.stream) countCopy()
+          else if (!isParsing()) afterThisTurn(countCopy) // counted from a copy if nobody parses it by then
           return props
         },
         async (error: unknown) => {
@@ -75,26 +99,41 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
         },
       )
       const PromiseClass = inner.constructor as new (...args: unknown[]) => APIPromise<Rsp>
-      return new PromiseClass(this, tracked, async (client: OpenAI, props: any) => {
-        const value = await parseResponse(client, props)
-        if (call === undefined) return value
-        if (call.stream && isStream(value)) {
-          return budgetedStream(value, { client: this, settled, hideUsageChunk: call.addsUsageChunk })
+      const promise = new PromiseClass(this, tracked, async (client: OpenAI, props: ResponseProps) => {
+        if (call === undefined) return parseResponse(client, props)
+        if (accounting !== 'pending') {
+          const value = await parseResponse(client, props)
+          if (call.stream && isStream(value)) {
+            return budgetedStream(value, { client: this, settled, hideUsageChunk: call.addsUsageChunk })
+          }
+          await settled
+          return value
         }
-        await settled
+        accounting = 'parsed'
+        let value: unknown
+        try {
+          value = await parseResponse(client, props)
+        } catch (error) {
+          await settleParsed(call, settings, undefined)
+          throw error
+        }
+        await settleParsed(call, settings, value)
         return value
       })
+      const isParsing = countRawResponses(promise, countCopy)
+      return promise
     }
 
-    protected override async prepareRequest(
+    protected override prepareRequest(
       request: RequestInit,
       context: { url: string; options: RequestOptions },
     ): Promise<void> {
-      await super.prepareRequest(request, context)
+      const prepared = super.prepareRequest(request, context)
       const call = callsByOptions.get(context.options)
-      if (call !== undefined && typeof request.body === 'string') {
-        request.body = rewriteRequestBody(request.body, call)
-      }
+      if (call === undefined || !rewritesRequestBody(call)) return prepared
+      return prepared.then(() => {
+        if (typeof request.body === 'string') request.body = rewriteRequestBody(request.body, call)
+      })
     }
 
     override withOptions(options: ClientOptions): this {
@@ -139,6 +178,15 @@ export function setCallSettings(client: OpenAI, settings: CallSettings): void {
  */
 export function callSettingsOf(client: object): CallSettings | undefined {
   return settingsByClient.get(client)
+}
+
+/** Settles a JSON call from its parsed value; a failed settle goes to `onError` (the call has succeeded). */
+async function settleParsed(call: BudgetedCall, settings: CallSettings, value: unknown): Promise<void> {
+  try {
+    await call.reservation.settle(usageOfParsedResponse(value, call, settings))
+  } catch (error) {
+    settings.onError(error)
+  }
 }
 
 function isStream(value: unknown): value is Stream<unknown> {

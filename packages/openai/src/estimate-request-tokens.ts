@@ -10,6 +10,8 @@ const attachmentTokens = 1024
 /** Strings longer than this that start with `data:`, or sit under a binary key, count as an attachment. */
 const attachmentMinLength = 256
 const binaryKeys = new Set(['data', 'file_data', 'image_url', 'image_data'])
+/** Body fields counted as their JSON text (tool definitions, output schemas, predicted output). */
+const definitionKeys = ['tools', 'functions', 'response_format', 'text', 'prediction'] as const
 
 /**
  * Estimates the input tokens of a request body with the budget's estimator: the text of the messages
@@ -31,7 +33,7 @@ export function estimateRequestTokens(
     for (const item of items) tokens += itemOverheadTokens + countStrings(item, estimator, '')
   } else tokens += countStrings(items, estimator, '')
   tokens += countStrings(body.instructions, estimator, '')
-  for (const key of ['tools', 'functions', 'response_format', 'text', 'prediction'] as const) {
+  for (const key of definitionKeys) {
     if (body[key] != null) tokens += estimator.count(JSON.stringify(body[key]))
   }
   return tokens
@@ -61,9 +63,10 @@ function countStrings(value: unknown, estimator: TokenEstimator, key: string): n
     for (const item of value) tokens += countStrings(item, estimator, key)
     return tokens
   }
-  for (const [name, item] of Object.entries(value)) {
+  for (const name in value) {
     if (name === 'type' || name === 'id' || name === 'call_id' || name === 'status') continue
-    tokens += countStrings(item, estimator, name)
+    if (Object.hasOwn(value, name))
+      tokens += countStrings((value as Record<string, unknown>)[name], estimator, name)
   }
   return tokens
 }

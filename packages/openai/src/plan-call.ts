@@ -40,6 +40,9 @@ export interface BudgetedCall {
   messages?: Record<string, unknown>[]
 }
 
+const noWarnings: BudgetWarning[] = []
+const noWarningTexts: string[] = []
+
 const maxFields: Record<Endpoint, readonly string[]> = {
   chat: ['max_completion_tokens', 'max_tokens'],
   responses: ['max_output_tokens'],
@@ -83,7 +86,7 @@ export async function planCall(
     model,
     inputTokens: estimateRequestTokens(endpoint, body, budget.estimator),
     maxOutputTokens: perChoice * choices,
-    ...(clamp === false || endpoint === 'embeddings' ? {} : { clamp }),
+    clamp: endpoint === 'embeddings' ? false : clamp,
   })
   let maxOutput: BudgetedCall['maxOutput']
   const affordable = Math.floor(reservation.maxOutputTokens / choices)
@@ -93,19 +96,19 @@ export async function planCall(
   const takenWarnings =
     settings.injectWarnings && endpoint !== 'embeddings'
       ? budget.takeWarnings(context, model === undefined ? undefined : { model })
-      : []
+      : noWarnings
   const stream = body.stream === true
   const streamOptions = body.stream_options as { include_usage?: unknown } | null | undefined
   return {
     endpoint,
     stream,
     reservation,
-    warnings: takenWarnings.map((warning) => warning.message),
+    warnings: takenWarnings.length === 0 ? noWarningTexts : takenWarnings.map((warning) => warning.message),
     takenWarnings,
     maxOutput,
     addsUsageChunk: endpoint === 'chat' && stream && streamOptions?.include_usage !== true,
-    ...(outcome?.model === undefined ? {} : { model: outcome.model }),
-    ...(outcome?.messages === undefined ? {} : { messages: outcome.messages }),
+    model: outcome?.model,
+    messages: outcome?.messages,
   }
 }
 

@@ -12,14 +12,7 @@ import type { BudgetedCall } from './plan-call.ts'
  * request.body = rewriteRequestBody(request.body, call)
  */
 export function rewriteRequestBody(body: string, call: BudgetedCall): string {
-  if (
-    call.warnings.length === 0 &&
-    call.maxOutput === undefined &&
-    !call.addsUsageChunk &&
-    call.model === undefined &&
-    call.messages === undefined
-  )
-    return body
+  if (!rewritesRequestBody(call)) return body
   let json: Record<string, any>
   try {
     json = JSON.parse(body)
@@ -38,6 +31,22 @@ export function rewriteRequestBody(body: string, call: BudgetedCall): string {
   if (call.maxOutput !== undefined) json[call.maxOutput.field] = call.maxOutput.value
   if (call.addsUsageChunk) json.stream_options = { ...json.stream_options, include_usage: true }
   return JSON.stringify(json)
+}
+
+/**
+ * True when {@link rewriteRequestBody} has something to change for the call.
+ *
+ * @example
+ * if (rewritesRequestBody(call)) request.body = rewriteRequestBody(request.body, call)
+ */
+export function rewritesRequestBody(call: BudgetedCall): boolean {
+  return (
+    call.warnings.length > 0 ||
+    call.maxOutput !== undefined ||
+    call.addsUsageChunk ||
+    call.model !== undefined ||
+    call.messages !== undefined
+  )
 }
 
 const leadingRoles = new Set(['system', 'developer'])
