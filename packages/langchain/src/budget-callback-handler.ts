@@ -41,9 +41,12 @@ export interface BudgetCallbackHandlerOptions {
   stopStreams?: boolean
 }
 
+const noExtraTexts: readonly string[] = []
+
 interface RunState {
   reservation: Reservation
-  output: StreamedOutputCounter
+  /** The streamed output so far; made on the first chunk (most calls stream nothing). */
+  output: StreamedOutputCounter | undefined
 }
 
 /**
@@ -105,8 +108,9 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
   ): Promise<void> {
     const tools = (extraParams?.invocation_params as { tools?: unknown } | undefined)?.tools
-    const extra = Array.isArray(tools) ? [JSON.stringify(tools)] : []
-    const inputTokens = estimateMessageTokens(this.budget.estimator, messages.flat(), extra)
+    const extra = Array.isArray(tools) ? [JSON.stringify(tools)] : noExtraTexts
+    const all = messages.length === 1 ? messages[0]! : messages.flat()
+    const inputTokens = estimateMessageTokens(this.budget.estimator, all, extra)
     await this.start(runId, inputTokens, extraParams, metadata)
   }
 
@@ -139,6 +143,7 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     let text = token
     if (Array.isArray(chunks))
       for (const chunk of chunks) if (typeof chunk.args === 'string') text += chunk.args
+    run.output ??= new StreamedOutputCounter(this.budget.estimator)
     run.output.add(text)
     const { reservation } = run
     if (!this.stopStreams || this.budget.mode !== 'enforce') return
@@ -157,8 +162,9 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     this.runs.delete(runId)
     try {
       await run.reservation.settle(this.usageOf(output, run))
-    } finally {
-      await run.reservation.release() // no-op once settled; returns the hold if settling failed
+    } catch (error) {
+      await run.reservation.release() // returns the hold when settling failed
+      throw error
     }
   }
 
@@ -166,7 +172,7 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     const run = this.runs.get(runId)
     if (run === undefined) return
     this.runs.delete(runId)
-    if (run.output.chunks === 0) {
+    if (run.output === undefined || run.output.chunks === 0) {
       await run.reservation.release()
       return
     }
@@ -182,7 +188,7 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  private async start(
+  private start(
     runId: string,
     inputTokens: number,
     extraParams: Record<string, unknown> | undefined,
@@ -191,21 +197,24 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     const params = extraParams?.invocation_params as Record<string, unknown> | undefined
     const executionInfo = (extraParams?.options as { executionInfo?: { threadId?: unknown } } | undefined)
       ?.executionInfo
-    const context = resolveRunContext({
-      base: this.context,
-      threadId: metadata?.thread_id ?? executionInfo?.threadId,
-      overrides: metadata?.tokenwarden,
-      field: 'metadata.tokenwarden',
-    })
+    const threadId = metadata?.thread_id ?? executionInfo?.threadId
+    const overrides = metadata?.tokenwarden
+    const context =
+      threadId === undefined && overrides == null
+        ? this.context // nothing to merge: the handler's own context, not a copy per call
+        : resolveRunContext({ base: this.context, threadId, overrides, field: 'metadata.tokenwarden' })
     const model = this.model ?? callModelName(params, metadata)
     const maxOutputTokens = readMaxOutputTokens(params) ?? this.maxOutputTokens
-    const reservation = await this.budget.reserve(context, { model, inputTokens, maxOutputTokens })
-    this.runs.set(runId, { reservation, output: new StreamedOutputCounter(this.budget.estimator) })
+    return this.budget.reserve(context, { model, inputTokens, maxOutputTokens }).then((reservation) => {
+      this.runs.set(runId, { reservation, output: undefined })
+    })
   }
 
   private usageOf(output: LLMResult, run: RunState): TokenUsage {
     let text = ''
-    for (const generation of output.generations.flat()) {
+    for (const generation of output.generations.length === 1
+      ? output.generations[0]!
+      : output.generations.flat()) {
       const message = (generation as { message?: unknown }).message
       const usage = tokenUsageFromMessage(message)
       if (usage !== undefined) return usage
@@ -213,7 +222,7 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     }
     const legacy = tokenUsageFromLegacy(output.llmOutput?.tokenUsage)
     if (legacy !== undefined) return legacy
-    const streamed = run.output.tokens
+    const streamed = run.output?.tokens ?? 0
     return {
       inputTokens: run.reservation.inputTokens,
       outputTokens: Math.max(streamed, this.budget.estimator.count(text)),

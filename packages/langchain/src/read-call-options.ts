@@ -20,10 +20,16 @@ export function callModelName(
   params: Record<string, unknown> | undefined,
   metadata: Record<string, unknown> | undefined,
 ): string | undefined {
-  for (const value of [params?.model, params?.model_name, params?.modelName, metadata?.ls_model_name]) {
-    if (typeof value === 'string' && value.length > 0) return value
-  }
-  return undefined
+  return (
+    nameOf(params?.model) ??
+    nameOf(params?.model_name) ??
+    nameOf(params?.modelName) ??
+    nameOf(metadata?.ls_model_name)
+  )
+}
+
+function nameOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined
 }
 
 /**
