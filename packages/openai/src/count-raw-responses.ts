@@ -27,7 +27,8 @@ export function countRawResponses(promise: APIPromise<unknown>, countCopy: () =>
         return props.response
       })
     const unwrap = target._thenUnwrap
-    target._thenUnwrap = (transform) => instrument(unwrap.call(target, transform) as PromiseInternals)
+    if (typeof unwrap === 'function')
+      target._thenUnwrap = (transform) => instrument(unwrap.call(target, transform) as PromiseInternals)
     return target
   }
   instrument(promise as unknown as PromiseInternals)
