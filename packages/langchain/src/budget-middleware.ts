@@ -123,13 +123,13 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): AgentMiddlew
   const exceededMessage = options.exceededMessage ?? formatExceededMessage
   const policies = resolveLangChainPolicies(options)
 
-  const contextOf = (runtime: ModelRequest['runtime']): BudgetContext =>
-    resolveRunContext({
-      base,
-      threadId: runtime?.configurable?.thread_id,
-      overrides: (runtime?.context as { tokenwarden?: unknown } | undefined)?.tokenwarden,
-      field: 'context.tokenwarden',
-    })
+  const contextOf = (runtime: ModelRequest['runtime']): BudgetContext => {
+    const threadId = runtime?.configurable?.thread_id
+    const overrides = (runtime?.context as { tokenwarden?: unknown } | undefined)?.tokenwarden
+    // Nothing to merge: the middleware's own context, not a copy per call.
+    if (threadId === undefined && overrides == null) return base
+    return resolveRunContext({ base, threadId, overrides, field: 'context.tokenwarden' })
+  }
 
   const wrapModelCall = async (original: ModelRequest, handler: WrapModelCallHandler) => {
     const context = contextOf(original.runtime)
@@ -194,8 +194,9 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): AgentMiddlew
         }
       }
       return response
-    } finally {
+    } catch (error) {
       await reservation.release() // no-op once settled
+      throw error
     }
   }
 
