@@ -8,7 +8,7 @@ import {
   compressionEvent,
   type DowngradeEvent,
   type DowngradeLevel,
-  type ResolvedCompressionOptions,
+  type ResolvedBudgetPolicies,
   reportPolicyEvent,
   resolveBudgetPolicies,
   usageLevel,
@@ -26,13 +26,7 @@ export interface BudgetCompressionOptions extends CompressionOptions {
 }
 
 /** The compression and downgrade options of the middleware, checked. */
-export interface BudgetPolicies {
-  compression: ResolvedCompressionOptions | undefined
-  summarizer: LanguageModelV4 | undefined
-  downgrade: DowngradeLevel<LanguageModelV4>[] | undefined
-  onCompressed: ((event: CompressionEvent) => void) | undefined
-  onDowngraded: ((event: DowngradeEvent) => void) | undefined
-}
+export type BudgetPolicies = ResolvedBudgetPolicies<LanguageModelV4, LanguageModelV4>
 
 /** What a call becomes under the policies. */
 export interface PolicyOutcome {

@@ -7,7 +7,7 @@ import {
   compressionEvent,
   type DowngradeEvent,
   type DowngradeLevel,
-  type ResolvedCompressionOptions,
+  type ResolvedBudgetPolicies,
   reportPolicyEvent,
   resolveBudgetPolicies,
   usageLevel,
@@ -29,13 +29,7 @@ export interface LangChainCompressionOptions extends CompressionOptions {
 }
 
 /** The compression and downgrade options of the middleware, checked. */
-export interface LangChainPolicies {
-  compression: ResolvedCompressionOptions | undefined
-  summarizer: SummarizerModel | undefined
-  downgrade: DowngradeLevel<Model>[] | undefined
-  onCompressed: ((event: CompressionEvent) => void) | undefined
-  onDowngraded: ((event: DowngradeEvent) => void) | undefined
-}
+export type LangChainPolicies = ResolvedBudgetPolicies<Model, SummarizerModel>
 
 /**
  * Validates the middleware's `compression`, `downgrade`, `onCompressed` and `onDowngraded` options;

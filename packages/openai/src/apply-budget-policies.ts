@@ -7,7 +7,7 @@ import {
   compressionEvent,
   type DowngradeEvent,
   type DowngradeLevel,
-  type ResolvedCompressionOptions,
+  type ResolvedBudgetPolicies,
   reportPolicyEvent,
   resolveBudgetPolicies,
   summaryInstructions,
@@ -29,13 +29,7 @@ export interface OpenAICompressionOptions extends CompressionOptions {
 }
 
 /** The compression and downgrade settings of a budgeted client, checked. */
-export interface OpenAIPolicies {
-  compression: ResolvedCompressionOptions | undefined
-  summarizer: string | undefined
-  downgrade: DowngradeLevel<string>[] | undefined
-  onCompressed: ((event: CompressionEvent) => void) | undefined
-  onDowngraded: ((event: DowngradeEvent) => void) | undefined
-}
+export type OpenAIPolicies = ResolvedBudgetPolicies<string, string>
 
 /** What a call becomes under the policies. */
 export interface PolicyOutcome {
