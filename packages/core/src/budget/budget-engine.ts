@@ -123,14 +123,15 @@ export class BudgetEngine implements Budget, ReservationOwner {
       const amount = this.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
       const id = this.idPrefix + this.sequence++
       const expiresAt = now + leaseMs
-      const result = await this.store.reserve({
+      const reserveRequest = {
         reservationId: id,
         now,
         leaseExpiresAt: expiresAt,
         counters: charges.map((c) => c.charge),
         amount,
         enforce: this.mode === 'enforce',
-      })
+      }
+      const result = this.store.reserveSync?.(reserveRequest) ?? (await this.store.reserve(reserveRequest))
       if (!result.ok) {
         if (attempt < attempts) continue
         throw this.refuse(context, model, charges, {
@@ -190,7 +191,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
     const tally = this.usageTally(context, model, charges, usage)
     const counters = charges.map((c) => c.charge)
     this.tracking.appendTo(counters, context, model)
-    const result = await this.store.commit({ reservationId, now, counters, usage: tally, handle })
+    const commitRequest = { reservationId, now, counters, usage: tally, handle }
+    const result = this.store.commitSync?.(commitRequest) ?? (await this.store.commit(commitRequest))
     const warnings = this.crossings(charges, result.counters, tally, context)
     if (this.events.has('settled')) {
       this.events.emit('settled', {
@@ -212,13 +214,15 @@ export class BudgetEngine implements Budget, ReservationOwner {
     charges: ResolvedCharge[],
     handle?: unknown,
   ) {
-    await this.store.commit({
+    const request = {
       reservationId,
       now: this.config.now(),
       counters: charges.map((c) => c.charge),
       usage: null,
       handle,
-    })
+    }
+    if (this.store.commitSync) this.store.commitSync(request)
+    else await this.store.commit(request)
     if (this.events.has('released')) this.events.emit('released', { reservationId, context, model })
   }
 

@@ -100,10 +100,18 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
     }
   }
 
-  return {
+  const store: BudgetStore & Required<Pick<BudgetStore, 'reserveSync' | 'commitSync'>> = {
     name: 'memory',
 
-    async reserve({
+    async reserve(request: StoreReserveRequest) {
+      return store.reserveSync(request)
+    },
+
+    async commit(request: StoreCommitRequest) {
+      return store.commitSync(request)
+    },
+
+    reserveSync({
       reservationId,
       now,
       leaseExpiresAt,
@@ -143,13 +151,13 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
       return { ok: true, counters: charges.map(state), exceeded, handle: lease } satisfies StoreReserveResult
     },
 
-    async commit({
+    commitSync({
       reservationId,
       now,
       counters: charges,
       usage,
       handle,
-    }: StoreCommitRequest): Promise<StoreCommitResult> {
+    }: StoreCommitRequest): StoreCommitResult {
       sweepLeases(now, false)
       counters.prune(now)
       const lease = reservationId === null ? undefined : leaseOf(reservationId, handle)
@@ -191,4 +199,5 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
       leases.clear()
     },
   }
+  return store
 }
