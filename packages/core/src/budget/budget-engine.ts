@@ -1,6 +1,5 @@
 import { BudgetExceededError } from '../errors/budget-exceeded-error.ts'
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
-import { UnknownPriceError } from '../errors/unknown-price-error.ts'
 import type { BudgetMode } from '../events/budget-events.ts'
 import { EventHub } from '../events/event-hub.ts'
 import type { LimitTable } from '../limits/compile-limits.ts'
@@ -15,7 +14,7 @@ import type { Tally } from '../usage/tally.ts'
 import type { TokenUsage } from '../usage/token-usage.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import { WarningBoard } from '../warnings/warning-board.ts'
-import { affordableOutput, type OutputPricing } from './affordable-output.ts'
+import { affordableOutput } from './affordable-output.ts'
 import { applyRollover } from './apply-rollover.ts'
 import type { Budget, Reservation, ReserveRequest, SettleResult } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
@@ -24,7 +23,9 @@ import { type ChildAllotment, type ChildBudget, createChildBudget } from './chil
 import { conversationOf, randomId } from './conversation-of.ts'
 import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
 import { type ResolvedCharge, resolveCharges, TrackingCharges } from './resolve-charges.ts'
-import { assertPositive, validateRequest, validateUsage } from './validate-request.ts'
+import { ThresholdWatch } from './threshold-watch.ts'
+import { UsagePricing } from './usage-pricing.ts'
+import { assertPositive, validateRequest } from './validate-request.ts'
 
 /** Validated options of a budget. */
 export interface EngineConfig {
@@ -58,6 +59,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
   readonly events = new EventHub()
   private readonly board = new WarningBoard()
   private readonly tracking: TrackingCharges
+  private readonly pricing: UsagePricing
+  private readonly thresholds: ThresholdWatch
   private readonly idPrefix: string
   private sequence = 0
 
@@ -74,6 +77,10 @@ export class BudgetEngine implements Budget, ReservationOwner {
     this.estimator = config.estimator
     this.defaultMaxOutputTokens = config.defaultMaxOutputTokens
     this.idPrefix = `${randomId()}${(instanceCount++).toString(36)}-`
+    this.pricing = new UsagePricing(config.prices, config.unknownPrice, this.events)
+    this.thresholds = new ThresholdWatch(this.board, this.events, config.mode, config.warningTemplate, () =>
+      this.nextId(),
+    )
   }
 
   on: Budget['on'] = (event, handler) => this.events.on(event, handler)
@@ -109,18 +116,24 @@ export class BudgetEngine implements Budget, ReservationOwner {
           charges,
           states,
           inputTokens,
-          this.outputPricing(model, inputTokens),
+          this.pricing.outputPricing(model, inputTokens),
         )
         if (affordable.tokens < maxOutputTokens) {
           if (affordable.tokens < clamp.minOutputTokens && this.mode === 'enforce') {
             const denial = affordable.denial!
-            const minimum = this.reserveAmount(context, model, charges, inputTokens, clamp.minOutputTokens)
+            const minimum = this.pricing.reserveAmount(
+              context,
+              model,
+              charges,
+              inputTokens,
+              clamp.minOutputTokens,
+            )
             throw this.refuse(context, model, charges, { ...denial, requested: minimum[denial.unit] })
           }
           maxOutputTokens = Math.max(affordable.tokens, clamp.minOutputTokens)
         }
       }
-      const amount = this.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
+      const amount = this.pricing.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
       const id = this.idPrefix + this.sequence++
       const expiresAt = now + leaseMs
       const reserveRequest = {
@@ -148,7 +161,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
           false,
         )
       }
-      if (this.mode !== 'dry-run') this.catchUpWarnings(charges, result.counters)
+      if (this.mode !== 'dry-run') this.thresholds.catchUp(charges, result.counters)
       if (this.events.has('reserved'))
         this.events.emit('reserved', { reservationId: id, context, model, amount })
       return new OpenReservation(
@@ -188,12 +201,12 @@ export class BudgetEngine implements Budget, ReservationOwner {
     now: number,
     handle?: unknown,
   ): Promise<SettleResult> {
-    const tally = this.usageTally(context, model, charges, usage)
+    const tally = this.pricing.usageTally(context, model, charges, usage)
     const counters = charges.map((c) => c.charge)
     this.tracking.appendTo(counters, context, model)
     const commitRequest = { reservationId, now, counters, usage: tally, handle }
     const result = this.store.commitSync?.(commitRequest) ?? (await this.store.commit(commitRequest))
-    const warnings = this.crossings(charges, result.counters, tally, context)
+    const warnings = this.thresholds.crossings(charges, result.counters, tally, context)
     if (this.events.has('settled')) {
       this.events.emit('settled', {
         reservationId,
@@ -292,7 +305,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
     let charges = this.resolve(context, model, now)
     if (this.config.table.rollover) charges = await this.withRollover(charges, now)
     const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
-    return affordableOutput(charges, states, inputTokens, this.outputPricing(model, inputTokens)).tokens
+    return affordableOutput(charges, states, inputTokens, this.pricing.outputPricing(model, inputTokens))
+      .tokens
   }
 
   report(options?: { top?: number }) {
@@ -347,75 +361,9 @@ export class BudgetEngine implements Budget, ReservationOwner {
     )
   }
 
-  private priceOf(
-    context: BudgetContext,
-    model: string | undefined,
-    charges: ResolvedCharge[],
-    usage: TokenUsage,
-  ) {
-    const cost = model === undefined ? undefined : this.config.prices?.cost(model, usage)
-    if (cost !== undefined) return { cost, unpriced: 0 }
-    const costLimit = charges.find((c) => c.limit.usesCost)
-    if (costLimit !== undefined && this.config.unknownPrice === 'error') {
-      throw new UnknownPriceError({ model, limitName: costLimit.limit.name })
-    }
-    if (model !== undefined && this.config.unknownPrice !== 'ignore' && this.events.has('priceUnknown')) {
-      this.events.emit('priceUnknown', { model, context })
-    }
-    return { cost: 0, unpriced: 1 }
-  }
-
-  private reserveAmount(
-    context: BudgetContext,
-    model: string | undefined,
-    charges: ResolvedCharge[],
-    inputTokens: number,
-    outputTokens: number,
-  ): Tally {
-    const needsCost = charges.some((c) => c.limit.usesCost)
-    const cost = needsCost ? this.priceOf(context, model, charges, { inputTokens, outputTokens }).cost : 0
-    return {
-      tokens: inputTokens + outputTokens,
-      inputTokens,
-      outputTokens,
-      cachedInputTokens: 0,
-      reasoningTokens: 0,
-      costUsd: cost,
-      requests: 1,
-      estimatedRequests: 0,
-      unpricedRequests: 0,
-    }
-  }
-
-  private usageTally(
-    context: BudgetContext,
-    model: string | undefined,
-    charges: ResolvedCharge[],
-    usage: TokenUsage,
-  ): Tally {
-    validateUsage(usage)
-    const { cost, unpriced } = this.priceOf(context, model, charges, usage)
-    return {
-      tokens: usage.inputTokens + usage.outputTokens,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      cachedInputTokens: usage.cachedInputTokens ?? 0,
-      reasoningTokens: usage.reasoningTokens ?? 0,
-      costUsd: cost,
-      requests: 1,
-      estimatedRequests: usage.estimated === true ? 1 : 0,
-      unpricedRequests: unpriced,
-    }
-  }
-
-  /** Input cost and output cost per million tokens of a call, for the USD limits' affordability. */
-  private outputPricing(model: string | undefined, inputTokens: number): OutputPricing {
-    const input = model === undefined ? undefined : this.cost(model, { inputTokens, outputTokens: 0 })
-    const perMillion =
-      model === undefined ? undefined : this.cost(model, { inputTokens: 0, outputTokens: 1_000_000 })
-    if (input === undefined || perMillion === undefined)
-      return { known: false, failClosed: this.config.unknownPrice === 'error' }
-    return { known: true, inputCost: input, outputPerMillion: perMillion }
+  /** @internal Threshold crossings of a commit (child budgets close their allotment through it). */
+  crossings(charges: ResolvedCharge[], states: CounterState[], usage: Tally, context: BudgetContext) {
+    return this.thresholds.crossings(charges, states, usage, context)
   }
 
   /** @internal */
@@ -445,91 +393,5 @@ export class BudgetEngine implements Budget, ReservationOwner {
       blocked,
       mode: this.mode,
     })
-  }
-
-  /** Threshold crossings of one commit: before = after - usage, per limited unit. */
-  /** @internal */
-  crossings(
-    charges: ResolvedCharge[],
-    states: CounterState[],
-    usage: Tally,
-    context: BudgetContext,
-  ): BudgetWarning[] {
-    let warnings: BudgetWarning[] | undefined
-    for (let index = 0; index < charges.length; index++) {
-      const resolved = charges[index]!
-      const state = states[index]!
-      for (const { unit, cap } of resolved.capList) {
-        const after = state.used[unit]
-        const before = after - usage[unit]
-        for (const threshold of resolved.limit.thresholds) {
-          const level = threshold.at * cap
-          if (before < level && after >= level) {
-            const warning = this.warning(resolved, unit, cap, after, state.reserved[unit], threshold)
-            warnings ??= []
-            warnings.push(warning)
-            if (this.mode !== 'dry-run')
-              this.board.post(resolved.boardKey, warning, resolved.charge.expiresAt)
-            if (this.events.has('warning')) this.events.emit('warning', { ...warning, context })
-          }
-        }
-      }
-    }
-    return warnings ?? []
-  }
-
-  /**
-   * Another process may have crossed a threshold: when a counter already stands past a threshold this
-   * process has not posted, queue the warning for this process's conversations (no event: the
-   * process that crossed it emitted one).
-   */
-  private catchUpWarnings(charges: ResolvedCharge[], states: CounterState[]): void {
-    for (let index = 0; index < charges.length; index++) {
-      const resolved = charges[index]!
-      const thresholds = resolved.limit.thresholds
-      if (thresholds.length === 0) continue
-      const state = states[index]!
-      for (const { unit, cap } of resolved.capList) {
-        const used = state.used[unit]
-        if (used < thresholds[0]!.at * cap) continue
-        let highest = thresholds[0]!
-        for (const threshold of thresholds) if (used >= threshold.at * cap) highest = threshold
-        if (this.board.postedThreshold(resolved.boardKey, unit) >= highest.at) continue
-        this.board.post(
-          resolved.boardKey,
-          this.warning(resolved, unit, cap, used, state.reserved[unit], highest),
-          resolved.charge.expiresAt,
-        )
-      }
-    }
-  }
-
-  private warning(
-    resolved: ResolvedCharge,
-    unit: BudgetWarning['unit'],
-    cap: number,
-    used: number,
-    reserved: number,
-    threshold: { at: number; severity: BudgetWarning['severity'] },
-  ): BudgetWarning {
-    const fields = {
-      severity: threshold.severity,
-      threshold: threshold.at,
-      percentUsed: cap === 0 ? 100 : (used / cap) * 100,
-      used,
-      remaining: Math.max(0, cap - used - reserved),
-      limit: cap,
-      unit,
-      scope: resolved.limit.scope,
-      scopeId: resolved.scopeId,
-      limitName: resolved.limit.name,
-      period: resolved.limit.period.label,
-      resetsAt: resolved.resetsAt,
-    }
-    return {
-      id: `${this.idPrefix}w${this.sequence++}`,
-      ...fields,
-      message: this.config.warningTemplate(fields),
-    }
   }
 }

@@ -1,0 +1,90 @@
+import { UnknownPriceError } from '../errors/unknown-price-error.ts'
+import type { EventHub } from '../events/event-hub.ts'
+import type { PriceSource } from '../prices/price-source.ts'
+import type { Tally } from '../usage/tally.ts'
+import type { TokenUsage } from '../usage/token-usage.ts'
+import type { OutputPricing } from './affordable-output.ts'
+import type { BudgetContext } from './budget-context.ts'
+import type { ResolvedCharge } from './resolve-charges.ts'
+import { validateUsage } from './validate-request.ts'
+
+/**
+ * Prices a budget's reservations and usage: the model's cost when known, and what happens when it is
+ * not (refuse on a USD limit, or count as unpriced with a `priceUnknown` event).
+ */
+export class UsagePricing {
+  constructor(
+    private readonly prices: PriceSource | undefined,
+    private readonly unknownPrice: 'error' | 'warn' | 'ignore',
+    private readonly events: EventHub,
+  ) {}
+
+  /** The cost of a usage, or 0 and `unpriced` (refused when a USD limit applies and `unknownPrice` is error). */
+  priceOf(context: BudgetContext, model: string | undefined, charges: ResolvedCharge[], usage: TokenUsage) {
+    const cost = model === undefined ? undefined : this.prices?.cost(model, usage)
+    if (cost !== undefined) return { cost, unpriced: 0 }
+    const costLimit = charges.find((c) => c.limit.usesCost)
+    if (costLimit !== undefined && this.unknownPrice === 'error') {
+      throw new UnknownPriceError({ model, limitName: costLimit.limit.name })
+    }
+    if (model !== undefined && this.unknownPrice !== 'ignore' && this.events.has('priceUnknown')) {
+      this.events.emit('priceUnknown', { model, context })
+    }
+    return { cost: 0, unpriced: 1 }
+  }
+
+  /** What a reservation holds: its input and maximum output, priced when a USD limit applies. */
+  reserveAmount(
+    context: BudgetContext,
+    model: string | undefined,
+    charges: ResolvedCharge[],
+    inputTokens: number,
+    outputTokens: number,
+  ): Tally {
+    const needsCost = charges.some((c) => c.limit.usesCost)
+    const cost = needsCost ? this.priceOf(context, model, charges, { inputTokens, outputTokens }).cost : 0
+    return {
+      tokens: inputTokens + outputTokens,
+      inputTokens,
+      outputTokens,
+      cachedInputTokens: 0,
+      reasoningTokens: 0,
+      costUsd: cost,
+      requests: 1,
+      estimatedRequests: 0,
+      unpricedRequests: 0,
+    }
+  }
+
+  /** A validated usage as a tally, priced (or counted as unpriced). */
+  usageTally(
+    context: BudgetContext,
+    model: string | undefined,
+    charges: ResolvedCharge[],
+    usage: TokenUsage,
+  ): Tally {
+    validateUsage(usage)
+    const { cost, unpriced } = this.priceOf(context, model, charges, usage)
+    return {
+      tokens: usage.inputTokens + usage.outputTokens,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cachedInputTokens: usage.cachedInputTokens ?? 0,
+      reasoningTokens: usage.reasoningTokens ?? 0,
+      costUsd: cost,
+      requests: 1,
+      estimatedRequests: usage.estimated === true ? 1 : 0,
+      unpricedRequests: unpriced,
+    }
+  }
+
+  /** Input cost and output cost per million tokens of a call, for the USD limits' affordability. */
+  outputPricing(model: string | undefined, inputTokens: number): OutputPricing {
+    const input = model === undefined ? undefined : this.prices?.cost(model, { inputTokens, outputTokens: 0 })
+    const perMillion =
+      model === undefined ? undefined : this.prices?.cost(model, { inputTokens: 0, outputTokens: 1_000_000 })
+    if (input === undefined || perMillion === undefined)
+      return { known: false, failClosed: this.unknownPrice === 'error' }
+    return { known: true, inputCost: input, outputPerMillion: perMillion }
+  }
+}
