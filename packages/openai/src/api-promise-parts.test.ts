@@ -1,8 +1,9 @@
-import { type Budget, createBudget, type Tally } from '@tokenwarden/core'
-import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
-import OpenAI from 'openai'
+import type { Budget, Tally } from '@tokenwarden/core'
+import type { OpenAITestServer } from '@tokenwarden/openai-test-server'
+import type OpenAI from 'openai'
 import { Stream } from 'openai/streaming'
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { useOpenAIFixture } from './test/openai-fixture.ts'
 import { withBudget } from './with-budget.ts'
 
 const messages = [{ role: 'user' as const, content: 'Summarise the plan.' }]
@@ -13,17 +14,9 @@ describe('apiPromiseParts', () => {
   let raw: OpenAI
   let budget: Budget
   let settled: Tally[]
-
-  beforeAll(async () => {
-    server = await startOpenAITestServer()
-    raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
-  })
-  afterAll(() => server.close())
+  const fixture = useOpenAIFixture()
   beforeEach(() => {
-    server.reset()
-    budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
-    settled = []
-    budget.on('settled', (event) => settled.push(event.usage))
+    ;({ server, raw, budget, settled } = fixture)
   })
 
   function expectCountedToEqualServer() {

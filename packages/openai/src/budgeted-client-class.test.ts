@@ -5,9 +5,10 @@ import {
   createBudget,
   type Tally,
 } from '@tokenwarden/core'
-import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
+import type { OpenAITestServer } from '@tokenwarden/openai-test-server'
 import OpenAI, { APIError, APIUserAbortError, AzureOpenAI } from 'openai'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { useOpenAIFixture } from './test/openai-fixture.ts'
 import { withBudget } from './with-budget.ts'
 
 const messages = [{ role: 'user' as const, content: 'Summarise the plan.' }]
@@ -18,17 +19,9 @@ describe('budgetedClientClass', () => {
   let raw: OpenAI
   let budget: Budget
   let settled: Tally[]
-
-  beforeAll(async () => {
-    server = await startOpenAITestServer()
-    raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 2 })
-  })
-  afterAll(() => server.close())
+  const fixture = useOpenAIFixture({ maxRetries: 2 })
   beforeEach(() => {
-    server.reset()
-    budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
-    settled = []
-    budget.on('settled', (event) => settled.push(event.usage))
+    ;({ server, raw, budget, settled } = fixture)
   })
 
   async function limitStatus(thread = 't-1') {

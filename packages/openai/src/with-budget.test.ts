@@ -1,10 +1,11 @@
 import { type Budget, BudgetExceededError, createBudget, type Tally } from '@tokenwarden/core'
-import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
-import OpenAI from 'openai'
+import type { OpenAITestServer } from '@tokenwarden/openai-test-server'
+import type OpenAI from 'openai'
 import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { budgetExceededErrorOf } from './budget-exceeded-error-of.ts'
+import { useOpenAIFixture } from './test/openai-fixture.ts'
 import { withBudget } from './with-budget.ts'
 
 const messages = [{ role: 'user' as const, content: 'Summarise the plan.' }]
@@ -15,17 +16,9 @@ describe('withBudget', () => {
   let raw: OpenAI
   let budget: Budget
   let settled: Tally[]
-
-  beforeAll(async () => {
-    server = await startOpenAITestServer()
-    raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
-  })
-  afterAll(() => server.close())
+  const fixture = useOpenAIFixture()
   beforeEach(() => {
-    server.reset()
-    budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
-    settled = []
-    budget.on('settled', (event) => settled.push(event.usage))
+    ;({ server, raw, budget, settled } = fixture)
   })
 
   /** Sums what the budget counted, in the server's terms. */
