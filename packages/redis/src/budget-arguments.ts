@@ -15,7 +15,7 @@ import {
   unitIndex,
   vectorsToState,
 } from '@tokenwarden/core'
-import type { PackedValue } from './decode-msgpack.ts'
+import type { PackedValue } from './decode-replies.ts'
 import type { RedisKeys } from './redis-keys.ts'
 
 /** KEYS and ARGV of one script call. */

@@ -18,7 +18,7 @@ import {
   encodeReserve,
   type ScriptCall,
 } from './budget-arguments.ts'
-import type { PackedValue } from './decode-msgpack.ts'
+import type { PackedValue } from './decode-replies.ts'
 import { redisKeys } from './redis-keys.ts'
 import { ReplyTimeoutError, runScript, withTimeout } from './run-script.ts'
 

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { ScriptCall } from './budget-arguments.ts'
 import { budgetScript, budgetScriptSha } from './budget-script.ts'
-import { decodeMsgpack, type PackedValue } from './decode-msgpack.ts'
+import { decodeReplies, type PackedValue } from './decode-replies.ts'
 
 /**
  * Runs `budgetScript` by its SHA in one round trip. After `NOSCRIPT` (a restarted or failed-over server,
@@ -13,10 +13,10 @@ import { decodeMsgpack, type PackedValue } from './decode-msgpack.ts'
 export async function runScript(client: Redis | Cluster, { keys, args }: ScriptCall): Promise<PackedValue[]> {
   const commands = client as unknown as BufferCommands
   try {
-    return decodeMsgpack(await commands.evalshaBuffer(budgetScriptSha, keys.length, ...keys, ...args))
+    return decodeReplies(await commands.evalshaBuffer(budgetScriptSha, keys.length, ...keys, ...args))
   } catch (error) {
     if (!isNoScript(error)) throw error
-    return decodeMsgpack(await commands.evalBuffer(budgetScript, keys.length, ...keys, ...args))
+    return decodeReplies(await commands.evalBuffer(budgetScript, keys.length, ...keys, ...args))
   }
 }
 
