@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CliError } from './cli-error.ts'
-import { parseStoreUrl, redactUrl } from './parse-store-url.ts'
+import { parseStoreUrl, redactUrl, redactUrlsIn } from './parse-store-url.ts'
 
 describe('parseStoreUrl', () => {
   describe('sqlite', () => {
@@ -28,7 +28,7 @@ describe('parseStoreUrl', () => {
   describe('errors', () => {
     it.each([
       ['mysql://db/x', 'unknown store scheme "mysql:"'],
-      ['./budget.db', 'unknown store "./budget.db"'],
+      ['./budget.db', 'unknown store (the value is not printed'],
       ['sqlite:', 'sqlite: needs a file path'],
       ['', 'missing --store'],
       ['redis://', 'the Redis URL has no host'],
@@ -54,5 +54,53 @@ describe('redactUrl', () => {
       expect(redactUrl('redis://token-only@h:1')).toBe('redis://***@h:1')
       expect(redactUrl('redis://h:1')).toBe('redis://h:1')
     })
+  })
+})
+
+describe('credentials in store URLs', () => {
+  function messageOf(value: string): string {
+    try {
+      parseStoreUrl(value)
+    } catch (error) {
+      return (error as Error).message
+    }
+    throw new Error('expected parseStoreUrl to throw')
+  }
+
+  it('should redact a password holding "@" (the last "@" ends the credentials)', () => {
+    expect(parseStoreUrl('redis://user:p@ss@host:6379').display).toBe('redis://user:***@host:6379')
+  })
+
+  it('should refuse a password holding a raw "/" without printing any of it', () => {
+    const message = messageOf('redis://user:p@ss/w0rd@host:6379')
+    expect(message).toContain('the store URL could not be parsed')
+    for (const part of ['p@ss', 'w0rd', 'ss/']) expect(message).not.toContain(part)
+  })
+
+  it('should redact a password-only URL and a percent-encoded password', () => {
+    expect(parseStoreUrl('redis://:secret@host').display).toBe('redis://:***@host')
+    expect(parseStoreUrl('rediss://u:p%2Fw%40rd@h:1/0').display).toBe('rediss://u:***@h:1/0')
+  })
+
+  it.each([
+    'redis://:hunter2@[::1',
+    'redis://u:hunter2@exa mple:1',
+    'hunter2',
+    'redis//u:hunter2@host',
+    'u:hunter2@host:6379',
+  ])('should never echo a value that does not parse (%j)', (value) => {
+    expect(messageOf(value)).not.toContain('hunter2')
+  })
+
+  it('should say why an invalid Redis URL failed, without the URL', () => {
+    expect(messageOf('redis://:hunter2@[::1')).toMatch(/could not be parsed \(Invalid URL/)
+  })
+})
+
+describe('redactUrlsIn', () => {
+  it('should hide everything up to the last "@" of each URL in a text', () => {
+    expect(redactUrlsIn('failed: redis://u:p@ss/w0rd@h:1 and rediss://:x@y')).toBe(
+      'failed: redis://***@h:1 and rediss://***@y',
+    )
   })
 })

@@ -9,7 +9,7 @@ import { formatStatusTable } from './format-status-table.ts'
 import { formatTopTable } from './format-top-table.ts'
 import { loadConfig } from './load-config.ts'
 import { openStore } from './open-store.ts'
-import { parseStoreUrl, redactUrl, type StoreLocation } from './parse-store-url.ts'
+import { parseStoreUrl, redactUrlsIn, type StoreLocation } from './parse-store-url.ts'
 import { type BudgetSnapshot, readBudget } from './read-budget.ts'
 import { renderHtmlReport } from './render-html-report.ts'
 
@@ -228,15 +228,21 @@ function fail(error: unknown, location: StoreLocation | undefined, io: CliIo): n
 }
 
 function redactSecrets(text: string, location: StoreLocation | undefined): string {
-  if (location?.kind !== 'redis') return text
+  if (location?.kind !== 'redis') return redactUrlsIn(text)
   let redacted = text.replaceAll(location.url, location.display)
-  try {
-    const url = new URL(location.url)
-    for (const secret of [url.password, url.password === '' ? url.username : '']) {
-      if (secret.length >= 3) {
-        redacted = redacted.replaceAll(secret, '***').replaceAll(decodeURIComponent(secret), '***')
-      }
+  const url = new URL(location.url)
+  for (const secret of [url.password, url.password === '' ? url.username : '']) {
+    if (secret.length >= 3) {
+      redacted = redacted.replaceAll(secret, '***').replaceAll(safeDecode(secret), '***')
     }
-  } catch {}
-  return redactUrl(redacted)
+  }
+  return redactUrlsIn(redacted)
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
