@@ -78,13 +78,17 @@ export class UsagePricing {
     }
   }
 
-  /** Input cost and output cost per million tokens of a call, for the USD limits' affordability. */
+  /**
+   * Input cost and output cost per million tokens of a call, for the USD limits' affordability. The
+   * output price is the marginal one at this call's input (`cost(input, 1M output) − cost(input, 0)`), so
+   * a tier chosen by the input size (e.g. above 200k input tokens) prices the output too.
+   */
   outputPricing(model: string | undefined, inputTokens: number): OutputPricing {
     const input = model === undefined ? undefined : this.prices?.cost(model, { inputTokens, outputTokens: 0 })
-    const perMillion =
-      model === undefined ? undefined : this.prices?.cost(model, { inputTokens: 0, outputTokens: 1_000_000 })
-    if (input === undefined || perMillion === undefined)
+    const withOutput =
+      model === undefined ? undefined : this.prices?.cost(model, { inputTokens, outputTokens: 1_000_000 })
+    if (input === undefined || withOutput === undefined)
       return { known: false, failClosed: this.unknownPrice === 'error' }
-    return { known: true, inputCost: input, outputPerMillion: perMillion }
+    return { known: true, inputCost: input, outputPerMillion: Math.max(0, withOutput - input) }
   }
 }
