@@ -18,6 +18,12 @@ export interface ResolvedCharge {
   resetsAt: number | null
 }
 
+/**
+ * How far back the clock may step (an NTP correction, a restored VM) with each limit staying in the latest
+ * period it reached; a larger step is taken as a corrected clock, and the limits follow it.
+ */
+export const clockStepBackMs = 3_600_000
+
 /** Called when a limit enters a new period. */
 export type ResetListener = (limit: CompiledLimit, previousStart: number, start: number) => void
 
@@ -59,7 +65,9 @@ function resolveLimit(
   calendar: CalendarOptions,
   onReset: ResetListener,
 ): ResolvedCharge {
-  if (now >= limit.windowEnd || now < limit.windowStart) {
+  // a clock that steps back by up to `clockStepBackMs` keeps the latest period: a spent period (or
+  // the rolling bucket that holds the latest usage) is never left for an earlier, emptier one
+  if (now >= limit.windowEnd || limit.windowStart - now > clockStepBackMs) {
     const window = periodWindow(limit.period, now, calendar)
     const previous = limit.windowEnd === -1 ? undefined : limit.windowStart
     limit.windowStart = window.start
