@@ -24,6 +24,7 @@ function status(fields: Partial<LimitStatus>): LimitStatus {
     remaining: 1000,
     percentUsed: 0,
     period: 'day',
+    periodDescription: 'today',
     periodStart: 0,
     resetsAt: null,
     ...fields,

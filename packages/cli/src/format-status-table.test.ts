@@ -16,6 +16,7 @@ function status(fields: Partial<LimitStatus>): LimitStatus {
     remaining: 1000,
     percentUsed: 0,
     period: 'none',
+    periodDescription: 'in total',
     periodStart: 0,
     resetsAt: null,
     ...fields,

@@ -22,6 +22,7 @@ export { formatWarning, type WarningFields } from './format/format-warning.ts'
 export type { LimitConfig, Rollover, Scope } from './limits/limit-config.ts'
 export { type LimitUnit, limitUnits } from './limits/limit-unit.ts'
 export { defaultThresholds, type Severity, type Threshold } from './limits/threshold.ts'
+export { describePeriod } from './periods/describe-period.ts'
 export { type Duration, parseDuration } from './periods/parse-duration.ts'
 export type { Period } from './periods/period.ts'
 export {

@@ -1,4 +1,4 @@
-import { type BudgetExceededError, formatAmount, unitLabel } from '@tokenwarden/core'
+import { type BudgetExceededError, describePeriod, formatAmount, unitLabel } from '@tokenwarden/core'
 
 /**
  * The default text of the AI message that ends an agent run when the budget cannot afford the next
@@ -12,10 +12,7 @@ export function formatExceededMessage(error: BudgetExceededError): string {
   const amount = (value: number) =>
     error.unit === 'costUsd' ? formatAmount(value, 'costUsd') : formatAmount(value, error.unit)
   const unit = error.unit === 'costUsd' ? '' : ` ${unitLabel(error.unit)}`
-  const period =
-    error.period === 'none'
-      ? ''
-      : ` for this ${error.period.startsWith('rolling:') ? 'window' : error.period}`
+  const period = error.period === 'none' ? '' : ` ${describePeriod(error.period)}`
   // A refusal while clamping reports what the output could not get, which may be 0.
   const needs = error.requested > error.remaining ? `, the step needs about ${amount(error.requested)}` : ''
   const resets = error.resetsAt === null ? '' : ` It resets at ${new Date(error.resetsAt).toISOString()}.`

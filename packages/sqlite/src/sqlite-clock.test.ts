@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type BudgetStore, BudgetExceededError, createBudget, type LimitConfig } from '@tokenwarden/core'
+import { BudgetExceededError, type BudgetStore, createBudget, type LimitConfig } from '@tokenwarden/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from './sqlite-store.ts'
 

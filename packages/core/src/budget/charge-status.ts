@@ -40,6 +40,7 @@ export function limitStatus(
     remaining: Math.max(0, cap - used - reserved),
     percentUsed: cap === 0 ? (used > 0 ? 100 : 0) : (used / cap) * 100,
     period: resolved.limit.period.label,
+    periodDescription: resolved.limit.period.description,
     periodStart: resolved.periodStart,
     resetsAt: resolved.resetsAt,
   }

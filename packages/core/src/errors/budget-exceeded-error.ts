@@ -1,5 +1,6 @@
 import { formatQuantity } from '../format/format-amount.ts'
 import type { LimitUnit } from '../limits/limit-unit.ts'
+import { describePeriod } from '../periods/describe-period.ts'
 import { TokenwardenError } from './tokenwarden-error.ts'
 
 const name = 'tokenwarden.error.budget-exceeded'
@@ -25,7 +26,7 @@ export interface BudgetExceededDetails {
   requested: number
   /** `limit - used - reserved`, never below 0. */
   remaining: number
-  /** The period of the limit (`none`, `day`, `rolling:3600000`, …). */
+  /** The period of the limit, machine-readable: `none`, `day`, `rolling:3600000:10`, … */
   period: string
   /** When the current period ends (epoch ms), or `null` when the limit never resets. */
   resetsAt: number | null
@@ -52,6 +53,8 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
   readonly requested: number
   readonly remaining: number
   readonly period: string
+  /** The period as people read it: `today`, `in the last hour` (see `describePeriod`). */
+  readonly periodDescription: string
   readonly resetsAt: number | null
 
   constructor(details: BudgetExceededDetails & { message?: string; cause?: unknown }) {
@@ -60,7 +63,7 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
       message:
         details.message ??
         `budget exceeded: ${details.scope} "${details.scopeId}" has ${formatQuantity(details.remaining, details.unit)} ` +
-          `of ${formatQuantity(details.limit, details.unit)} left${details.period === 'none' ? '' : ` this ${details.period}`}, ` +
+          `of ${formatQuantity(details.limit, details.unit)} left${details.period === 'none' ? '' : ` ${describePeriod(details.period)}`}, ` +
           `the call needs ${formatQuantity(details.requested, details.unit)}`,
       cause: details.cause,
     })
@@ -75,6 +78,7 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
     this.requested = details.requested
     this.remaining = details.remaining
     this.period = details.period
+    this.periodDescription = describePeriod(details.period)
     this.resetsAt = details.resetsAt
   }
 
@@ -83,7 +87,7 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
   }
 
   /** The fields as a plain object (for logs and events; contains no prompt text). */
-  toJSON(): BudgetExceededDetails & { code: string; message: string } {
+  toJSON(): BudgetExceededDetails & { code: string; message: string; periodDescription: string } {
     return {
       code: this.code,
       message: this.message,
@@ -97,6 +101,7 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
       requested: this.requested,
       remaining: this.remaining,
       period: this.period,
+      periodDescription: this.periodDescription,
       resetsAt: this.resetsAt,
     }
   }

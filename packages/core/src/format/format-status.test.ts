@@ -13,6 +13,7 @@ const status = (over: Partial<LimitStatus>): LimitStatus => ({
   remaining: 18_000,
   percentUsed: 82,
   period: 'none',
+  periodDescription: 'in total',
   periodStart: 0,
   resetsAt: null,
   ...over,

@@ -35,7 +35,7 @@ describe('formatWarning', () => {
       period: 'day',
     })
     expect(text).toBe(
-      '[Budget warning] Agent "researcher" has used 91% of its $5.00 budget for this day ($0.20 left). Stop starting new work: give your final answer now with what you have.',
+      '[Budget warning] Agent "researcher" has used 91% of its $5.00 budget today ($0.20 left). Stop starting new work: give your final answer now with what you have.',
     )
   })
 })

@@ -1,3 +1,4 @@
+import { describePeriod } from '../periods/describe-period.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import { formatAmount, formatQuantity, unitLabel } from './format-amount.ts'
 
@@ -23,7 +24,7 @@ export function formatWarning(warning: WarningFields): string {
       ? `${formatAmount(warning.limit, 'costUsd')} budget`
       : `${formatAmount(warning.limit, warning.unit)}-${unitLabel(warning.unit).replace(/s$/, '')} budget`
   const left = `${formatQuantity(warning.remaining, warning.unit)} left`
-  const period = warning.period === 'none' ? '' : ` for this ${periodWord(warning.period)}`
+  const period = warning.period === 'none' ? '' : ` ${describePeriod(warning.period)}`
   const advice =
     warning.severity === 'final'
       ? 'Stop starting new work: give your final answer now with what you have.'
@@ -47,8 +48,4 @@ function subject({ scope, scopeId }: WarningFields): string {
     default:
       return `The ${scope} "${scopeId}"`
   }
-}
-
-function periodWord(period: string): string {
-  return period.startsWith('rolling:') ? 'window' : period
 }

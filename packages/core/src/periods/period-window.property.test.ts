@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type CalendarOptions, type PeriodWindow, periodWindow } from './period-window.ts'
 import { type PeriodSpec, parsePeriod } from './period.ts'
+import { type CalendarOptions, type PeriodWindow, periodWindow } from './period-window.ts'
 
 const zones = ['UTC', ...Intl.supportedValuesOf('timeZone')]
 const kinds = ['hour', 'day', 'week', 'month'] as const
@@ -49,7 +49,9 @@ function walk(spec: PeriodSpec, start: number, target: number, calendar: Calenda
     if (t >= window.end!) {
       const next = periodWindow(spec, t, calendar)
       // contiguous: the next window starts where the last one ended, or a window in between does
-      expect(next.start === window.end || periodWindow(spec, window.end!, calendar).start === window.end).toBe(true)
+      expect(
+        next.start === window.end || periodWindow(spec, window.end!, calendar).start === window.end,
+      ).toBe(true)
       window = next
     }
   }

@@ -1,4 +1,5 @@
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
+import { describePeriod } from './describe-period.ts'
 import { parseDuration } from './parse-duration.ts'
 
 /**
@@ -24,6 +25,8 @@ export type Period =
 export interface PeriodSpec {
   kind: 'none' | 'hour' | 'day' | 'week' | 'month' | 'rolling'
   label: string
+  /** The period as people read it (`'today'`, `'in the last hour'`): see `describePeriod`. */
+  description: string
   /** Rolling windows only: the window length and one bucket's length, in ms. */
   rollingMs: number
   bucketMs: number
@@ -48,7 +51,14 @@ export function parsePeriod(period: unknown, field: string): PeriodSpec {
         reason: "expected 'none', 'hour', 'day', 'week', 'month' or { rolling }",
       })
     }
-    return { kind: period as PeriodSpec['kind'], label: period, rollingMs: 0, bucketMs: 0, buckets: 0 }
+    return {
+      kind: period as PeriodSpec['kind'],
+      label: period,
+      description: describePeriod(period),
+      rollingMs: 0,
+      bucketMs: 0,
+      buckets: 0,
+    }
   }
   if (period === null || typeof period !== 'object' || !('rolling' in period)) {
     throw new BudgetValidationError({
@@ -73,9 +83,11 @@ export function parsePeriod(period: unknown, field: string): PeriodSpec {
       reason: `the window (${rollingMs} ms) must divide into whole-millisecond buckets`,
     })
   }
+  const label = `rolling:${rollingMs}:${buckets}`
   return {
     kind: 'rolling',
-    label: `rolling:${rollingMs}:${buckets}`,
+    label,
+    description: describePeriod(label),
     rollingMs,
     bucketMs: rollingMs / buckets,
     buckets,

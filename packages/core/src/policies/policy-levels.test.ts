@@ -17,6 +17,7 @@ function status(used: number, limit: number): LimitStatus {
     remaining: limit - used,
     percentUsed: (used / limit) * 100,
     period: 'never',
+    periodDescription: 'never',
     periodStart: 0,
     resetsAt: null,
   }

@@ -64,6 +64,7 @@ export async function buildReport(
         remaining: cap,
         percentUsed: 0,
         period: limit.period.label,
+        periodDescription: limit.period.description,
         periodStart: window.start,
         resetsAt: limit.period.kind === 'rolling' || window.end === null ? null : window.end,
       }))

@@ -19,7 +19,10 @@ export interface LimitStatus {
   remaining: number
   /** `used / limit` in percent. */
   percentUsed: number
+  /** The period's machine-readable label: `none`, `hour`, `day`, `week`, `month` or `rolling:<ms>:<buckets>`. */
   period: string
+  /** The period as people read it: `today`, `in the last hour` (see `describePeriod`). */
+  periodDescription: string
   periodStart: number
   /** When the period ends (epoch ms), `null` if never. */
   resetsAt: number | null
