@@ -31,6 +31,7 @@ const naive = run('naive-baseline.ts', ['--scopes', scopes], ['--expose-gc'])
 const adapters = run('adapter-overhead.ts', ['--calls', quick ? '5000' : '20000'])
 const redis = run('redis-throughput.ts', ['--processes', '4', '--pairs', quick ? '8000' : '40000'])
 const sqlite = run('sqlite-throughput.ts', ['--processes', '4'])
+const bounded = run('bounded-memory.ts', ['--threads', quick ? '200000' : '1000000'], ['--expose-gc'])
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**')
@@ -68,6 +69,12 @@ const rows: string[][] = [
     verdict(redis.pairsPerSecond >= 20_000),
   ],
   ['SQLite pairs/s, 4 processes on one file', fmt(sqlite.pairsPerSecond), '—', ''],
+  [
+    `heap above an idle budget after ${fmt(bounded.threads)} distinct threads came and went`,
+    `${bounded.aboveIdleMb} MB`,
+    '≤ 50 MB',
+    verdict(bounded.aboveIdleMb <= 50),
+  ],
 ]
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`
@@ -79,7 +86,7 @@ const table = [
 console.log(`${machine}\n\n${table}`)
 
 if (args.includes('--write')) {
-  const raw = [core, naive, adapters, redis, sqlite].map((r) => JSON.stringify(r)).join('\n')
+  const raw = [core, naive, adapters, redis, sqlite, bounded].map((r) => JSON.stringify(r)).join('\n')
   const path = join(here, '..', 'BENCHMARKS.md')
   const previous = await import('node:fs').then((fs) => fs.readFileSync(path, 'utf8')).catch(() => '')
   const notes = previous.includes('<!-- notes -->')

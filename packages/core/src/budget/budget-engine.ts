@@ -5,6 +5,7 @@ import { EventHub } from '../events/event-hub.ts'
 import type { LimitTable } from '../limits/compile-limits.ts'
 import type { Threshold } from '../limits/threshold.ts'
 import { assertId } from '../limits/validate.ts'
+import type { PeriodSpec } from '../periods/period.ts'
 import type { CalendarOptions } from '../periods/period-window.ts'
 import type { PriceSource } from '../prices/price-source.ts'
 import { buildReport } from '../reports/build-report.ts'
@@ -38,6 +39,8 @@ export interface EngineConfig {
   leaseMs: number
   defaultMaxOutputTokens: number
   track: readonly string[]
+  /** The period of the tracking counters. */
+  trackPeriod: PeriodSpec
   prices: PriceSource | undefined
   now: () => number
   warningTemplate: (warning: Omit<BudgetWarning, 'message' | 'id'>) => string
@@ -71,7 +74,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
 
   constructor(config: EngineConfig) {
     this.config = config
-    this.tracking = new TrackingCharges(config.track)
+    this.tracking = new TrackingCharges(config.track, config.trackPeriod, config.calendar)
     this.mode = config.mode
     this.store = config.store
     this.estimator = config.estimator
@@ -203,10 +206,11 @@ export class BudgetEngine implements Budget, ReservationOwner {
   ): Promise<SettleResult> {
     const tally = this.pricing.usageTally(context, model, charges, usage)
     const counters = charges.map((c) => c.charge)
-    this.tracking.appendTo(counters, context, model)
+    this.tracking.appendTo(counters, context, model, now)
     const commitRequest = { reservationId, now, counters, usage: tally, handle }
     const result = this.store.commitSync?.(commitRequest) ?? (await this.store.commit(commitRequest))
     const warnings = this.thresholds.crossings(charges, result.counters, tally, context)
+    if (warnings.length > 0) this.board.prune(now)
     if (this.events.has('settled')) {
       this.events.emit('settled', {
         reservationId,
@@ -259,7 +263,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
     const conversation = conversationOf(context)
     const warnings: BudgetWarning[] = []
     for (const resolved of this.resolve(context, options?.model, now))
-      this.board.take(resolved.boardKey, conversation, warnings)
+      this.board.take(resolved.boardKey, conversation, warnings, now)
     return warnings
   }
 

@@ -2,6 +2,7 @@ import type { TokenEstimator } from '../estimation/token-estimator.ts'
 import type { BudgetEventName, BudgetEvents, BudgetMode } from '../events/budget-events.ts'
 import type { LimitConfig } from '../limits/limit-config.ts'
 import type { Threshold } from '../limits/threshold.ts'
+import type { Period } from '../periods/period.ts'
 import type { ModelPrice, PriceSource } from '../prices/price-source.ts'
 import type { HealthReport } from '../reports/health-report.ts'
 import type { LimitStatus } from '../reports/limit-status.ts'
@@ -41,6 +42,13 @@ export interface BudgetOptions {
   estimator?: TokenEstimator
   /** Scopes whose usage is tracked for reports even without a limit. @default ['agent', 'user', 'model', 'global'] */
   track?: readonly string[]
+  /**
+   * The period of tracked usage (reports' top spenders and totals): tracking counters start over every
+   * period and expire when it ends, so a budget that sees ever new users does not grow. `'none'` keeps
+   * them forever. A rolling period (`{ rolling: '6h' }`) means back-to-back periods of that length.
+   * @default the longest period of the limits, or 'day'
+   */
+  trackPeriod?: Period
   /** Text templates. */
   messages?: { warning?: (warning: Omit<BudgetWarning, 'message' | 'id'>) => string }
   /** The clock, in epoch ms (inject one in tests). @default Date.now */

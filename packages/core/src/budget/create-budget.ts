@@ -10,6 +10,7 @@ import { memoryStore } from '../stores/memory-store.ts'
 import type { Budget, BudgetOptions } from './budget.ts'
 import { BudgetEngine } from './budget-engine.ts'
 import { resolvePrices } from './resolve-prices.ts'
+import { resolveTrackPeriod } from './resolve-track-period.ts'
 import { assertPositive } from './validate-request.ts'
 
 const modes = new Set<BudgetMode>(['enforce', 'warn', 'dry-run'])
@@ -78,6 +79,7 @@ export function createBudget(options: BudgetOptions): Budget {
   if (!Array.isArray(track))
     throw new BudgetValidationError({ field: 'track', value: track, reason: 'expected an array of scopes' })
   for (const [index, scope] of track.entries()) assertId(scope, `track[${index}]`)
+  const trackPeriod = resolveTrackPeriod(options.trackPeriod, table)
   const prices = resolvePrices(options.prices)
   const now = options.now ?? Date.now
   if (typeof now !== 'function')
@@ -93,6 +95,7 @@ export function createBudget(options: BudgetOptions): Budget {
     leaseMs,
     defaultMaxOutputTokens,
     track,
+    trackPeriod,
     prices,
     now,
     warningTemplate,

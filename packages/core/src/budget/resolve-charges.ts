@@ -1,5 +1,6 @@
 import type { CompiledLimit, LimitTable } from '../limits/compile-limits.ts'
 import { assertId } from '../limits/validate.ts'
+import type { PeriodSpec } from '../periods/period.ts'
 import { type CalendarOptions, periodWindow } from '../periods/period-window.ts'
 import type { CounterCharge } from '../stores/budget-store.ts'
 import { encodeCounterKey } from '../stores/counter-key.ts'
@@ -123,19 +124,29 @@ function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number)
 
 /**
  * The counters that only accumulate usage for reports (top spenders), one per tracked scope present in a
- * context. Remembers the last charge of each scope (hot loops repeat the same context).
+ * context, in periods of the budget's `trackPeriod`: each counter is keyed by its period's start and
+ * expires when the period ends, so the store holds the current period's spenders only. Remembers the last
+ * charge of each scope (hot loops repeat the same context).
  */
 export class TrackingCharges {
   private readonly last: (CounterCharge | undefined)[]
   private readonly lastIds: (string | undefined)[]
+  private windowStart = 0
+  private windowEnd = -1
+  private expiresAt: number | null = null
 
-  constructor(private readonly scopes: readonly string[]) {
+  constructor(
+    private readonly scopes: readonly string[],
+    private readonly period: PeriodSpec,
+    private readonly calendar: CalendarOptions,
+  ) {
     this.last = scopes.map(() => undefined)
     this.lastIds = scopes.map(() => undefined)
   }
 
-  /** Appends the tracking charges of `context` to `target`. */
-  appendTo(target: CounterCharge[], context: BudgetContext, model: string | undefined): void {
+  /** Appends the tracking charges of `context` at `now` to `target`. */
+  appendTo(target: CounterCharge[], context: BudgetContext, model: string | undefined, now: number): void {
+    if (now >= this.windowEnd || this.windowStart - now > clockStepBackMs) this.enter(now)
     for (let index = 0; index < this.scopes.length; index++) {
       const scope = this.scopes[index]!
       const scopeId =
@@ -144,14 +155,22 @@ export class TrackingCharges {
       let charge = this.last[index]
       if (charge === undefined || this.lastIds[index] !== scopeId) {
         charge = {
-          key: encodeCounterKey({ name: '@track', scope, scopeId, periodStart: 0 }),
+          key: encodeCounterKey({ name: '@track', scope, scopeId, periodStart: this.windowStart }),
           caps: null,
-          expiresAt: null,
+          expiresAt: this.expiresAt,
         }
         this.last[index] = charge
         this.lastIds[index] = scopeId
       }
       target.push(charge)
     }
+  }
+
+  private enter(now: number): void {
+    const window = periodWindow(this.period, now, this.calendar)
+    this.windowStart = window.start
+    this.windowEnd = window.end ?? Number.POSITIVE_INFINITY
+    this.expiresAt = window.end
+    this.last.fill(undefined)
   }
 }

@@ -2,7 +2,7 @@ import type { LimitTable } from '../limits/compile-limits.ts'
 import { type CalendarOptions, periodWindow } from '../periods/period-window.ts'
 import type { BudgetStore } from '../stores/budget-store.ts'
 import { decodeCounterKey } from '../stores/counter-key.ts'
-import { emptyTally, type Tally } from '../usage/tally.ts'
+import { emptyTally, type Tally, tallyFields } from '../usage/tally.ts'
 import type { HealthReport, Spender } from './health-report.ts'
 import type { LimitStatus } from './limit-status.ts'
 
@@ -26,8 +26,9 @@ export async function buildReport(
     const parts = decodeCounterKey(state.key)
     if (parts === undefined) continue
     if (parts.name === '@track') {
+      // tracking counters of one scope value add up (another process may still write a previous period)
       if (parts.scope === 'global') {
-        totals = state.used
+        totals = addTally(totals, state.used)
         continue
       }
       let byId = spenders.get(parts.scope)
@@ -35,7 +36,8 @@ export async function buildReport(
         byId = new Map()
         spenders.set(parts.scope, byId)
       }
-      byId.set(parts.scopeId, state.used)
+      const earlier = byId.get(parts.scopeId)
+      byId.set(parts.scopeId, earlier === undefined ? state.used : addTally(earlier, state.used))
       continue
     }
     const limit = table.byName.get(parts.name)
@@ -91,4 +93,10 @@ export async function buildReport(
     top: topSpenders,
     totals: { ...totals },
   }
+}
+
+function addTally(a: Tally, b: Tally): Tally {
+  const sum = { ...a }
+  for (const field of tallyFields) sum[field] += b[field]
+  return sum
 }

@@ -3,21 +3,41 @@ import type { BudgetWarning } from './budget-warning.ts'
 
 interface Entry {
   warning: BudgetWarning
-  delivered: Set<string>
+  /** Conversations shown the warning → when they were last seen (oldest first). */
+  delivered: Map<string, number>
   expiresAt: number | null
+  /** When a conversation last asked for this counter's warnings; -1 until the first sweep sees it. */
+  touchedAt: number
 }
+
+/** A conversation not seen for this long is forgotten (it may be shown a warning again when it returns). */
+export const conversationIdleMs = 3_600_000
+/** At most this many conversations are remembered per warning; the least recently seen go first. */
+export const maxDeliveries = 50_000
+const sweepEveryMs = conversationIdleMs / 4
 
 /**
  * Pending warnings by counter, and which conversations have been shown each one. A newer crossing of the
  * same counter and unit replaces the older one, so a conversation sees the most recent state once.
+ * Bounded: a warning goes when its period ends, or when no conversation has asked for it for
+ * {@link conversationIdleMs}; a conversation is forgotten after that long without a call, and each
+ * warning remembers at most {@link maxDeliveries} conversations.
  */
 export class WarningBoard {
   private readonly entries = new Map<string, Entry[]>()
   private readonly byId = new Map<string, Entry>()
   private nextPruneAt = Number.POSITIVE_INFINITY
+  private nextSweepAt = Number.NEGATIVE_INFINITY
 
   get size(): number {
     return this.entries.size
+  }
+
+  /** Conversations remembered, over all warnings (for tests and benchmarks). */
+  get deliveryCount(): number {
+    let count = 0
+    for (const list of this.entries.values()) for (const entry of list) count += entry.delivered.size
+    return count
   }
 
   post(boardKey: string, warning: BudgetWarning, expiresAt: number | null): void {
@@ -26,7 +46,7 @@ export class WarningBoard {
       list = []
       this.entries.set(boardKey, list)
     }
-    const entry: Entry = { warning, delivered: new Set(), expiresAt }
+    const entry: Entry = { warning, delivered: new Map(), expiresAt, touchedAt: -1 }
     const index = list.findIndex((item) => item.warning.unit === warning.unit)
     if (index === -1) list.push(entry)
     else {
@@ -45,13 +65,24 @@ export class WarningBoard {
     return 0
   }
 
-  /** Warnings of this counter not yet shown to `conversation`; marks them shown. */
-  take(boardKey: string, conversation: string, into: BudgetWarning[]): void {
+  /** Warnings of this counter not yet shown to `conversation`; marks them shown at `now`. */
+  take(boardKey: string, conversation: string, into: BudgetWarning[], now: number): void {
     const list = this.entries.get(boardKey)
     if (list === undefined) return
     for (const entry of list) {
-      if (entry.delivered.has(conversation)) continue
-      entry.delivered.add(conversation)
+      entry.touchedAt = now
+      const delivered = entry.delivered
+      const seen = delivered.get(conversation)
+      if (seen !== undefined) {
+        // refresh now and then (the map stays ordered by when conversations were last seen)
+        if (now - seen > sweepEveryMs) {
+          delivered.delete(conversation)
+          delivered.set(conversation, now)
+        }
+        continue
+      }
+      delivered.set(conversation, now)
+      if (delivered.size > maxDeliveries) delivered.delete(delivered.keys().next().value!)
       into.push(entry.warning)
     }
   }
@@ -64,15 +95,28 @@ export class WarningBoard {
     for (const warning of warnings) this.byId.get(warning.id)?.delivered.delete(conversation)
   }
 
+  /** Drops warnings whose period ended and, now and then, idle conversations and warnings. */
   prune(now: number): void {
-    if (now < this.nextPruneAt) return
+    const sweep = now >= this.nextSweepAt
+    if (now < this.nextPruneAt && !sweep) return
+    if (sweep) this.nextSweepAt = now + sweepEveryMs
     this.nextPruneAt = Number.POSITIVE_INFINITY
+    const idleBefore = now - conversationIdleMs
     for (const [key, list] of this.entries) {
-      const kept = list.filter((entry) => entry.expiresAt === null || entry.expiresAt > now)
+      const kept = list.filter((entry) => {
+        if (entry.expiresAt !== null && entry.expiresAt <= now) return false
+        if (!sweep) return true
+        for (const [conversation, seen] of entry.delivered) {
+          if (seen > idleBefore) break
+          entry.delivered.delete(conversation)
+        }
+        if (entry.touchedAt < 0) entry.touchedAt = now
+        return entry.delivered.size > 0 || entry.touchedAt > idleBefore
+      })
       for (const entry of list) if (!kept.includes(entry)) this.byId.delete(entry.warning.id)
       if (kept.length === 0) this.entries.delete(key)
       else {
-        this.entries.set(key, kept)
+        if (kept.length !== list.length) this.entries.set(key, kept)
         for (const entry of kept) {
           if (entry.expiresAt !== null && entry.expiresAt < this.nextPruneAt)
             this.nextPruneAt = entry.expiresAt
