@@ -22,6 +22,9 @@ export interface ResolvedCharge {
 /**
  * How far back the clock may step (an NTP correction, a restored VM) with each limit staying in the latest
  * period it reached; a larger step is taken as a corrected clock, and the limits follow it.
+ *
+ * @example
+ * const keepsPeriod = limit.windowStart - now <= clockStepBackMs
  */
 export const clockStepBackMs = 3_600_000
 
@@ -127,6 +130,10 @@ function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number)
  * context, in periods of the budget's `trackPeriod`: each counter is keyed by its period's start and
  * expires when the period ends, so the store holds the current period's spenders only. Remembers the last
  * charge of each scope (hot loops repeat the same context).
+ *
+ * @example
+ * const tracking = new TrackingCharges(['user', 'global'], parsePeriod('day', 'trackPeriod'), calendar)
+ * tracking.appendTo(counters, { user: 'u-1' }, 'gpt-4o', now)
  */
 export class TrackingCharges {
   private readonly last: (CounterCharge | undefined)[]

@@ -10,9 +10,20 @@ interface Entry {
   touchedAt: number
 }
 
-/** A conversation not seen for this long is forgotten (it may be shown a warning again when it returns). */
+/**
+ * A conversation not seen for this long is forgotten (it may be shown a warning again when it returns).
+ *
+ * @example
+ * const forgotten = now - lastSeen > conversationIdleMs
+ */
 export const conversationIdleMs = 3_600_000
-/** At most this many conversations are remembered per warning; the least recently seen go first. */
+
+/**
+ * At most this many conversations are remembered per warning; the least recently seen go first.
+ *
+ * @example
+ * if (delivered.size > maxDeliveries) delivered.delete(delivered.keys().next().value)
+ */
 export const maxDeliveries = 50_000
 const sweepEveryMs = conversationIdleMs / 4
 
@@ -22,6 +33,11 @@ const sweepEveryMs = conversationIdleMs / 4
  * Bounded: a warning goes when its period ends, or when no conversation has asked for it for
  * {@link conversationIdleMs}; a conversation is forgotten after that long without a call, and each
  * warning remembers at most {@link maxDeliveries} conversations.
+ *
+ * @example
+ * const board = new WarningBoard()
+ * board.post(charge.boardKey, warning, charge.charge.expiresAt)
+ * board.take(charge.boardKey, 'thread-1', into, now) // once per conversation
  */
 export class WarningBoard {
   private readonly entries = new Map<string, Entry[]>()
