@@ -40,6 +40,8 @@ describe('clock edges (memory store)', () => {
     await expect(budget.reserve(ctx, call)).rejects.toSatisfy(BudgetExceededError.isInstance)
     const [status] = await budget.status(ctx)
     expect(status).toMatchObject({ used: 100, periodStart: Date.UTC(2026, 5, 2) })
+    const report = await budget.report()
+    expect(report.limits[0]).toMatchObject({ used: 100, periodStart: Date.UTC(2026, 5, 2) })
   })
 
   it('should not leave a rolling window’s latest bucket when the clock steps back', async () => {

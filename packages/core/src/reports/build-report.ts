@@ -1,3 +1,4 @@
+import { clockStepBackMs } from '../budget/resolve-charges.ts'
 import type { LimitTable } from '../limits/compile-limits.ts'
 import { type CalendarOptions, periodWindow } from '../periods/period-window.ts'
 import type { BudgetStore } from '../stores/budget-store.ts'
@@ -44,7 +45,11 @@ export async function buildReport(
     if (limit === undefined) continue
     let window = windows.get(limit.name)
     if (window === undefined) {
-      window = periodWindow(limit.period, now, calendar)
+      // a clock that stepped back a little reports the period the limit still charges
+      window =
+        now < limit.windowStart && limit.windowStart - now <= clockStepBackMs
+          ? { start: limit.windowStart, end: Number.isFinite(limit.windowEnd) ? limit.windowEnd : null }
+          : periodWindow(limit.period, now, calendar)
       windows.set(limit.name, window)
     }
     const inWindow =
