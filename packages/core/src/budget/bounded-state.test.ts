@@ -41,6 +41,24 @@ describe('state stays bounded as conversations come and go', () => {
     expect(report.totals.tokens).toBeGreaterThan(0)
   })
 
+  it('should show the top spenders of the current track period (the longest period of the limits)', async () => {
+    const clock = { at: t0 + 3_600_000 }
+    const limits = [{ scope: 'agent', tokens: 1e9, period: 'day' as const }]
+    const daily = createBudget({ limits, now: () => clock.at })
+    const weekly = createBudget({ limits, trackPeriod: 'week', now: () => clock.at })
+    for (const budget of [daily, weekly])
+      await budget.record({ user: 'u-1' }, { inputTokens: 5, outputTokens: 0 })
+    clock.at += 86_400_000
+    expect((await daily.report()).top.user ?? []).toEqual([])
+    expect((await weekly.report()).top.user?.map((s) => s.id)).toEqual(['u-1'])
+  })
+
+  it('should refuse a trackPeriod that is no period, naming the field', () => {
+    expect(() => createBudget({ limits: [], trackPeriod: 'fortnight' as never })).toThrow(
+      expect.objectContaining({ field: 'trackPeriod' }),
+    )
+  })
+
   it('should keep tracking counters forever with trackPeriod none', async () => {
     const store = memoryStore()
     const clock = { at: t0 }
