@@ -41,12 +41,14 @@ describe('tokenwarden (SQLite store)', () => {
       const { code, stdout } = await runTokenwarden(['status', '--store', `sqlite:${database}`])
       expect(code).toBe(0)
       const lines = stdout.trimEnd().split('\n')
-      expect(lines[1]).toMatch(/^COUNTER\s+SCOPE\s+ID\s+PERIOD START\s+TOKENS\s+COST\s+REQUESTS$/)
+      expect(lines[1]).toMatch(/^LIMIT\s+SCOPE\s+ID\s+PERIOD START\s+TOKENS\s+COST\s+REQUESTS$/)
       expect(lines.filter((line) => line.startsWith('thread/none'))).toEqual([
-        'thread/none               thread  t-1         —                          2,800  $0.0123         2',
-        'thread/none               thread  t-2         —                          2,600  $0.0007         1',
-        'thread/none               thread  t-3         —                            400  $0.0018         1',
+        'thread/none               thread  t-1         all time                   2,800  $0.0123         2',
+        'thread/none               thread  t-2         all time                   2,600  $0.0007         1',
+        'thread/none               thread  t-3         all time                     400  $0.0018         1',
       ])
+      expect(lines.find((line) => line.startsWith('global/month'))).toMatch(/^global\/month\s+global\s+—\s/)
+      expect(stdout).not.toContain('@history')
       expect(lines.at(-1)).toBe(
         'note: the store keeps usage, not caps: pass --config with the limits to see bars',
       )
@@ -103,7 +105,7 @@ describe('tokenwarden (SQLite store)', () => {
         requests: 4,
       })
       expect(report.totals.costUsd).toBeCloseTo(0.01466, 10)
-      expect(report.top.agent.map((s: { id: string }) => s.id)).toEqual(['researcher', 'planner', 'writer'])
+      expect(report.top.agent.map((s: { id: string }) => s.id)).toEqual(['researcher', 'writer', 'planner'])
       expect(report.top.agent[0].usage.costUsd).toBeCloseTo(0.01225, 10)
       const thread = report.limits.find((l: { scopeId: string }) => l.scopeId === 't-2')
       expect(thread).toMatchObject({
@@ -117,7 +119,7 @@ describe('tokenwarden (SQLite store)', () => {
       const kinds = report.burnDowns.map((b: { scopeId: string; kind: string }) => `${b.scopeId}:${b.kind}`)
       expect(kinds.sort()).toEqual(
         ['global:calendar', 'u-1:rolling', 'u-2:rolling', 'researcher:calendar', 'writer:calendar']
-          .concat(['planner:calendar', 't-1:total', 't-2:total', 't-3:total'])
+          .concat(['planner:calendar', 't-1:all-time', 't-2:all-time', 't-3:all-time'])
           .sort(),
       )
       const user = report.burnDowns.find((b: { scopeId: string }) => b.scopeId === 'u-1')
