@@ -113,6 +113,25 @@ describe('burnDowns', () => {
     })
   })
 
+  describe('rolling windows without recent usage', () => {
+    it('should stay flat from the last bucket with usage to now', () => {
+      const name = 'user/rolling:3600000:4'
+      const bucket = hour / 4
+      const current = 100 * hour
+      const now = current + 10 * 60_000
+      const [chart] = burnDowns(
+        [status({ limitName: name, period: 'rolling:3600000:4', used: 10, periodStart: current })],
+        [counter(name, 'u-1', current - 3 * bucket, 10)],
+        now,
+      )
+      expect(chart!.points).toEqual([
+        { at: current - 3 * bucket, used: 0 },
+        { at: current - 2 * bucket, used: 10 },
+        { at: now, used: 10 },
+      ])
+    })
+  })
+
   describe('limits without a period', () => {
     it('should have no time axis', () => {
       const [chart] = burnDowns([status({ period: 'none', used: 5 })], [], 42)

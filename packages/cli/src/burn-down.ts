@@ -91,6 +91,8 @@ export function burnDowns(
         used += state.used[status.unit]
         points.push({ at: Math.min(now, periodStart + rolling.bucketMs), used })
       }
+      // Flat from the last bucket with usage to now.
+      if (points.at(-1)!.at < now) points.push({ at: now, used })
       return {
         ...base,
         kind: 'rolling',

@@ -47,7 +47,7 @@ export function sortStatuses(statuses: readonly LimitStatus[]): LimitStatus[] {
       scopeRank(a.scope) - scopeRank(b.scope) ||
       a.scope.localeCompare(b.scope) ||
       b.percentUsed - a.percentUsed ||
-      a.scopeId.localeCompare(b.scopeId) ||
+      a.scopeId.localeCompare(b.scopeId, 'en', { numeric: true }) ||
       a.limitName.localeCompare(b.limitName),
   )
 }
