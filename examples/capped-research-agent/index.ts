@@ -122,7 +122,7 @@ line()
 line('Health report')
 for (const status of report.limits) {
   line(
-    `   ${`${status.scope} ${status.scopeId}`.padEnd(22)} ${(status.period === 'none' ? 'all time' : status.period).padEnd(8)} ${formatStatus(status)}`,
+    `   ${(status.scope === 'global' ? 'global' : `${status.scope} ${status.scopeId}`).padEnd(22)} ${(status.period === 'none' ? 'all time' : status.period).padEnd(8)} ${formatStatus(status)}`,
   )
 }
 for (const [scope, spenders] of Object.entries(report.top)) {
