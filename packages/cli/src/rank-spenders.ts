@@ -1,9 +1,19 @@
 import type { Spender } from '@tokenwarden/core'
 
-/** What `top` ranks spenders by. */
+/**
+ * What `top` ranks spenders by.
+ *
+ * @example
+ * const sort: SpenderSort = 'cost'
+ */
 export type SpenderSort = 'tokens' | 'cost' | 'requests'
 
-/** The accepted `--sort` values, in the order `--help` lists them. */
+/**
+ * The accepted `--sort` values, in the order `--help` lists them.
+ *
+ * @example
+ * spenderSorts.includes('tokens') // true
+ */
 export const spenderSorts: readonly SpenderSort[] = ['tokens', 'cost', 'requests']
 
 const field = { tokens: 'tokens', cost: 'costUsd', requests: 'requests' } as const

@@ -8,7 +8,12 @@ import type { RecordedRequest, Responder, ScriptedReply, ScriptedUsage } from '.
 import { defaultUsage, splitText } from './split-text.ts'
 import type { TestServerRoute } from './test-server-route.ts'
 
-/** Options of {@link startOpenAITestServer}. */
+/**
+ * Options of {@link startOpenAITestServer}.
+ *
+ * @example
+ * await startOpenAITestServer({ routes: [chatCompletionsRoute], respond: () => ({ text: 'Hi' }) })
+ */
 export interface OpenAITestServerOptions {
   /** Decides replies when the queue is empty. @default every request gets `{}` (text 'ok', estimated usage) */
   respond?: Responder

@@ -1,6 +1,11 @@
 import type { RecordedRequest, ScriptedReply, ScriptedUsage } from './scripted-reply.ts'
 
-/** One event of a server-sent event stream, already serialized. */
+/**
+ * One event of a server-sent event stream, already serialized.
+ *
+ * @example
+ * const event: SseEvent = { data: `data: ${JSON.stringify(chunk)}\n\n`, isDelta: true }
+ */
 export interface SseEvent {
   data: string
   /** A text or tool-call delta (counted by `cutAfterChunks`). */
@@ -9,7 +14,12 @@ export interface SseEvent {
   usage?: boolean
 }
 
-/** What a route answers from: the request, the reply chosen for it and the usage to report. */
+/**
+ * What a route answers from: the request, the reply chosen for it and the usage to report.
+ *
+ * @example
+ * const json = ({ id, text, usage }: RouteReply) => ({ id: `msg_${id}`, text, tokens: usage?.outputTokens })
+ */
 export interface RouteReply {
   /** A number unique to this reply on this server (for ids such as `chatcmpl-3`). */
   id: number

@@ -2,7 +2,12 @@ import type { CounterCharge } from '../stores/budget-store.ts'
 import { encodeCounterKey } from '../stores/counter-key.ts'
 import type { ResolvedCharge } from './resolve-charges.ts'
 
-/** Counter names of usage history start with this, followed by the limit's name. */
+/**
+ * Counter names of usage history start with this, followed by the limit's name.
+ *
+ * @example
+ * decodeCounterKey(state.key)?.name.startsWith(historyCounterPrefix) // a history bucket, not a limit
+ */
 export const historyCounterPrefix = '@history:'
 
 /**
