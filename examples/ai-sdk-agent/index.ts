@@ -2,7 +2,13 @@
 // OpenAI-compatible server. Run with `node index.ts` (Node 24) after building @tokenwarden/ai-sdk.
 import { createOpenAI } from '@ai-sdk/openai'
 import { budgetExceededFinishReason, budgetMiddleware } from '@tokenwarden/ai-sdk'
-import { BudgetExceededError, createBudget, formatStatus } from '@tokenwarden/core'
+import {
+  BudgetExceededError,
+  createBudget,
+  formatAmount,
+  formatQuantity,
+  formatStatus,
+} from '@tokenwarden/core'
 import { startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import { generateText, stepCountIs, streamText, ToolLoopAgent, tool, wrapLanguageModel } from 'ai'
 import { z } from 'zod'
@@ -60,7 +66,7 @@ const warned = server.requests.filter((request) =>
   JSON.stringify(request.body.messages).includes('[Budget warning]'),
 ).length
 console.log(
-  `\nagent made ${server.requests.length} model calls in ${result.steps.length} steps; ${warned} carried the warning`,
+  `\nagent made ${formatQuantity(server.requests.length, 'requests')} in ${result.steps.length} steps; ${warned} carried the warning`,
 )
 console.log(`ended by the budget: ${result.rawFinishReason === budgetExceededFinishReason}`)
 console.log(`last text: ${result.text}\n`)
@@ -103,7 +109,7 @@ try {
 await new Promise((resolve) => setTimeout(resolve, 20))
 const [thread3] = await budget.status({ thread: 'thread-3' })
 console.log(
-  `aborted after ${chunks} chunks: thread-3 used ${thread3?.used} tokens (estimated), reserved ${thread3?.reserved}`,
+  `aborted after ${chunks} chunks: thread-3 used ${formatQuantity(thread3?.used ?? 0, 'tokens')} (estimated), reserved ${formatAmount(thread3?.reserved ?? 0, 'tokens')}`,
 )
 
 // 4. The default, onExceeded: 'throw': a call the budget cannot afford throws before any request is sent.

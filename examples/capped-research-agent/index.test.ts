@@ -14,7 +14,7 @@ describe('capped research agent demo', () => {
     expect(stdout).toContain(
       '{"scope":"thread","scopeId":"session-1","unit":"tokens","limit":100000,"used":95500,"reserved":0,"requested":8196,"remaining":4500,"period":"none"}',
     )
-    expect(stdout).toContain('thread session-1       none   [██████████] 95% (95,500/100,000 tokens)')
+    expect(stdout).toContain('thread session-1       all time [██████████] 95% (95,500/100,000 tokens)')
     expect(stdout).toMatch(/top model {2}gpt-4o +95,500 tokens/)
   })
 })

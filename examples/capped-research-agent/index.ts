@@ -12,6 +12,7 @@ import {
   BudgetExceededError,
   createBudget,
   formatAmount,
+  formatQuantity,
   formatStatus,
   type LimitStatus,
 } from '@tokenwarden/core'
@@ -99,7 +100,7 @@ run: for (const [index, task] of tasks.entries()) {
     const { costUsd, warnings } = await reservation.settle({ inputTokens, outputTokens, cachedInputTokens })
     const status = await threadStatus()
     line(
-      `   step ${step + 1}: ${String(inputTokens + outputTokens).padStart(6)} tokens ${formatAmount(costUsd, 'costUsd').padStart(7)}  ${formatStatus(status)}`,
+      `   step ${step + 1}: ${formatAmount(inputTokens + outputTokens, 'tokens').padStart(6)} tokens ${formatAmount(costUsd, 'costUsd').padStart(7)}  ${formatStatus(status)}`,
     )
     for (const w of warnings)
       line(`   ⚠ ${w.severity} threshold ${w.threshold * 100}% crossed on ${w.scope} "${w.scopeId}"`)
@@ -121,17 +122,17 @@ line()
 line('Health report')
 for (const status of report.limits) {
   line(
-    `   ${`${status.scope} ${status.scopeId}`.padEnd(22)} ${status.period.padEnd(6)} ${formatStatus(status)}`,
+    `   ${(status.scope === 'global' ? 'global' : `${status.scope} ${status.scopeId}`).padEnd(22)} ${(status.period === 'none' ? 'all time' : status.period).padEnd(8)} ${formatStatus(status)}`,
   )
 }
 for (const [scope, spenders] of Object.entries(report.top)) {
   for (const spender of spenders) {
     line(
-      `   top ${scope.padEnd(6)} ${spender.id.padEnd(12)} ${formatAmount(spender.usage.tokens, 'tokens').padStart(8)} tokens  ${formatAmount(spender.usage.costUsd, 'costUsd')}  ${spender.usage.requests} calls`,
+      `   top ${scope.padEnd(6)} ${spender.id.padEnd(12)} ${formatAmount(spender.usage.tokens, 'tokens').padStart(8)} tokens  ${formatAmount(spender.usage.costUsd, 'costUsd')}  ${formatQuantity(spender.usage.requests, 'requests')}`,
     )
   }
 }
 const { totals } = report
 line(
-  `   total: ${formatAmount(totals.tokens, 'tokens')} tokens (${formatAmount(totals.cachedInputTokens, 'tokens')} cached input), ${formatAmount(totals.costUsd, 'costUsd')}, ${totals.requests} calls`,
+  `   total: ${formatAmount(totals.tokens, 'tokens')} tokens (${formatAmount(totals.cachedInputTokens, 'tokens')} cached input), ${formatAmount(totals.costUsd, 'costUsd')}, ${formatQuantity(totals.requests, 'requests')}`,
 )

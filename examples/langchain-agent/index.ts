@@ -2,7 +2,7 @@
 // server. Run with `node index.ts` (Node 24) after building @tokenwarden/langchain.
 import { HumanMessage } from '@langchain/core/messages'
 import { ChatOpenAI } from '@langchain/openai'
-import { BudgetExceededError, createBudget, formatStatus } from '@tokenwarden/core'
+import { BudgetExceededError, createBudget, formatQuantity, formatStatus } from '@tokenwarden/core'
 import { BudgetCallbackHandler, budgetMiddleware } from '@tokenwarden/langchain'
 import { startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import { createAgent, tool } from 'langchain'
@@ -55,7 +55,9 @@ const result = await agent.invoke(
 const warned = server.requests.filter((request) =>
   JSON.stringify(request.body.messages).includes('[Budget warning]'),
 ).length
-console.log(`\nagent made ${server.requests.length} model calls; ${warned} carried the warning`)
+console.log(
+  `\nagent made ${formatQuantity(server.requests.length, 'requests')}; ${warned} carried the warning`,
+)
 console.log(`last message: ${result.messages.at(-1)?.text}\n`)
 for (const status of await budget.status({ agent: 'researcher', thread: 'thread-1' }, { model: 'gpt-4o' }))
   console.log(`${status.scope.padEnd(7)} ${formatStatus(status)}`)
@@ -67,7 +69,9 @@ try {
   await model.invoke('One more question?', { callbacks: [handler], metadata: { thread_id: 'thread-1' } })
 } catch (error) {
   if (!BudgetExceededError.isInstance(error)) throw error
-  console.log(`\nhandler refused the call (${server.requests.length} requests sent): ${error.message}`)
+  console.log(
+    `\nhandler refused the call (${formatQuantity(server.requests.length, 'requests')} sent): ${error.message}`,
+  )
 }
 
 // 3. A new thread has its own thread budget.

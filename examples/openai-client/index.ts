@@ -1,7 +1,13 @@
 // The drop-in OpenAI client on a budget, offline: the real `openai` client talks to the local scripted
 // OpenAI-compatible server from @tokenwarden/openai-test-server. To use OpenAI itself, drop `baseURL`
 // and `apiKey` below and set OPENAI_API_KEY.
-import { BudgetExceededError, createBudget, formatStatus } from '@tokenwarden/core'
+import {
+  BudgetExceededError,
+  createBudget,
+  formatAmount,
+  formatQuantity,
+  formatStatus,
+} from '@tokenwarden/core'
 import { withBudget } from '@tokenwarden/openai'
 import { startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import OpenAI from 'openai'
@@ -93,11 +99,11 @@ try {
   for await (const chunk of early) if (chunk.choices[0]?.delta.content) break
   const [left] = await budget.status({ agent: 'researcher', thread: 'stream-2' })
   console.log(
-    `stream-2 used ${left!.used} tokens (${estimated ? 'estimated' : 'reported'}), reserved ${left!.reserved}`,
+    `stream-2 used ${formatQuantity(left!.used, 'tokens')} (${estimated ? 'estimated' : 'reported'}), reserved ${formatAmount(left!.reserved, 'tokens')}`,
   )
 
   const report = await budget.report()
-  console.log(`researcher spent $${report.top.agent?.[0]?.usage.costUsd.toFixed(6)} today`)
+  console.log(`researcher spent ${formatAmount(report.top.agent?.[0]?.usage.costUsd ?? 0, 'costUsd')} today`)
 } finally {
   await server.close()
 }

@@ -90,9 +90,9 @@ describe('research team demo', () => {
       expect(Math.abs(agentsCost - total.cost)).toBeLessThan(0.0002) // rounded to 4 decimals per row
       expect(row('user grace').calls).toBe(1)
       expect(stdout).toContain(
-        `the server reported ${total.tokens.toLocaleString('en-US')} tokens in ${total.calls} calls: every token counted`,
+        `the server reported ${total.tokens.toLocaleString('en-US')} tokens in ${total.calls} requests: every token counted`,
       )
-      expect(stdout).toMatch(/thread report-1 +none +\[██████████\] 99% \(29,704\/30,000 tokens\)/)
+      expect(stdout).toMatch(/thread report-1 +all time +\[██████████\] 99% \(29,704\/30,000 tokens\)/)
     })
 
     it('should print no ANSI escapes when stdout is not a terminal', () => {

@@ -8,6 +8,7 @@ import {
   type BudgetEvents,
   type BudgetWarning,
   formatAmount,
+  formatQuantity,
   formatStatus,
   type Tally,
 } from '@tokenwarden/core'
@@ -99,7 +100,7 @@ export function teamConsole({ budget, requests }: { budget: Budget; requests: re
       console.log(`\n${paint('bold', 'Report (budget.report())')}`)
       for (const status of report.limits) {
         console.log(
-          `  ${scopeLabel(status.scope, status.scopeId).padEnd(22)} ${status.period.padEnd(5)} ${formatStatus(status)}`,
+          `  ${scopeLabel(status.scope, status.scopeId).padEnd(22)} ${(status.period === 'none' ? 'all time' : status.period).padEnd(8)} ${formatStatus(status)}`,
         )
       }
       console.log(
@@ -121,7 +122,7 @@ export function teamConsole({ budget, requests }: { budget: Budget; requests: re
         const reported = serverTotals.inputTokens + serverTotals.outputTokens
         const same = reported === totals.tokens && serverTotals.requests === totals.requests
         console.log(
-          `  the server reported ${formatAmount(reported, 'tokens')} tokens in ${serverTotals.requests} calls: ${same ? 'every token counted' : 'MISMATCH'}`,
+          `  the server reported ${formatAmount(reported, 'tokens')} tokens in ${formatQuantity(serverTotals.requests, 'requests')}: ${same ? 'every token counted' : 'MISMATCH'}`,
         )
       }
     },
@@ -149,8 +150,8 @@ function budgetLines(body: any): string[] {
 
 const pad = (agent: string) => agent.padEnd(10)
 
-/** USD with four decimals: the demo's calls cost fractions of a cent. */
-const usd = (value: number) => `$${value.toFixed(4)}`
+/** USD by the core's one rule (the demo's calls cost fractions of a cent: four decimals). */
+const usd = (value: number) => formatAmount(value, 'costUsd')
 
 const scopeLabel = (scope: string, id: string) => (scope === id ? scope : `${scope} ${id}`)
 

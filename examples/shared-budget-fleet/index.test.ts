@@ -13,10 +13,10 @@ describe('shared budget fleet example', () => {
     for (const store of ['sqlite', 'redis']) {
       expect(stdout).toMatch(
         new RegExp(
-          `\\[${store}\\] fleet used \\d+ / 12000 tokens, reserved 0 \\(never over the cap: true\\)`,
+          `\\[${store}\\] fleet used [\\d,]+ / 12,000 tokens, reserved 0 \\(never over the cap: true\\)`,
         ),
       )
-      expect(stdout).toMatch(new RegExp(`\\[${store}\\] researcher: \\d+ calls`))
+      expect(stdout).toMatch(new RegExp(`\\[${store}\\] researcher: \\d+ requests?, [\\d,]+ tokens?`))
     }
   })
 })

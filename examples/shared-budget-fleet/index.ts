@@ -6,7 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BudgetExceededError, type BudgetStore, createBudget } from '@tokenwarden/core'
+import {
+  BudgetExceededError,
+  type BudgetStore,
+  createBudget,
+  formatAmount,
+  formatQuantity,
+} from '@tokenwarden/core'
 import { redisStore } from '@tokenwarden/redis'
 import { sqliteStore } from '@tokenwarden/sqlite'
 
@@ -65,7 +71,7 @@ async function runFleet(kind: 'sqlite' | 'redis', target: string): Promise<void>
   )
   for (const r of results) {
     console.log(
-      `[${kind}] ${r.agent}: ${r.calls} calls, ${r.tokens} tokens, then refused by the ${r.refusedBy} limit`,
+      `[${kind}] ${r.agent}: ${formatQuantity(r.calls, 'requests')}, ${formatQuantity(r.tokens, 'tokens')}, then refused by the ${r.refusedBy} limit`,
     )
   }
   const budget = budgetFor(storeFor(kind, target))
@@ -73,7 +79,7 @@ async function runFleet(kind: 'sqlite' | 'redis', target: string): Promise<void>
   const report = await budget.report()
   const spenders = report.top.agent?.map((s) => `${s.id} ${s.usage.tokens}`).join(', ')
   console.log(
-    `[${kind}] fleet used ${global!.used} / ${dailyTokens} tokens, reserved ${global!.reserved}` +
+    `[${kind}] fleet used ${formatAmount(global!.used, 'tokens')} / ${formatQuantity(dailyTokens, 'tokens')}, reserved ${formatAmount(global!.reserved, 'tokens')}` +
       ` (never over the cap: ${global!.used <= dailyTokens}); by agent: ${spenders}`,
   )
   await budget.dispose()

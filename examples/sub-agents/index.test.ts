@@ -11,8 +11,8 @@ describe('sub-agents example', () => {
       cwd: fileURLToPath(new URL('.', import.meta.url)),
     })
     expect(stdout).toMatch(/two children carved .* reserved 5000/)
-    expect(stdout).toContain('reviewer refused: 4790 tokens left for a 6,000-token allotment')
-    expect(stdout).toContain('researcher stopped by its child budget after 5 calls')
+    expect(stdout).toContain('reviewer refused: 4,790 tokens left for a 6,000-token allotment')
+    expect(stdout).toContain('researcher stopped by its child budget after 5 requests')
     expect(stdout).toContain('researcher saw its own budget warning in 1 call(s)')
     expect(stdout).toContain('researcher used 2962, writer used 310')
     // the parent is charged exactly the coordinator's and the children's usage, nothing stays reserved

@@ -7,6 +7,8 @@ import {
   BudgetExceededError,
   ContextScheduler,
   createBudget,
+  formatAmount,
+  formatQuantity,
   formatStatus,
 } from '@tokenwarden/core'
 import { generateText, wrapLanguageModel } from 'ai'
@@ -62,7 +64,9 @@ try {
   throw new Error('the reviewer should have been refused')
 } catch (error) {
   if (!BudgetExceededError.isInstance(error)) throw error
-  console.log(`reviewer refused: ${error.remaining} tokens left for a 6,000-token allotment`)
+  console.log(
+    `reviewer refused: ${formatQuantity(error.remaining, 'tokens')} left for a 6,000-token allotment`,
+  )
 }
 
 // 3. The sub-agents run concurrently, each through the adapter with its child budget.
@@ -79,7 +83,7 @@ async function runResearcher() {
       maxOutputTokens: 700,
     })
     if (result.rawFinishReason === budgetExceededFinishReason) {
-      console.log(`researcher stopped by its child budget after ${step - 1} calls`)
+      console.log(`researcher stopped by its child budget after ${formatQuantity(step - 1, 'requests')}`)
       return
     }
   }
@@ -105,9 +109,11 @@ const scheduler = new ContextScheduler({ totalTokens: 20_000 })
 scheduler.on('SIGWARN', (event) =>
   console.log(`SIGWARN  ${event.agentId} at ${Math.round(event.utilization * 100)}%`),
 )
-scheduler.on('SIGSTOP', (event) => console.log(`SIGSTOP  ${event.agentId} halted at ${event.used} tokens`))
+scheduler.on('SIGSTOP', (event) =>
+  console.log(`SIGSTOP  ${event.agentId} halted at ${formatQuantity(event.used, 'tokens')}`),
+)
 scheduler.on('SIGRESUME', (event) =>
-  console.log(`SIGRESUME ${event.agentId} has ${event.remaining} tokens again`),
+  console.log(`SIGRESUME ${event.agentId} has ${formatQuantity(event.remaining, 'tokens')} again`),
 )
 const window = await scheduler.allocate('summarizer', {
   task: 'summarize',
@@ -115,7 +121,7 @@ const window = await scheduler.allocate('summarizer', {
   maxTokens: 2_500,
 })
 console.log(
-  `window: ${window.total} tokens (${window.lookupBudget} lookup / ${window.reasoningBudget} reasoning)`,
+  `window: ${formatQuantity(window.total, 'tokens')} (${formatAmount(window.lookupBudget, 'tokens')} lookup / ${formatAmount(window.reasoningBudget, 'tokens')} reasoning)`,
 )
 const summarizer = budgeted(window.budget, scriptedModel('Summary.', 10, 900), {
   agent: 'summarizer',

@@ -51,6 +51,35 @@ describe('burnDowns', () => {
         ],
         projectedUsed: 1200,
         previous: [{ periodStart: 9 * day, used: 800 }],
+        fromHistory: false,
+      })
+    })
+
+    it('should draw the recorded hourly history: flat in idle hours, rising where usage was', () => {
+      const day = 24 * hour
+      const now = 10 * day + 6 * hour + 30 * 60_000
+      const history = '@history:user/day'
+      const [chart] = burnDowns(
+        [status({ used: 300, periodStart: 10 * day, resetsAt: 11 * day })],
+        [
+          counter('user/day', 'u-1', 10 * day, 300),
+          counter(history, 'u-1', 9 * day + 23 * hour, 999),
+          counter(history, 'u-1', 10 * day + hour, 100),
+          counter(history, 'u-1', 10 * day + 6 * hour, 200),
+          counter(history, 'u-2', 10 * day + 2 * hour, 5),
+        ],
+        now,
+      )
+      expect(chart).toMatchObject({
+        kind: 'calendar',
+        fromHistory: true,
+        points: [
+          { at: 10 * day, used: 0 },
+          { at: 10 * day + hour, used: 0 },
+          { at: 10 * day + 2 * hour, used: 100 },
+          { at: 10 * day + 6 * hour, used: 100 },
+          { at: now, used: 300 },
+        ],
       })
     })
   })
@@ -85,10 +114,29 @@ describe('burnDowns', () => {
     })
   })
 
+  describe('rolling windows without recent usage', () => {
+    it('should stay flat from the last bucket with usage to now', () => {
+      const name = 'user/rolling:3600000:4'
+      const bucket = hour / 4
+      const current = 100 * hour
+      const now = current + 10 * 60_000
+      const [chart] = burnDowns(
+        [status({ limitName: name, period: 'rolling:3600000:4', used: 10, periodStart: current })],
+        [counter(name, 'u-1', current - 3 * bucket, 10)],
+        now,
+      )
+      expect(chart!.points).toEqual([
+        { at: current - 3 * bucket, used: 0 },
+        { at: current - 2 * bucket, used: 10 },
+        { at: now, used: 10 },
+      ])
+    })
+  })
+
   describe('limits without a period', () => {
     it('should have no time axis', () => {
       const [chart] = burnDowns([status({ period: 'none', used: 5 })], [], 42)
-      expect(chart).toMatchObject({ kind: 'total', points: [{ at: 42, used: 5 }], projectedUsed: null })
+      expect(chart).toMatchObject({ kind: 'all-time', points: [{ at: 42, used: 5 }], projectedUsed: null })
     })
   })
 })

@@ -1,14 +1,23 @@
-import { type CounterState, decodeCounterKey, type LimitStatus, type LimitUnit } from '@tokenwarden/core'
+import {
+  type CounterState,
+  decodeCounterKey,
+  historyBucketMs,
+  historyCounterPrefix,
+  type LimitStatus,
+  type LimitUnit,
+} from '@tokenwarden/core'
 import { parseRollingLabel } from './describe-period.ts'
 
 /**
  * The burn-down of one limit (one scope value, one unit) in its current period, from what the store
  * keeps. Amounts are cumulative usage; remaining budget is `limit - used`.
- * - Calendar periods (`hour`, `day`, `week`, `month`): the store keeps one total per period, so the
- *   measured line has two points (period start: 0, now: used); `projectedUsed` extends today's average
- *   rate to the period's end. Earlier periods still kept (limits with `rollover`) are in `previous`.
+ * - Calendar periods (`hour`, `day`, `week`, `month`): drawn from the usage history the budget records
+ *   per bucket (5 min of an hour, 1 h of a day, 6 h of a week, 1 day of a month): flat where nothing
+ *   was used, rising within a bucket that had usage. Without history (usage recorded before it existed)
+ *   the line runs straight from the period start to now and `fromHistory` is false. `projectedUsed`
+ *   extends the average rate so far to the period's end. Earlier periods still kept are in `previous`.
  * - Rolling windows: one point per bucket of the window (usage is measured per bucket).
- * - `none`: no time axis (`kind: 'total'`), only the current total.
+ * - `none` (all time): no time axis (`kind: 'all-time'`), only the current total.
  *
  * @example
  * const charts = burnDowns(report.limits, await store.list({ now }), now)
@@ -21,7 +30,9 @@ export interface BurnDown {
   limit: number
   used: number
   period: string
-  kind: 'calendar' | 'rolling' | 'total'
+  kind: 'calendar' | 'rolling' | 'all-time'
+  /** Calendar periods: whether the line comes from recorded per-bucket history. */
+  fromHistory: boolean
   /** Start of the chart's time axis (epoch ms): period start, or the rolling window's oldest bucket. */
   start: number
   /** End of the axis: the period's end, `now` for rolling windows and totals. */
@@ -56,10 +67,10 @@ export function burnDowns(
     list.push({ periodStart: parts.periodStart, state })
     byLimit.set(key, list)
   }
+  const keptOf = (name: string, scopeId: string) =>
+    (byLimit.get(`${name}\u0000${scopeId}`) ?? []).sort((a, b) => a.periodStart - b.periodStart)
   return statuses.map((status) => {
-    const kept = (byLimit.get(`${status.limitName}\u0000${status.scopeId}`) ?? []).sort(
-      (a, b) => a.periodStart - b.periodStart,
-    )
+    const kept = keptOf(status.limitName, status.scopeId)
     const base = {
       limitName: status.limitName,
       scope: status.scope,
@@ -80,12 +91,24 @@ export function burnDowns(
         used += state.used[status.unit]
         points.push({ at: Math.min(now, periodStart + rolling.bucketMs), used })
       }
-      return { ...base, kind: 'rolling', start, end: now, points, projectedUsed: null, previous: [] }
+      // Flat from the last bucket with usage to now.
+      if (points.at(-1)!.at < now) points.push({ at: now, used })
+      return {
+        ...base,
+        kind: 'rolling',
+        fromHistory: true,
+        start,
+        end: now,
+        points,
+        projectedUsed: null,
+        previous: [],
+      }
     }
     if (status.resetsAt === null) {
       return {
         ...base,
-        kind: 'total',
+        kind: 'all-time',
+        fromHistory: false,
         start: now,
         end: now,
         points: [{ at: now, used: status.used }],
@@ -96,15 +119,26 @@ export function burnDowns(
     const start = status.periodStart
     const end = status.resetsAt
     const elapsed = Math.max(1, now - start)
+    const bucketMs = historyBucketMs(status.period)
+    const history = keptOf(historyCounterPrefix + status.limitName, status.scopeId).filter(
+      ({ periodStart }) => bucketMs > 0 && periodStart >= start && periodStart < end,
+    )
+    const points = [{ at: start, used: 0 }]
+    let used = 0
+    for (const { periodStart, state } of history) {
+      if (points.at(-1)!.at < periodStart) points.push({ at: periodStart, used })
+      used += state.used[status.unit]
+      points.push({ at: Math.min(now, periodStart + bucketMs), used })
+    }
+    // Usage settled before history was recorded (or not charged to it) joins at now.
+    if (points.at(-1)!.at < now || used !== status.used) points.push({ at: now, used: status.used })
     return {
       ...base,
       kind: 'calendar',
+      fromHistory: history.length > 0,
       start,
       end,
-      points: [
-        { at: start, used: 0 },
-        { at: now, used: status.used },
-      ],
+      points,
       projectedUsed: (status.used * (end - start)) / elapsed,
       previous: kept
         .filter(({ periodStart }) => periodStart < start)

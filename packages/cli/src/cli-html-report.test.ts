@@ -36,7 +36,7 @@ beforeAll(async () => {
     config,
   ])
   expect(code).toBe(0)
-  expect(stderr).toBe(`wrote ${page} (9 limit counters, 6 burn-down charts)\n`)
+  expect(stderr).toBe(`wrote ${page} (9 limits, 6 burn-down charts)\n`)
   dom = await runChromium(['--dump-dom', pathToFileURL(page).href])
 }, 90_000)
 
@@ -94,9 +94,38 @@ describe('tokenwarden report --html', () => {
     it('should list the top spenders by agent, user and model', () => {
       const tables = [...dom.matchAll(/<table class="top" data-scope="([^"]+)"/g)].map((match) => match[1])
       expect(tables).toEqual(['agent', 'user', 'model'])
+      // Amounts follow the core's formatAmount, as in the terminal ($0.0123, not $0.01).
       expect(dom).toMatch(
-        /<tr data-id="researcher"><td>researcher<\/td><td>2,800<\/td><td>\$0\.01<\/td><td>2<\/td>/,
+        /<tr data-id="researcher"><td>researcher<\/td><td>2,800<\/td><td>\$0\.0123<\/td><td>2<\/td>/,
       )
+      // Ranked by tokens, the measure of the share column.
+      const agents = [...dom.matchAll(/<table class="top" data-scope="agent">.*?<\/table>/gs)][0]![0]
+      expect([...agents.matchAll(/<tr data-id="([^"]+)"/g)].map((match) => match[1])).toEqual([
+        'researcher',
+        'writer',
+        'planner',
+      ])
+    })
+
+    it('should name periods and scopes in plain words', () => {
+      const text = dom.replace(/<script[^>]*>.*?<\/script>/gs, '').replace(/<[^>]+>/g, ' ')
+      expect(text).toContain('all time')
+      expect(text).not.toMatch(/global\s+global/)
+      expect(text).not.toContain('bucket(s)')
+      expect(text).not.toContain('limit counters')
+      expect(text).toContain("usage in 1 of the window's 24 steps of 1h")
+      expect(text).toContain('$0.0147')
+    })
+
+    it('should draw calendar burn-downs from the recorded hourly history', () => {
+      const researcher =
+        /<svg class="burndown"[^>]*data-limit="agent\/day" data-id="researcher".*?<polyline class="remaining" points="([^"]+)"/s.exec(
+          dom,
+        )
+      // Period start, the start and end of the hour with usage (a straight line would have two points).
+      expect(researcher![1]!.trim().split(/\s+/).length).toBeGreaterThanOrEqual(3)
+      const text = dom.replace(/<script[^>]*>.*?<\/script>/gs, '')
+      expect(text).not.toContain('no usage history recorded')
     })
 
     it('should write a screenshot a person can look at', async () => {

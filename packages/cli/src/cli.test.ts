@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createBudget } from '@tokenwarden/core'
 import { sqliteStore } from '@tokenwarden/sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectedStatusRows, expectedTop, statusRows } from './testing/expected-output.ts'
@@ -41,12 +42,14 @@ describe('tokenwarden (SQLite store)', () => {
       const { code, stdout } = await runTokenwarden(['status', '--store', `sqlite:${database}`])
       expect(code).toBe(0)
       const lines = stdout.trimEnd().split('\n')
-      expect(lines[1]).toMatch(/^COUNTER\s+SCOPE\s+ID\s+PERIOD START\s+TOKENS\s+COST\s+REQUESTS$/)
+      expect(lines[1]).toMatch(/^LIMIT\s+SCOPE\s+ID\s+PERIOD START\s+TOKENS\s+COST\s+REQUESTS$/)
       expect(lines.filter((line) => line.startsWith('thread/none'))).toEqual([
-        'thread/none               thread  t-1         —                          2,800  $0.0123         2',
-        'thread/none               thread  t-2         —                          2,600  $0.0007         1',
-        'thread/none               thread  t-3         —                            400  $0.0018         1',
+        'thread/none               thread  t-1         all time                   2,800  $0.0123         2',
+        'thread/none               thread  t-2         all time                   2,600  $0.0007         1',
+        'thread/none               thread  t-3         all time                     400  $0.0018         1',
       ])
+      expect(lines.find((line) => line.startsWith('global/month'))).toMatch(/^global\/month\s+global\s+—\s/)
+      expect(stdout).not.toContain('@history')
       expect(lines.at(-1)).toBe(
         'note: the store keeps usage, not caps: pass --config with the limits to see bars',
       )
@@ -61,7 +64,56 @@ describe('tokenwarden (SQLite store)', () => {
     })
   })
 
+  describe('reads', () => {
+    it('should delete nothing: a counter of an ended period survives repeated status reads', async () => {
+      const old = join(directory, 'ended.db')
+      const yesterday = Date.now() - 86_400_000
+      const budget = createBudget({
+        limits: [{ scope: 'agent', tokens: 1000, period: 'day' }],
+        store: sqliteStore({ path: old }),
+        now: () => yesterday,
+      })
+      await budget.record({ agent: 'a' }, { inputTokens: 120, outputTokens: 30 })
+      await budget.dispose()
+      for (let read = 0; read < 2; read++) {
+        const { code, stdout } = await runTokenwarden(['status', '--store', `sqlite:${old}`])
+        expect(code).toBe(0)
+        expect(stdout).toMatch(/^agent\/day\s+agent\s+a\s+\S+\s+150\s/m)
+      }
+    })
+  })
+
   describe('top', () => {
+    it('should rank by --sort cost or requests, with the bar of that measure', async () => {
+      const { code, stdout } = await runTokenwarden([
+        'top',
+        '--store',
+        `sqlite:${database}`,
+        '--by',
+        'agent',
+        '--sort',
+        'cost',
+      ])
+      expect(code).toBe(0)
+      expect(stdout).toBe(
+        [
+          'AGENT       TOKENS  INPUT  OUTPUT     COST  REQUESTS  SHARE OF COST',
+          'researcher   2,800  2,100     700  $0.0123         2  [█████████████████░░░]  84%',
+          'planner        400    300     100  $0.0018         1  [██░░░░░░░░░░░░░░░░░░]  12%',
+          'writer       2,600  2,000     600  $0.0007         1  [█░░░░░░░░░░░░░░░░░░░]   5%',
+          '',
+        ].join('\n'),
+      )
+      const byRequests = await runTokenwarden(['top', '--store', `sqlite:${database}`, '--sort', 'requests'])
+      expect(byRequests.stdout.split('\n').slice(0, 2)).toEqual([
+        'AGENT       TOKENS  INPUT  OUTPUT     COST  REQUESTS  SHARE OF REQUESTS',
+        'researcher   2,800  2,100     700  $0.0123         2  [██████████░░░░░░░░░░]  50%',
+      ])
+      const bad = await runTokenwarden(['top', '--store', `sqlite:${database}`, '--sort', 'name'])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain('invalid --sort "name": expected tokens, cost, requests')
+    })
+
     it('should print the top spenders by agent, user and model', async () => {
       const { code, stdout } = await runTokenwarden(['top', '--store', `sqlite:${database}`])
       expect(code).toBe(0)
@@ -103,7 +155,7 @@ describe('tokenwarden (SQLite store)', () => {
         requests: 4,
       })
       expect(report.totals.costUsd).toBeCloseTo(0.01466, 10)
-      expect(report.top.agent.map((s: { id: string }) => s.id)).toEqual(['researcher', 'planner', 'writer'])
+      expect(report.top.agent.map((s: { id: string }) => s.id)).toEqual(['researcher', 'writer', 'planner'])
       expect(report.top.agent[0].usage.costUsd).toBeCloseTo(0.01225, 10)
       const thread = report.limits.find((l: { scopeId: string }) => l.scopeId === 't-2')
       expect(thread).toMatchObject({
@@ -117,7 +169,7 @@ describe('tokenwarden (SQLite store)', () => {
       const kinds = report.burnDowns.map((b: { scopeId: string; kind: string }) => `${b.scopeId}:${b.kind}`)
       expect(kinds.sort()).toEqual(
         ['global:calendar', 'u-1:rolling', 'u-2:rolling', 'researcher:calendar', 'writer:calendar']
-          .concat(['planner:calendar', 't-1:total', 't-2:total', 't-3:total'])
+          .concat(['planner:calendar', 't-1:all-time', 't-2:all-time', 't-3:all-time'])
           .sort(),
       )
       const user = report.burnDowns.find((b: { scopeId: string }) => b.scopeId === 'u-1')

@@ -29,17 +29,19 @@ Exit codes: 0 ok, 1 the store failed, 2 bad usage, unknown store, missing file o
 `,
   status: `Usage: tokenwarden status --store URL --config FILE [options]
 
-A table of every limit counter in its current period: scope, id, period, used / limit, a progress bar
-and when it resets. Without --config the raw counters are listed (no caps, so no bars).
+A table of every limit in its current period: scope, id, period, used / limit, a progress bar and when
+it resets. Without --config the usage the store keeps per limit is listed (no caps, so no bars).
 
 ${storeOptions}
 `,
-  top: `Usage: tokenwarden top --store URL [--by agent|user|model] [--limit N] [options]
+  top: `Usage: tokenwarden top --store URL [--by agent|user|model] [--sort tokens|cost|requests] [options]
 
-Top spenders from the tracking counters (all usage ever recorded), by cost then tokens.
+Top spenders of all usage ever recorded, most first; the bar shows each one's share of what they
+are sorted by.
 
 Options:
   --by SCOPE        agent, user, model (or another tracked scope)  (default: every tracked scope)
+  --sort WHAT       tokens, cost or requests                      (default: tokens)
   --limit N         how many spenders per scope                   (default: 10)
 
 ${storeOptions}

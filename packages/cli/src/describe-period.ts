@@ -1,11 +1,11 @@
 /**
- * A period label as people read it: `day`, `rolling 1h`, `rolling 90m`; `none` becomes `total`.
+ * A period label as people read it: `day`, `rolling 1h`, `rolling 90m`; `none` (no reset) is `all time`.
  *
  * @example
  * describePeriod('rolling:3600000:10') // 'rolling 1h'
  */
 export function describePeriod(label: string): string {
-  if (label === 'none') return 'total'
+  if (label === 'none') return 'all time'
   const rolling = parseRollingLabel(label)
   if (rolling === undefined) return label
   return `rolling ${formatDuration(rolling.rollingMs)}`

@@ -56,11 +56,11 @@ describe('formatStatusTable', () => {
       )
       expect(table).toBe(
         [
-          'SCOPE   ID      PERIOD      USED / LIMIT                     USAGE              RESETS',
-          'global  global  day         $4.10 / $5.00 (+$0.20 reserved)  [████████░░]  82%  in 13h 30m',
-          'user    u-1     rolling 1h  500 / 1,000 tokens               [█████░░░░░]  50%  rolling',
-          'thread  t-1     total       1,200 / 1,000 tokens             [██████████] 120%  never',
-          'thread  t-2     total       250 / 1,000 tokens               [███░░░░░░░]  25%  never',
+          'SCOPE   ID   PERIOD      USED / LIMIT                     USAGE              RESETS',
+          'global  —    day         $4.10 / $5.00 (+$0.20 reserved)  [████████░░]  82%  in 13h 30m',
+          'user    u-1  rolling 1h  500 / 1,000 tokens               [█████░░░░░]  50%  rolling',
+          'thread  t-1  all time    1,200 / 1,000 tokens             [██████████] 120%  —',
+          'thread  t-2  all time    250 / 1,000 tokens               [███░░░░░░░]  25%  —',
         ].join('\n'),
       )
     })

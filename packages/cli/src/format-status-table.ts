@@ -11,8 +11,8 @@ export const scopeOrder = ['global', 'user', 'agent', 'task', 'thread', 'model']
  *
  * @example
  * console.log(formatStatusTable((await budget.report()).limits, { now: Date.now() }))
- * // SCOPE   ID   PERIOD  USED / LIMIT       USAGE
- * // thread  t-1  total   820 / 1,000 tokens [████████████████░░░░]  82%
+ * // SCOPE   ID   PERIOD    USED / LIMIT        USAGE                        RESETS
+ * // thread  t-1  all time  820 / 1,000 tokens  [████████████████░░░░]  82%  —
  */
 export function formatStatusTable(
   statuses: readonly LimitStatus[],
@@ -25,7 +25,7 @@ export function formatStatusTable(
     const reserved = status.reserved > 0 ? ` (+${formatAmount(status.reserved, status.unit)} reserved)` : ''
     return [
       status.scope,
-      status.scopeId === '' ? '—' : status.scopeId,
+      status.scope === 'global' || status.scopeId === '' ? '—' : status.scopeId,
       describePeriod(status.period),
       `${formatAmount(status.used, status.unit)} / ${formatAmount(status.limit, status.unit)}${unit}${reserved}`,
       `[${textBar(share, barWidth)}] ${percent}`,
@@ -47,7 +47,7 @@ export function sortStatuses(statuses: readonly LimitStatus[]): LimitStatus[] {
       scopeRank(a.scope) - scopeRank(b.scope) ||
       a.scope.localeCompare(b.scope) ||
       b.percentUsed - a.percentUsed ||
-      a.scopeId.localeCompare(b.scopeId) ||
+      a.scopeId.localeCompare(b.scopeId, 'en', { numeric: true }) ||
       a.limitName.localeCompare(b.limitName),
   )
 }
@@ -59,7 +59,8 @@ function scopeRank(scope: string): number {
 
 function formatResets(status: LimitStatus, now: number): string {
   if (status.period.startsWith('rolling:')) return 'rolling'
-  if (status.resetsAt === null) return 'never'
+  // A period without reset is named once, in the PERIOD column ("all time").
+  if (status.resetsAt === null) return '—'
   const minutes = Math.max(0, Math.ceil((status.resetsAt - now) / 60_000))
   const days = Math.floor(minutes / 1440)
   const hours = Math.floor((minutes % 1440) / 60)

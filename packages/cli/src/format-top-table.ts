@@ -1,22 +1,34 @@
 import { formatAmount, type Spender } from '@tokenwarden/core'
 import { formatTable, textBar } from './format-table.ts'
+import { type SpenderSort, sortField } from './rank-spenders.ts'
 
 /**
- * The `top` table of one scope: spenders by cost then tokens (as `budget.report()` orders them), with
- * their token, cost and request counts and a bar of their share of all tokens.
+ * The `top` table of one scope: spenders in the order given (see `rankSpenders`), with their token,
+ * cost and request counts and a bar of their share of the total of the sort's measure (tokens by
+ * default), so the order, the bar and the share always agree.
  *
  * @example
- * console.log(formatTopTable('agent', report.top.agent ?? [], { totalTokens: report.totals.tokens }))
- * // AGENT       TOKENS  INPUT  OUTPUT   COST  REQUESTS  SHARE
+ * const top = rankSpenders(report.top, 'tokens', 10)
+ * console.log(formatTopTable('agent', top.agent ?? [], { totals: report.totals, sort: 'tokens' }))
+ * // AGENT       TOKENS  INPUT  OUTPUT   COST  REQUESTS  SHARE OF TOKENS
  * // researcher   1,500  1,000     500  $0.01         2  [██████████░░░░░░░░░░]  50%
  */
 export function formatTopTable(
   scope: string,
   spenders: readonly Spender[],
-  { totalTokens, barWidth = 20 }: { totalTokens: number; barWidth?: number },
+  {
+    totals,
+    sort = 'tokens',
+    barWidth = 20,
+  }: {
+    totals: { tokens: number; costUsd: number; requests: number }
+    sort?: SpenderSort
+    barWidth?: number
+  },
 ): string {
+  const key = sortField(sort)
   const rows = spenders.map(({ id, usage }) => {
-    const share = totalTokens > 0 ? usage.tokens / totalTokens : 0
+    const share = totals[key] > 0 ? usage[key] / totals[key] : 0
     return [
       id,
       formatAmount(usage.tokens, 'tokens'),
@@ -27,7 +39,9 @@ export function formatTopTable(
       `[${textBar(share, barWidth)}] ${`${Math.round(share * 100)}%`.padStart(4)}`,
     ]
   })
-  return formatTable([scope.toUpperCase(), 'TOKENS', 'INPUT', 'OUTPUT', 'COST', 'REQUESTS', 'SHARE'], rows, {
-    right: [1, 2, 3, 4, 5],
-  })
+  return formatTable(
+    [scope.toUpperCase(), 'TOKENS', 'INPUT', 'OUTPUT', 'COST', 'REQUESTS', `SHARE OF ${sort.toUpperCase()}`],
+    rows,
+    { right: [1, 2, 3, 4, 5] },
+  )
 }

@@ -16,8 +16,8 @@ export interface OpenStoreOptions {
 /**
  * Opens the budget store at `location` for reading. A SQLite file must exist and hold the tables of
  * `prefix` (the CLI never creates a database); a Redis store connects lazily, without retries past
- * `timeoutMs`. Reading runs the store's usual housekeeping (lapsed leases return, ended periods go),
- * exactly as any budget process using the store would.
+ * `timeoutMs`. Reads delete nothing: counters of ended periods stay until a budget process writes (lapsed
+ * reservations are returned, as any process using the store would see them).
  *
  * @example
  * const store = await openStore(parseStoreUrl('sqlite:./budget.db'))

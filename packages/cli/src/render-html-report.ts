@@ -63,7 +63,7 @@ export function renderHtmlReport({
 <section><h2>Totals</h2><div id="summary"></div></section>
 <section><h2>Limits by scope</h2><div id="limits" class="panel"></div></section>
 <section><h2>Burn-down per period</h2><div id="charts" class="charts"></div>
-<p class="note">Remaining budget (solid) against the limit (dotted). Calendar periods: the store keeps one total per period, so the line runs from the period start to now, and the dashed line projects the average rate so far to the period's end. Rolling windows: one step per bucket of the window. Limits without a period have bars only.</p></section>
+<p class="note">Remaining budget (solid) against the limit (dotted). Calendar periods: drawn from the usage the budget records per hour of a day (5 minutes of an hour, 6 hours of a week, a day of a month), flat where nothing was used; the dashed line projects the average rate so far to the period's end. Rolling windows: one step per part of the window. All-time limits (no reset) have bars only.</p></section>
 <section><h2>Top spenders</h2><div id="top" class="panel"></div></section>
 </main>
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>

@@ -29,21 +29,27 @@ export const reportPageScript = String.raw`
     if (text !== undefined) node.textContent = text
     return node
   }
+  // The core's formatAmount rule: cents from $1 up and for whole cents, else four decimals.
   function amount(value, unit) {
-    if (unit === 'costUsd') return '$' + (value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2))
-    return integer.format(value)
+    if (unit !== 'costUsd') return integer.format(value)
+    if (value === 0 || Math.abs(value) >= 1) return '$' + value.toFixed(2)
+    if (Math.abs(value) < 0.0001) return value > 0 ? '<$0.0001' : '-<$0.0001'
+    var cents = value * 100
+    return '$' + (Math.abs(cents - Math.round(cents)) < 1e-9 ? value.toFixed(2) : value.toFixed(4))
+  }
+  function label(scope, scopeId) { return scope === 'global' ? 'all usage' : scopeId || scope }
+  function duration(ms) {
+    var sizes = [[604800000, 'w'], [86400000, 'd'], [3600000, 'h'], [60000, 'm'], [1000, 's']]
+    for (var i = 0; i < sizes.length; i++) if (ms % sizes[i][0] === 0) return ms / sizes[i][0] + sizes[i][1]
+    return ms + 'ms'
   }
   function withUnit(value, unit) {
     return unit === 'costUsd' ? amount(value, unit) : amount(value, unit) + ' ' + unitNames[unit]
   }
-  function period(label) {
-    if (label === 'none') return 'total'
-    var m = /^rolling:(\d+):(\d+)$/.exec(label)
-    if (!m) return label
-    var ms = Number(m[1])
-    var sizes = [[604800000, 'w'], [86400000, 'd'], [3600000, 'h'], [60000, 'm'], [1000, 's']]
-    for (var i = 0; i < sizes.length; i++) if (ms % sizes[i][0] === 0) return 'rolling ' + ms / sizes[i][0] + sizes[i][1]
-    return 'rolling ' + ms + 'ms'
+  function period(name) {
+    if (name === 'none') return 'all time'
+    var m = /^rolling:(\d+):(\d+)$/.exec(name)
+    return m ? 'rolling ' + duration(Number(m[1])) : name
   }
   function time(ms) { return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' }
   function level(share) { return share >= 0.9 ? 'crit' : share >= 0.75 ? 'warn' : 'ok' }
@@ -64,7 +70,7 @@ export const reportPageScript = String.raw`
     el('div', { class: 'card' }, [el('b', {}, [amount(t.tokens, 'tokens')]), el('span', {}, ['tokens (' + amount(t.inputTokens, 'tokens') + ' in, ' + amount(t.outputTokens, 'tokens') + ' out)'])]),
     el('div', { class: 'card' }, [el('b', {}, [amount(t.costUsd, 'costUsd')]), el('span', {}, ['cost'])]),
     el('div', { class: 'card' }, [el('b', {}, [amount(t.requests, 'requests')]), el('span', {}, ['requests'])]),
-    el('div', { class: 'card' }, [el('b', {}, [String(data.limits.length)]), el('span', {}, ['limit counters in their current period'])]),
+    el('div', { class: 'card' }, [el('b', {}, [String(data.limits.length)]), el('span', {}, [data.limits.length === 1 ? 'limit in its current period' : 'limits in their current period'])]),
   ]))
 
   // Bars per scope.
@@ -83,7 +89,7 @@ export const reportPageScript = String.raw`
       var numbers = amount(s.used, s.unit) + ' / ' + withUnit(s.limit, s.unit) + ' · ' + Math.floor(share * 100) + '%'
       if (s.reserved > 0) numbers += ' (+' + amount(s.reserved, s.unit) + ' reserved)'
       group.appendChild(el('div', { class: 'limit-row', 'data-limit': s.limitName, 'data-id': s.scopeId, 'data-unit': s.unit }, [
-        el('div', { class: 'label', title: s.limitName }, [s.scopeId || scope, el('small', {}, [period(s.period)])]),
+        el('div', { class: 'label', title: s.limitName }, [label(scope, s.scopeId), el('small', {}, [period(s.period)])]),
         bar(share, reservedShare),
         el('div', { class: 'numbers' }, [numbers]),
       ]))
@@ -93,7 +99,7 @@ export const reportPageScript = String.raw`
 
   // Burn-down charts.
   var charts = document.getElementById('charts')
-  var drawn = data.burnDowns.filter(function (b) { return b.kind !== 'total' })
+  var drawn = data.burnDowns.filter(function (b) { return b.kind !== 'all-time' })
   if (drawn.length === 0) charts.appendChild(el('p', { class: 'empty' }, ['No limit with a period (hour, day, week, month or rolling) has usage yet.']))
   drawn.forEach(function (b) { charts.appendChild(burnDown(b)) })
 
@@ -106,7 +112,7 @@ export const reportPageScript = String.raw`
     function x(at) { return L + ((Math.min(Math.max(at, b.start), end) - b.start) / span) * (W - L - R) }
     function y(remaining) { return T + ((top - remaining) / (top - lowest)) * (H - T - B) }
     var chart = svg('svg', { class: 'burndown', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'data-limit': b.limitName, 'data-id': b.scopeId, 'data-unit': b.unit })
-    chart.appendChild(svg('title', {}, 'Remaining ' + unitNames[b.unit] + ' of ' + b.limitName + ' for ' + (b.scopeId || b.scope)))
+    chart.appendChild(svg('title', {}, 'Remaining ' + unitNames[b.unit] + ' of ' + b.limitName + ' for ' + label(b.scope, b.scopeId)))
     ;[0.5].forEach(function (f) { chart.appendChild(svg('line', { class: 'grid', x1: L, x2: W - R, y1: y(top * f), y2: y(top * f) })) })
     chart.appendChild(svg('line', { class: 'axis', x1: L, x2: W - R, y1: y(0), y2: y(0) }))
     chart.appendChild(svg('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }))
@@ -131,10 +137,15 @@ export const reportPageScript = String.raw`
     chart.appendChild(svg('text', { x: L, y: H - 10 }, time(b.start).slice(5)))
     chart.appendChild(svg('text', { x: W - R, y: H - 10, 'text-anchor': 'end' }, b.kind === 'rolling' ? 'now' : time(end).slice(5)))
     var remaining = b.limit - b.used
-    var caption = el('figcaption', {}, [(b.scopeId || b.scope) + ' · ' + unitNames[b.unit], el('small', {}, [b.scope + ' · ' + period(b.period)])])
+    var caption = el('figcaption', {}, [label(b.scope, b.scopeId) + ' · ' + unitNames[b.unit], el('small', {}, [b.scope + ' · ' + period(b.period)])])
     var lines = [amount(Math.max(0, remaining), b.unit) + ' of ' + withUnit(b.limit, b.unit) + ' left']
     if (b.projectedUsed !== null) lines.push('on pace for ' + amount(b.projectedUsed, b.unit) + ' used by ' + time(end) + (b.projectedUsed > b.limit ? ' (over the limit)' : ''))
-    if (b.kind === 'rolling') lines.push('window of ' + (b.points.length - 1) + ' used bucket(s)')
+    if (b.kind === 'rolling') {
+      var w = /^rolling:(\d+):(\d+)$/.exec(b.period)
+      var used = b.points.length - 1
+      if (w) lines.push('usage in ' + used + ' of the window\'s ' + w[2] + ' steps of ' + duration(Number(w[1]) / Number(w[2])))
+    }
+    if (b.kind === 'calendar' && !b.fromHistory) lines.push('no usage history recorded for this period: a straight line from its start')
     b.previous.forEach(function (p) { lines.push('period from ' + time(p.periodStart) + ': ' + amount(p.used, b.unit) + ' used') })
     return el('figure', { class: 'burndown-card' }, [caption, chart, el('p', { class: 'note' }, [lines.join(' · ')])])
   }

@@ -10,6 +10,7 @@ import { formatTopTable } from './format-top-table.ts'
 import { loadConfig } from './load-config.ts'
 import { openStore } from './open-store.ts'
 import { parseStoreUrl, redactUrlsIn, type StoreLocation } from './parse-store-url.ts'
+import { rankSpenders, type SpenderSort, spenderSorts } from './rank-spenders.ts'
 import { type BudgetSnapshot, readBudget } from './read-budget.ts'
 import { renderHtmlReport } from './render-html-report.ts'
 
@@ -29,6 +30,7 @@ const options = {
   help: { type: 'boolean', short: 'h' },
   by: { type: 'string' },
   limit: { type: 'string' },
+  sort: { type: 'string' },
   json: { type: 'boolean' },
   html: { type: 'string' },
   top: { type: 'string' },
@@ -37,7 +39,7 @@ const options = {
 
 const commandOptions: Record<string, readonly string[]> = {
   status: [],
-  top: ['by', 'limit'],
+  top: ['by', 'limit', 'sort'],
   report: ['json', 'html', 'top', 'title'],
 }
 
@@ -92,6 +94,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const timeoutMs = positiveInteger(values.timeout, 'timeout') ?? 5000
     const top =
       command === 'top' ? positiveInteger(values.limit, 'limit') : positiveInteger(values.top, 'top')
+    const sort = spenderSort(values.sort)
     if (command === 'report' && !values.json && values.html === undefined) {
       throw new CliError({ code: 'invalid_usage', message: 'report needs --json or --html FILE' })
     }
@@ -100,14 +103,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
     })
     try {
+      // Every spender is read, then ranked here: the core's report cuts its lists by cost.
       const snapshot = await readBudget({
         store,
         config,
-        top: top ?? 10,
+        top: Number.MAX_SAFE_INTEGER,
         configPath: values.config ?? 'config',
       })
+      snapshot.report.top = rankSpenders(snapshot.report.top, sort, top ?? 10)
       if (command === 'status') status(snapshot, location, io)
-      else if (command === 'top') topSpenders(snapshot, values.by, io)
+      else if (command === 'top') topSpenders(snapshot, values.by, sort, io)
       else report(snapshot, location, values, io)
     } finally {
       await store.dispose?.()
@@ -132,7 +137,7 @@ function status(snapshot: BudgetSnapshot, location: StoreLocation, io: CliIo): v
   io.stdout(`${formatStatusTable(snapshot.report.limits, { now: snapshot.now })}\n`)
 }
 
-function topSpenders(snapshot: BudgetSnapshot, by: string | undefined, io: CliIo): void {
+function topSpenders(snapshot: BudgetSnapshot, by: string | undefined, sort: SpenderSort, io: CliIo): void {
   const { top, totals } = snapshot.report
   if (by !== undefined && !/^[A-Za-z0-9_.-]+$/.test(by)) {
     throw new CliError({
@@ -150,7 +155,7 @@ function topSpenders(snapshot: BudgetSnapshot, by: string | undefined, io: CliIo
     const spenders = top[scope] ?? []
     return spenders.length === 0
       ? `${scope.toUpperCase()}\n(no usage tracked by ${scope})`
-      : formatTopTable(scope, spenders, { totalTokens: totals.tokens })
+      : formatTopTable(scope, spenders, { totals, sort })
   })
   io.stdout(sections.length === 0 ? 'no usage tracked yet\n' : `${sections.join('\n\n')}\n`)
 }
@@ -181,10 +186,24 @@ function report(snapshot: BudgetSnapshot, location: StoreLocation, values: Value
         cause,
       })
     }
+    const drawn = charts.filter((chart) => chart.kind !== 'all-time').length
     io.stderr(
-      `wrote ${values.html} (${snapshot.report.limits.length} limit counters, ${charts.filter((c) => c.kind !== 'total').length} burn-down charts)\n`,
+      `wrote ${values.html} (${plural(snapshot.report.limits.length, 'limit')}, ${plural(drawn, 'burn-down chart')})\n`,
     )
   }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`
+}
+
+function spenderSort(value: string | undefined): SpenderSort {
+  if (value === undefined) return 'tokens'
+  if ((spenderSorts as readonly string[]).includes(value)) return value as SpenderSort
+  throw new CliError({
+    code: 'invalid_usage',
+    message: `invalid --sort "${value}": expected ${spenderSorts.join(', ')}`,
+  })
 }
 
 function positiveInteger(value: string | undefined, name: string): number | undefined {

@@ -8,8 +8,9 @@ import {
   createBudget,
 } from '@tokenwarden/core'
 import { createAgent } from 'langchain'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { BudgetCallbackHandler } from './budget-callback-handler.ts'
+import { budgetMiddleware } from './budget-middleware.ts'
 
 function reply(
   inputTokens: number,
@@ -245,5 +246,79 @@ describe('BudgetCallbackHandler', () => {
       const [status] = await budget.status({ thread: 't' })
       expect(status).toMatchObject({ used: 15, reserved: 0 })
     })
+  })
+})
+
+describe('refusals on the console', () => {
+  function captureConsole() {
+    const lines: string[] = []
+    const spies = [
+      vi.spyOn(console, 'error').mockImplementation((...args) => void lines.push(args.join(' '))),
+      vi.spyOn(console, 'warn').mockImplementation((...args) => void lines.push(args.join(' '))),
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+        lines.push(String(chunk))
+        return true
+      }),
+    ]
+    return {
+      lines,
+      restore: () => {
+        for (const spy of spies) spy.mockRestore()
+      },
+    }
+  }
+
+  it("should get exactly one line from LangChain per handler refusal, which the README's filter drops", async () => {
+    const budget = createBudget({ limits: [{ scope: 'global', tokens: 10 }] })
+    const model = fakeModel().respond(reply(1, 1))
+    const captured = captureConsole()
+    try {
+      const refused = await model
+        .invoke('a prompt that cannot fit', { callbacks: [new BudgetCallbackHandler({ budget })] })
+        .catch((error) => error)
+      expect(BudgetExceededError.isInstance(refused)).toBe(true)
+    } finally {
+      captured.restore()
+    }
+    // @langchain/core logs every error of a raising handler; if this changes, revisit the README note.
+    expect(captured.lines).toHaveLength(1)
+    expect(captured.lines[0]).toMatch(
+      /^Error in handler BudgetCallbackHandler, handleLLMStart: BudgetExceededError/,
+    )
+
+    // The filter documented in the README: the refusal still rejects, nothing is printed.
+    const printed = captureConsole()
+    const printError = console.error
+    console.error = (...args: unknown[]) => {
+      if (String(args[0]).startsWith('Error in handler BudgetCallbackHandler,')) return
+      printError(...args)
+    }
+    try {
+      const refused = await model
+        .invoke('a prompt that cannot fit', { callbacks: [new BudgetCallbackHandler({ budget })] })
+        .catch((error) => error)
+      expect(BudgetExceededError.isInstance(refused)).toBe(true)
+    } finally {
+      console.error = printError
+      printed.restore()
+    }
+    expect(printed.lines).toEqual([])
+    expect(model.callCount).toBe(0)
+  })
+
+  it('should print nothing when the agent middleware refuses a call', async () => {
+    const budget = createBudget({ limits: [{ scope: 'global', tokens: 10 }] })
+    const model = fakeModel().respond(reply(1, 1))
+    const agent = createAgent({ model, tools: [], middleware: [budgetMiddleware({ budget })] })
+    const captured = captureConsole()
+    let result: Awaited<ReturnType<typeof agent.invoke>>
+    try {
+      result = await agent.invoke({ messages: [new HumanMessage('a prompt that cannot fit')] })
+    } finally {
+      captured.restore()
+    }
+    expect(result.messages.at(-1)!.text).toContain('I have to stop here')
+    expect(captured.lines).toEqual([])
+    expect(model.callCount).toBe(0)
   })
 })

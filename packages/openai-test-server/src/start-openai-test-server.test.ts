@@ -1,6 +1,8 @@
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { embeddingsRoute } from './routes/embeddings-route.ts'
 import { type OpenAITestServer, startOpenAITestServer } from './start-openai-test-server.ts'
+import type { TestServerRoute } from './test-server-route.ts'
 
 describe('startOpenAITestServer', () => {
   let server: OpenAITestServer
@@ -28,7 +30,58 @@ describe('startOpenAITestServer', () => {
     })
     const recorded = server.requests.at(-1)!
     expect(recorded.body.messages).toEqual([{ role: 'user', content: 'Hi' }])
-    expect(JSON.stringify(recorded.headers)).not.toContain('test-key')
+    expect(JSON.stringify(recorded)).not.toContain('test-key')
+    expect(recorded.headers.authorization).toBe('[redacted]')
+  })
+
+  it('should redact every credential header in the request log', async () => {
+    const response = await fetch(`${server.url}/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': 'sk-ant-secret',
+        'api-key': 'azure-secret',
+        'x-trace': 'kept',
+      },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
+    })
+    expect(response.status).toBe(200)
+    const recorded = server.requests.at(-1)!
+    expect(JSON.stringify(recorded)).not.toMatch(/secret/)
+    expect(recorded.headers).toMatchObject({
+      'x-api-key': '[redacted]',
+      'api-key': '[redacted]',
+      'x-trace': 'kept',
+    })
+  })
+
+  it('should answer unknown paths with a 404 and record them as other', async () => {
+    const response = await fetch(`${server.url}/models`)
+    expect(response.status).toBe(404)
+    expect(server.requests.at(-1)).toMatchObject({ kind: 'other', method: 'GET', path: '/v1/models' })
+  })
+
+  it('should sum the usage it reported and forget it on reset', async () => {
+    server.reset()
+    server.enqueue(
+      { text: 'a', usage: { inputTokens: 10, outputTokens: 2, cachedTokens: 3 } },
+      { text: 'b', omitUsage: true },
+    )
+    for (let i = 0; i < 2; i++) {
+      await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })
+    }
+    expect(server.totals()).toEqual({
+      inputTokens: 10,
+      outputTokens: 2,
+      cachedTokens: 3,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+      requests: 1,
+    })
+    expect(server.requests).toHaveLength(2)
+    server.reset()
+    expect(server.requests).toHaveLength(0)
+    expect(server.totals().requests).toBe(0)
   })
 
   it('should stream chat deltas and a usage chunk when asked', async () => {
@@ -99,5 +152,51 @@ describe('startOpenAITestServer', () => {
       })(),
     ).rejects.toThrow()
     expect(text).toBe('a b ')
+  })
+})
+
+describe('startOpenAITestServer routes', () => {
+  it('should answer only the routes it is given, and a custom route family', async () => {
+    const models: TestServerRoute = {
+      kind: 'chat',
+      matches: (path) => path.endsWith('/models'),
+      json: () => ({ object: 'list', data: [{ id: 'gpt-4o', object: 'model' }] }),
+    }
+    const server = await startOpenAITestServer({ routes: [models, embeddingsRoute] })
+    try {
+      const client = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
+      const list = await client.models.list()
+      expect(list.data.map((model) => model.id)).toEqual(['gpt-4o'])
+      const embeddings = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'a' })
+      expect(embeddings.usage.prompt_tokens).toBeGreaterThan(0)
+      await expect(
+        client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+      ).rejects.toMatchObject({ status: 404 })
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('should take replies from the responder when the queue is empty', async () => {
+    const server = await startOpenAITestServer({
+      respond: (request) => ({ text: `you sent ${request.body.messages.length} messages` }),
+    })
+    try {
+      const client = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
+      const completion = await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [
+          { role: 'system', content: 'Be brief' },
+          { role: 'user', content: 'Hi' },
+        ],
+      })
+      expect(completion.choices[0]!.message.content).toBe('you sent 2 messages')
+      server.respondWith(() => ({ status: 429 }))
+      await expect(
+        client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }),
+      ).rejects.toMatchObject({ status: 429 })
+    } finally {
+      await server.close()
+    }
   })
 })

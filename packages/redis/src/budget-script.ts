@@ -20,12 +20,14 @@ local EPS = tonumber(ARGV[3])
 local INDEX, LEASES, RECORDS = KEYS[1], KEYS[2], KEYS[3]
 local cache, dirty, created, packed = {}, {}, {}, {}
 local NIL = cmsgpack.pack(nil)
+-- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
+local READONLY = op == 'read' or op == 'list'
 
 local function decode(key, raw)
   if not raw then return false end
   local c = cmsgpack.unpack(raw)
   local e = c[2 * F + 1]
-  if e >= 0 and e <= now then
+  if e >= 0 and e <= now and not READONLY then
     redis.call('DEL', key)
     redis.call('ZREM', INDEX, key)
     return false
@@ -235,6 +237,14 @@ elseif op == 'commit' then
     end
   end
   flush()
+  -- Housekeeping on writes (reads delete nothing): drop a few counters whose period ended.
+  local ended = redis.call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
+  for _, key in ipairs(ended) do
+    if not cache[key] then
+      redis.call('DEL', key)
+      redis.call('ZREM', INDEX, key)
+    end
+  end
   return reply({ found and 1 or 0 }, list)
 elseif op == 'renew' then
   local id, leaseExpires = ARGV[4], tonumber(ARGV[5])
@@ -258,7 +268,6 @@ elseif op == 'read' then
 elseif op == 'list' then
   sweep()
   flush()
-  redis.call('ZREMRANGEBYSCORE', INDEX, '-inf', now)
   local keys = redis.call('ZRANGE', INDEX, 0, -1)
   preload(keys, 1)
   local live, list = {}, {}

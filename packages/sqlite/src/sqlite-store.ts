@@ -141,7 +141,8 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
       db!.exec('BEGIN IMMEDIATE')
       try {
         const work = new SqliteTransaction(prepared, now, epsilon)
-        work.sweep()
+        // Reads return lapsed leases but delete no counter: ended periods stay until the next write.
+        work.sweep({ prune: operation !== 'read' && operation !== 'list' })
         const result = run(work)
         work.flush()
         db!.exec('COMMIT')

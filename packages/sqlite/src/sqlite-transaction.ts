@@ -31,10 +31,13 @@ export class SqliteTransaction {
     this.epsilon = epsilon
   }
 
-  /** Drops counters whose period ended and returns every lapsed lease to its counters. */
-  sweep(): void {
+  /**
+   * Drops counters whose period ended (unless `prune` is false: reads keep them) and returns every
+   * lapsed lease to its counters.
+   */
+  sweep({ prune = true }: { prune?: boolean } = {}): void {
     // Prune first: a lease returned to a counter that is gone must not bring the row back.
-    this.statements.pruneCounters.run(this.now)
+    if (prune) this.statements.pruneCounters.run(this.now)
     const lapsed = this.statements.selectLapsed.all(this.now) as unknown as [string, string, string][]
     for (const [id, keys, amount] of lapsed) {
       this.statements.deleteLease.run(id)

@@ -22,6 +22,7 @@ import type { BudgetContext } from './budget-context.ts'
 import { exceededDetails, limitStatus } from './charge-status.ts'
 import { type ChildAllotment, type ChildBudget, createChildBudget } from './child-budget.ts'
 import { conversationOf, randomId } from './conversation-of.ts'
+import { appendHistoryCharges } from './history-charges.ts'
 import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
 import { type ResolvedCharge, resolveCharges, TrackingCharges } from './resolve-charges.ts'
 import { ThresholdWatch } from './threshold-watch.ts'
@@ -207,6 +208,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
     const tally = this.pricing.usageTally(context, model, charges, usage)
     const counters = charges.map((c) => c.charge)
     this.tracking.appendTo(counters, context, model, now)
+    appendHistoryCharges(counters, charges, now)
     const commitRequest = { reservationId, now, counters, usage: tally, handle }
     const result = this.store.commitSync?.(commitRequest) ?? (await this.store.commit(commitRequest))
     const warnings = this.thresholds.crossings(charges, result.counters, tally, context)

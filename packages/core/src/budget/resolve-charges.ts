@@ -17,6 +17,8 @@ export interface ResolvedCharge {
   boardKey: string
   periodStart: number
   resetsAt: number | null
+  /** Calendar periods: the usage history counter of the current bucket (made by `appendHistoryCharges`). */
+  history?: { bucketStart: number; charge: CounterCharge }
 }
 
 /**

@@ -32,6 +32,18 @@ describe('errors', () => {
     expect(BudgetValidationError.isInstance(exceeded)).toBe(false)
     expect(BudgetExceededError.isInstance(validation)).toBe(false)
     expect(UnknownPriceError.isInstance(new Error('x'))).toBe(false)
+  })
+
+  it('should name the limit of an unknown price in words, not as agent/none', () => {
+    expect(new UnknownPriceError({ model: 'my-model', limitName: 'agent/none' }).message).toBe(
+      '[tokenwarden] no price is known for model "my-model" and the USD limit on agent (all time) applies; add it to prices.models or set unknownPrice',
+    )
+    expect(new UnknownPriceError({ model: undefined, limitName: 'agent:researcher/day' }).message).toBe(
+      '[tokenwarden] the USD limit on agent "researcher" (per day) applies but the call names no model, so its cost is unknown',
+    )
+    expect(new UnknownPriceError({ model: 'm', limitName: 'team cap' }).message).toContain(
+      'the USD limit "team cap" applies',
+    )
     expect(TokenwardenError.isInstance(null)).toBe(false)
   })
 

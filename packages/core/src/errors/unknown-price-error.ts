@@ -27,8 +27,8 @@ export class UnknownPriceError extends TokenwardenError {
       code: 'unknown_price',
       message:
         model === undefined
-          ? `the USD limit "${limitName}" applies but the call names no model, so its cost is unknown`
-          : `no price is known for model "${model}" and the USD limit "${limitName}" applies; add it to prices.models or set unknownPrice`,
+          ? `${describeLimit(limitName)} applies but the call names no model, so its cost is unknown`
+          : `no price is known for model "${model}" and ${describeLimit(limitName)} applies; add it to prices.models or set unknownPrice`,
       cause,
     })
     this.name = 'UnknownPriceError'
@@ -39,4 +39,14 @@ export class UnknownPriceError extends TokenwardenError {
   static override isInstance(error: unknown): error is UnknownPriceError {
     return TokenwardenError.hasMarker(error, name)
   }
+}
+
+/** A limit's default name (`agent:researcher/day`, `thread/none`) in words; a custom name quoted. */
+function describeLimit(limitName: string): string {
+  const match = /^([^/:]+)(?::([^/]+))?\/(none|hour|day|week|month|rolling:\d+:\d+)$/.exec(limitName)
+  if (match === null) return `the USD limit "${limitName}"`
+  const [, scope, id, period] = match as unknown as [string, string, string | undefined, string]
+  const when =
+    period === 'none' ? 'all time' : period.startsWith('rolling:') ? 'rolling window' : `per ${period}`
+  return `the USD limit on ${scope}${id === undefined ? '' : ` "${id}"`} (${when})`
 }

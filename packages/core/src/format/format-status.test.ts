@@ -45,4 +45,24 @@ describe('formatAmount', () => {
     expect(formatQuantity(3, 'requests')).toBe('3 requests')
     expect(formatQuantity(0.5, 'costUsd')).toBe('$0.50')
   })
+
+  it('should give amounts below $1 one precision: cents when whole, else four decimals', async () => {
+    const { formatAmount } = await import('./format-amount.ts')
+    expect([0.037, 0.0445, 0.014, 0.0007, 0.05, 0.3].map((v) => formatAmount(v, 'costUsd'))).toEqual([
+      '$0.0370',
+      '$0.0445',
+      '$0.0140',
+      '$0.0007',
+      '$0.05',
+      '$0.30',
+    ])
+  })
+
+  it('should say 1 request and 1 token, not 1 requests', async () => {
+    const { formatQuantity } = await import('./format-amount.ts')
+    expect(formatQuantity(1, 'requests')).toBe('1 request')
+    expect(formatQuantity(1, 'outputTokens')).toBe('1 output token')
+    expect(formatQuantity(0, 'tokens')).toBe('0 tokens')
+    expect(formatQuantity(5100, 'tokens')).toBe('5,100 tokens')
+  })
 })

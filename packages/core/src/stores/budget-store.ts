@@ -107,9 +107,15 @@ export interface BudgetStore {
     leaseExpiresAt: number
     handle?: unknown
   }): Promise<boolean>
-  /** Current totals of the counters (over their windows), as reserve would see them. */
+  /**
+   * Current totals of the counters (over their windows), as reserve would see them. Reads may return
+   * lapsed leases but must delete no counter.
+   */
   read(request: { now: number; counters: readonly CounterCharge[] }): Promise<CounterState[]>
-  /** Every live counter's own state (not summed over windows), for reports. */
+  /**
+   * Every counter's own state (not summed over windows), for reports: counters of ended periods too,
+   * until a write drops them. Must delete nothing (housekeeping happens on writes).
+   */
   list(request: { now: number }): Promise<CounterState[]>
   dispose?(): Promise<void>
 }

@@ -182,15 +182,14 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
       return true
     },
 
+    // Reads return lapsed leases but drop no counter: ended periods stay listed until the next write.
     async read({ now, counters: charges }) {
       sweepLeases(now, true)
-      counters.prune(now)
       return charges.map(state)
     },
 
     async list({ now }) {
       sweepLeases(now, true)
-      counters.prune(now)
       return [...counters.keys()].map((key) => state({ key, caps: null, expiresAt: null }))
     },
 

@@ -278,12 +278,25 @@ export function testBudgetStore({ name, createStore, additionalTests }: TestBudg
           expect(own!.used.tokens).toBe(0)
         }))
 
-      it('should drop counters whose period is over', () =>
+      it('should keep counters whose period is over through reads and drop them on a write', () =>
         withStore(async (store) => {
           const counters = [{ ...counter('day-1', { tokens: 100 }), expiresAt: t0 + 1000 }]
           await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 100 }) })
           expect((await store.list({ now: t0 })).map((c) => c.key)).toContain('day-1')
-          expect((await store.list({ now: t0 + 1000 })).map((c) => c.key)).not.toContain('day-1')
+          // Reads never delete: a report or the CLI can still see the ended period.
+          const [ended] = await store.read({ now: t0 + 1000, counters })
+          expect(ended!.used.tokens).toBe(100)
+          const listed = await store.list({ now: t0 + 2000 })
+          expect(listed.find((c) => c.key === 'day-1')?.used.tokens).toBe(100)
+          // Housekeeping happens on writes.
+          const other = [counter('day-2', { tokens: 100 })]
+          await store.commit({
+            reservationId: null,
+            now: t0 + 2000,
+            counters: other,
+            usage: tally({ tokens: 1 }),
+          })
+          expect((await store.list({ now: t0 + 2000 })).map((c) => c.key)).not.toContain('day-1')
         }))
 
       it('should keep keys with separators and escapes apart', () =>
