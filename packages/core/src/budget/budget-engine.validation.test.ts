@@ -174,6 +174,21 @@ describe('createBudget input validation', () => {
       expect(reads).toEqual({ inputTokens: 1, outputTokens: 1, cachedInputTokens: 1, reasoningTokens: 1 })
     })
 
+    it('should count what was validated even when the price source mutates the usage it is given', async () => {
+      const budget = createBudget({
+        limits: [{ scope: 'thread', tokens: 1000 }],
+        prices: {
+          cost: (_, usage) => {
+            ;(usage as { inputTokens: number }).inputTokens = -1_000_000
+            return 0.01
+          },
+        },
+      })
+      const usage = { inputTokens: 100, outputTokens: 10 }
+      await budget.record(context, { model: 'm', ...usage })
+      expect(await usedTokens(budget)).toBe(110)
+    })
+
     it('should read a recorded usage and its model once', async () => {
       const budget = createBudget({ limits: [{ scope: 'model', tokens: 1000 }] })
       const { value: usage, reads } = shifty({
@@ -197,9 +212,13 @@ describe('createBudget input validation', () => {
     })
 
     it('should read each option once', () => {
-      const { value: options, reads } = shifty({ limits: [[], undefined], mode: ['warn', 'nonsense'] })
+      const { value: options, reads } = shifty({
+        limits: [[], undefined],
+        mode: ['warn', 'nonsense'],
+        thresholds: [[0.5], 'nonsense'],
+      })
       expect(createBudget(options).mode).toBe('warn')
-      expect(reads).toEqual({ limits: 1, mode: 1 })
+      expect(reads).toEqual({ limits: 1, mode: 1, thresholds: 1 })
     })
   })
 
