@@ -79,6 +79,22 @@ describe('createBudget input validation', () => {
       expect(status!.reserved).toBeCloseTo(0.001) // still held: never admitted on a bad price
     })
 
+    it('should still count the tokens of a badly priced call when no USD limit applies, reporting the error', async () => {
+      const budget = createBudget({
+        limits: [{ scope: 'thread', tokens: 1000 }],
+        prices: priced(() => Number.NaN),
+      })
+      const errors: BudgetEvents['handlerError'][] = []
+      budget.on('handlerError', (event) => errors.push(event))
+      const reservation = await budget.reserve(context, { model: 'm', inputTokens: 10, maxOutputTokens: 10 })
+      const { usage } = await reservation.settle({ inputTokens: 10, outputTokens: 5 })
+      expect(usage).toMatchObject({ tokens: 15, costUsd: 0, unpricedRequests: 1 })
+      expect(await usedTokens(budget)).toBe(15)
+      expect(errors).toEqual([
+        { event: 'prices.cost', error: expect.objectContaining({ code: 'invalid_price' }) },
+      ])
+    })
+
     it('should check the price the affordability and clamp read', async () => {
       const budget = createBudget({
         limits: [{ scope: 'thread', costUsd: 1 }],

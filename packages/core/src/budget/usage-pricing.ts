@@ -37,9 +37,22 @@ export class UsagePricing {
     return cost
   }
 
-  /** The cost of a usage, or 0 and `unpriced` (refused when a USD limit applies and `unknownPrice` is error). */
+  /**
+   * The cost of a usage, or 0 and `unpriced` (refused when a USD limit applies and `unknownPrice` is
+   * error). An invalid price (`InvalidPriceError`) is refused when a USD limit applies; otherwise the
+   * call's tokens still count, unpriced, and the error is reported as `handlerError` (`prices.cost`).
+   */
   priceOf(context: BudgetContext, model: string | undefined, charges: ResolvedCharge[], usage: TokenUsage) {
-    const cost = model === undefined ? undefined : this.costOf(model, usage)
+    let cost: number | undefined
+    if (model !== undefined) {
+      try {
+        cost = this.costOf(model, usage)
+      } catch (error) {
+        if (!InvalidPriceError.isInstance(error) || charges.some((c) => c.limit.usesCost)) throw error
+        this.events.fail('prices.cost', error)
+        return { cost: 0, unpriced: 1 }
+      }
+    }
     if (cost !== undefined) return { cost, unpriced: 0 }
     const costLimit = charges.find((c) => c.limit.usesCost)
     if (costLimit !== undefined && this.unknownPrice === 'error') {

@@ -5,9 +5,11 @@ const symbol = Symbol.for(name)
 
 /**
  * Thrown when the price source (`prices` option) returns something other than `undefined` or a finite
- * number ≥ 0 for a model: NaN, a negative or infinite number, a string. The call is refused (reserve) or
- * its settle rejects before anything is counted (the reservation stays held until it is settled again,
- * released or lapses): a bad price never admits a call or credits the budget.
+ * number ≥ 0 for a model (NaN, a negative or infinite number, a string) and a USD limit applies to the
+ * call: the call is refused (reserve), or its settle rejects before anything is counted (the
+ * reservation stays held until it is settled again, released or lapses). A bad price never admits a
+ * call or credits the budget. When no USD limit applies, the call's tokens still count (unpriced) and
+ * this error is reported as a `handlerError` event with `event: 'prices.cost'`.
  *
  * @example
  * try { await budget.reserve(ctx, { model: 'gpt-4o', inputTokens: 100 }) } catch (error) {

@@ -57,7 +57,8 @@ export interface BudgetEvents {
   /**
    * A user callback threw (or its promise rejected, or a template returned no string); the budget went
    * on, its state unchanged by the failure. `event` is the event whose handler failed, or
-   * `messages.warning` for the warning template (the warning then carries the default text). Without a
+   * `messages.warning` for the warning template (the warning then carries the default text), or
+   * `prices.cost` for an invalid price where no USD limit applies (the call counts unpriced). Without a
    * `handlerError` handler the failure goes to `console.warn`.
    */
   handlerError: { event: string; error: unknown }
