@@ -102,7 +102,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
   }
 
   async reserve(context: BudgetContext, request: ReserveRequest): Promise<Reservation> {
-    const { model, inputTokens, clamp, ...snapshot } = validateRequest(request)
+    const snapshot = validateRequest(request)
+    const { model, inputTokens, clamp } = snapshot
     let maxOutputTokens = snapshot.maxOutputTokens ?? this.defaultMaxOutputTokens
     const leaseMs = snapshot.leaseMs ?? this.config.leaseMs
     const attempts = clamp === undefined ? 1 : 3

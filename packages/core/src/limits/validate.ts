@@ -12,11 +12,11 @@ export function assertAmount(
   if (!Number.isFinite(value))
     throw new BudgetValidationError({ field, value, reason: 'expected a finite number' })
   if (value < 0) throw new BudgetValidationError({ field, value, reason: 'expected a number ≥ 0' })
-  if (integer && !Number.isInteger(value)) {
-    throw new BudgetValidationError({ field, value, reason: 'expected a whole number of tokens' })
-  }
   if (integer && !Number.isSafeInteger(value)) {
-    throw new BudgetValidationError({ field, value, reason: 'expected a whole number ≤ 2^53 − 1' })
+    const reason = Number.isInteger(value)
+      ? 'expected a whole number ≤ 2^53 − 1'
+      : 'expected a whole number of tokens'
+    throw new BudgetValidationError({ field, value, reason })
   }
 }
 
