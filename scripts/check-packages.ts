@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, posix } from 'node:path'
 
 const root = join(import.meta.dirname, '..')
 const bin = (name: string) => join(root, 'node_modules', '.bin', name)
@@ -31,7 +31,8 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
     }
   }
 }
-// The core's main entry must load on edge runtimes: no node: builtins, no require, no dependencies.
+// The core's main and adapter entries must load on edge runtimes: no node: builtins, no require, no
+// dependencies (adapters import `@tokenwarden/core/adapter` wherever they run).
 const coreDist = join(root, 'packages', 'core', 'dist')
 const seen = new Set<string>()
 const visit = (file: string) => {
@@ -40,14 +41,15 @@ const visit = (file: string) => {
   const source = readFileSync(join(coreDist, file), 'utf8')
   for (const match of source.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
     const specifier = match[1]!
-    if (specifier.startsWith('./')) visit(specifier.slice(2))
+    if (specifier.startsWith('.')) visit(posix.join(posix.dirname(file), specifier))
     else failures.push(`edge: @tokenwarden/core/dist/${file} imports ${specifier}`)
   }
   if (/\brequire\(/.test(source)) failures.push(`edge: @tokenwarden/core/dist/${file} calls require()`)
 }
 visit('index.js')
+visit('adapter/index.js')
 console.log(
-  `${failures.some((f) => f.startsWith('edge:')) ? 'FAIL' : 'ok  '} edge    @tokenwarden/core main entry (${seen.size} files, no node: or dependency imports)`,
+  `${failures.some((f) => f.startsWith('edge:')) ? 'FAIL' : 'ok  '} edge    @tokenwarden/core main and adapter entries (${seen.size} files, no node: or dependency imports)`,
 )
 
 if (failures.length > 0) {

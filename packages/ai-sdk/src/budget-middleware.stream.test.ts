@@ -45,6 +45,25 @@ describe('budgetMiddleware', () => {
       expect(await usedOf(budget, thread)).toBe(70)
     })
 
+    it('should settle a finish part with negative usage from the estimate and report it', async () => {
+      const parts = textParts(['Hello', ' world'], { input: 50, output: 20 })
+      const finish = parts.at(-1) as Extract<(typeof parts)[number], { type: 'finish' }>
+      finish.usage = {
+        inputTokens: { total: 50, noCache: 50, cacheRead: undefined, cacheWrite: undefined },
+        outputTokens: { total: -20, text: -20, reasoning: undefined },
+      }
+      const { budget, settled, model } = setup(streamResult(parts))
+      const rejected: string[][] = []
+      budget.on('usageRejected', (event) => rejected.push([...event.fields]))
+      const result = streamText({ model, prompt: 'Hi' })
+      expect(await result.text).toBe('Hello world')
+      expect(settled).toHaveLength(1)
+      expect(settled[0]).toMatchObject({ estimated: true, usage: { inputTokens: 50, estimatedRequests: 1 } })
+      expect(settled[0]!.usage.outputTokens).toBeGreaterThan(0)
+      expect(rejected).toEqual([['outputTokens']])
+      expect(await reservedOf(budget, thread)).toBe(0)
+    })
+
     it('should show a crossed warning in the next streamed call only', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
       let calls = 0

@@ -1,5 +1,10 @@
 import type { LanguageModelV4CallOptions, LanguageModelV4Prompt } from '@ai-sdk/provider'
-import { BudgetExceededError, BudgetValidationError, createBudget } from '@tokenwarden/core'
+import {
+  type BudgetEvents,
+  BudgetExceededError,
+  BudgetValidationError,
+  createBudget,
+} from '@tokenwarden/core'
 import { createProviderRegistry, generateText, wrapLanguageModel, wrapProvider } from 'ai'
 import { MockLanguageModelV4, MockProviderV4 } from 'ai/test'
 import { describe, expect, it } from 'vitest'
@@ -178,6 +183,35 @@ describe('budgetMiddleware', () => {
         usage: { outputTokens: 100, estimatedRequests: 1 },
       })
       expect(settled[0]!.usage.inputTokens).toBeGreaterThanOrEqual(100)
+      expect(await reservedOf(budget, thread)).toBe(0)
+    })
+
+    it('should settle NaN or negative provider usage from the estimate, never as 0, and report it', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const settled = recordSettlements(budget)
+      const rejected: BudgetEvents['usageRejected'][] = []
+      budget.on('usageRejected', (event) => rejected.push(event))
+      const text = 'x'.repeat(400)
+      const garbage = {
+        inputTokens: { total: Number.NaN, noCache: undefined, cacheRead: undefined, cacheWrite: undefined },
+        outputTokens: { total: -5, text: undefined, reasoning: undefined },
+      }
+      const mock = new MockLanguageModelV4({ doGenerate: textResult(text, garbage) })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread }),
+      })
+      await generateText({ model, prompt: 'y'.repeat(400) })
+      expect(settled).toHaveLength(1)
+      expect(settled[0]).toMatchObject({
+        estimated: true,
+        usage: { outputTokens: 100, estimatedRequests: 1 },
+      })
+      expect(settled[0]!.usage.inputTokens).toBeGreaterThanOrEqual(100)
+      expect(rejected).toEqual([
+        expect.objectContaining({ context: thread, fields: ['inputTokens', 'outputTokens'] }),
+      ])
+      expect(await usedOf(budget, thread)).toBe(settled[0]!.usage.tokens)
       expect(await reservedOf(budget, thread)).toBe(0)
     })
 

@@ -10,7 +10,7 @@ import { injectSystemMessage } from './inject-system-message.ts'
 import { keepReservationAlive } from './keep-reservation-alive.ts'
 import { meterStream } from './meter-stream.ts'
 import { callContextResolver, providerOptionsKey } from './resolve-call-context.ts'
-import { reportsOutputTokens, toTokenUsage } from './to-token-usage.ts'
+import { toTokenUsage } from './to-token-usage.ts'
 import { validateMiddlewareOptions } from './validate-middleware-options.ts'
 
 export type { BudgetMiddlewareOptions } from './budget-middleware-options.ts'
@@ -172,11 +172,12 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       } finally {
         stopRenewing()
       }
-      // The output is estimated only when the provider did not report it.
-      const outputTokens = reportsOutputTokens(result.usage)
-        ? 0
-        : estimateContentTokens(result.content, budget.estimator)
-      await reservation.settle(toTokenUsage(result.usage, { inputTokens, outputTokens }))
+      // The output is estimated only when the provider did not report it (or reported it unusably).
+      const estimate = () => ({
+        inputTokens,
+        outputTokens: estimateContentTokens(result.content, budget.estimator),
+      })
+      await reservation.settle(toTokenUsage(result.usage, estimate))
       if (downgrade === undefined) return result
       const tokenwarden = { model: downgrade.model.modelId, downgradedFrom: downgrade.from }
       return { ...result, providerMetadata: { ...result.providerMetadata, tokenwarden } }

@@ -39,15 +39,32 @@ describe('toTokenUsage', () => {
     expect(toTokenUsage(inputOnly, estimate)).toEqual({ inputTokens: 50, outputTokens: 22, estimated: true })
   })
 
-  it('should turn odd provider numbers into whole counts within their totals', () => {
-    const usage = modelUsage({ input: 10.4, output: -3, cached: 50, reasoning: 2 })
+  it('should round fractions up and clamp parts within their totals', () => {
+    const usage = modelUsage({ input: 10.4, output: 3, cached: 50, reasoning: 2 })
     expect(toTokenUsage(usage, estimate)).toEqual({
-      inputTokens: 10,
-      outputTokens: 0,
-      cachedInputTokens: 10,
-      reasoningTokens: 0,
+      inputTokens: 11,
+      outputTokens: 3,
+      cachedInputTokens: 11,
+      reasoningTokens: 2,
       estimated: false,
     })
+  })
+
+  it('should never count NaN or negative usage as 0: the estimate replaces it and the field is named', () => {
+    const usage = modelUsage({ input: Number.NaN, output: -3, cached: 5, reasoning: 2 })
+    expect(toTokenUsage(usage, estimate)).toEqual({
+      inputTokens: 111,
+      outputTokens: 22,
+      cachedInputTokens: 5,
+      reasoningTokens: 2,
+      estimated: true,
+      rejectedFields: ['inputTokens', 'outputTokens'],
+    })
+    const parts = {
+      inputTokens: { total: undefined, noCache: -20, cacheRead: 80, cacheWrite: undefined },
+      outputTokens: { total: 4, text: 4, reasoning: undefined },
+    }
+    expect(toTokenUsage(parts, estimate)).toMatchObject({ inputTokens: 111, rejectedFields: ['inputTokens'] })
   })
 })
 

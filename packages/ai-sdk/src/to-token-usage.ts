@@ -1,5 +1,6 @@
 import type { LanguageModelV4Usage } from '@ai-sdk/provider'
 import type { TokenUsage } from '@tokenwarden/core'
+import { sanitizeUsage } from '@tokenwarden/core/adapter'
 
 /** Our own estimates of a call, used for whatever the provider did not report. */
 export interface UsageEstimate {
@@ -9,44 +10,30 @@ export interface UsageEstimate {
 
 /**
  * Converts the nested usage of a V4 model call into the core's `TokenUsage` (input includes cache reads
- * and writes, output includes reasoning). A side the provider did not report is taken from `estimate`
- * and the usage is marked `estimated`.
+ * and writes, output includes reasoning) through the core's `sanitizeUsage`: a side the provider did
+ * not report, or reported unusably (NaN, negative, infinite, not a number), is taken from `estimate`
+ * and the usage is marked `estimated`; unusable fields are named in `rejectedFields` (settle reports
+ * them as a `usageRejected` event). `estimate` may be a function, called only when needed.
  *
  * @example
  * toTokenUsage(result.usage, { inputTokens: 120, outputTokens: 0 })
  * // { inputTokens: 100, outputTokens: 20, cachedInputTokens: 40, reasoningTokens: 5, estimated: false }
  */
-export function toTokenUsage(usage: LanguageModelV4Usage | undefined, estimate: UsageEstimate): TokenUsage {
-  const input = usage?.inputTokens
-  const output = usage?.outputTokens
-  const reportedInput = input?.total ?? sum(input?.noCache, input?.cacheRead, input?.cacheWrite)
-  const reportedOutput = output?.total ?? sum(output?.text, output?.reasoning)
-  const inputTokens = count(reportedInput ?? estimate.inputTokens)
-  const outputTokens = count(reportedOutput ?? estimate.outputTokens)
-  const result: TokenUsage = {
-    inputTokens,
-    outputTokens,
-    estimated: reportedInput === undefined || reportedOutput === undefined,
-  }
-  if (input?.cacheRead !== undefined) result.cachedInputTokens = Math.min(count(input.cacheRead), inputTokens)
-  if (input?.cacheWrite !== undefined)
-    result.cacheWriteInputTokens = Math.min(count(input.cacheWrite), inputTokens)
-  if (output?.reasoning !== undefined)
-    result.reasoningTokens = Math.min(count(output.reasoning), outputTokens)
-  return result
-}
-
-/**
- * True when the usage reports the output side, so {@link toTokenUsage} needs no output estimate.
- *
- * @example
- * const outputTokens = reportsOutputTokens(result.usage) ? 0 : estimateContentTokens(result.content, estimator)
- */
-export function reportsOutputTokens(usage: LanguageModelV4Usage | undefined): boolean {
-  const output = usage?.outputTokens
-  return (
-    output !== undefined &&
-    (output.total !== undefined || output.text !== undefined || output.reasoning !== undefined)
+export function toTokenUsage(
+  usage: LanguageModelV4Usage | undefined,
+  estimate: UsageEstimate | (() => UsageEstimate),
+): TokenUsage {
+  const { total: input, noCache, cacheRead, cacheWrite } = usage?.inputTokens ?? {}
+  const { total: output, text, reasoning } = usage?.outputTokens ?? {}
+  return sanitizeUsage(
+    {
+      inputTokens: input ?? sum(noCache, cacheRead, cacheWrite),
+      outputTokens: output ?? sum(text, reasoning),
+      cachedInputTokens: cacheRead,
+      cacheWriteInputTokens: cacheWrite,
+      reasoningTokens: reasoning,
+    },
+    { estimate },
   )
 }
 
@@ -68,13 +55,13 @@ export function toModelUsage(usage: UsageEstimate): LanguageModelV4Usage {
   }
 }
 
-function sum(...parts: (number | undefined)[]): number | undefined {
+/** The sum of the reported parts; NaN (rejected) when a part is unusable, undefined when none is reported. */
+function sum(...parts: unknown[]): number | undefined {
   let total: number | undefined
-  for (const part of parts) if (part !== undefined) total = (total ?? 0) + part
+  for (const part of parts) {
+    if (part === undefined || part === null) continue
+    if (typeof part !== 'number' || !(part >= 0)) return Number.NaN
+    total = (total ?? 0) + part
+  }
   return total
-}
-
-/** A whole, non-negative token count (providers occasionally send floats or negatives). */
-function count(value: number): number {
-  return Number.isFinite(value) ? Math.max(0, Math.round(value)) : 0
 }

@@ -6,6 +6,7 @@ export { historyBucketMs, historyCounterPrefix } from './budget/history-charges.
 export type { AllotmentCaps } from './budget/hold-allotment.ts'
 export { type BudgetExceededDetails, BudgetExceededError } from './errors/budget-exceeded-error.ts'
 export { BudgetValidationError } from './errors/budget-validation-error.ts'
+export { InvalidPriceError } from './errors/invalid-price-error.ts'
 export { ReservationClosedError } from './errors/reservation-closed-error.ts'
 export {
   type ReservationOverrunDetails,

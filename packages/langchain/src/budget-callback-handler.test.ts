@@ -76,6 +76,33 @@ describe('BudgetCallbackHandler', () => {
       expect(await reservedTokens(budget, { thread: 't-1' })).toBe(0)
     })
 
+    it('should settle negative usage_metadata from the estimate, never as 0, and report it', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const events = settledEvents(budget)
+      const rejected: BudgetEvents['usageRejected'][] = []
+      budget.on('usageRejected', (event) => rejected.push(event))
+      const handler = new BudgetCallbackHandler({ budget, maxOutputTokens: 100 })
+      const model = fakeModel().respond(
+        new AIMessage({
+          content: 'x'.repeat(40),
+          usage_metadata: { input_tokens: -500, output_tokens: -50, total_tokens: -550 },
+        }),
+      )
+
+      await model.invoke([new HumanMessage('y'.repeat(40))], {
+        callbacks: [handler],
+        metadata: { thread_id: 't-1' },
+      })
+
+      expect(events).toHaveLength(1)
+      expect(events[0]).toMatchObject({ estimated: true, usage: { outputTokens: 10, estimatedRequests: 1 } })
+      expect(events[0]!.usage.inputTokens).toBeGreaterThanOrEqual(10)
+      expect(rejected).toEqual([
+        expect.objectContaining({ context: { thread: 't-1' }, fields: ['inputTokens', 'outputTokens'] }),
+      ])
+      expect(await reservedTokens(budget, { thread: 't-1' })).toBe(0)
+    })
+
     it('should merge the options context, metadata.thread_id and metadata.tokenwarden', async () => {
       const budget = createBudget({
         limits: [

@@ -9,6 +9,7 @@ import {
   ReservationOverrunError,
   type TokenUsage,
 } from '@tokenwarden/core'
+import { sanitizeUsage } from '@tokenwarden/core/adapter'
 import { estimateMessageTokens, messageText } from './estimate-message-tokens.ts'
 import {
   assertBudget,
@@ -18,7 +19,7 @@ import {
 } from './read-call-options.ts'
 import { resolveRunContext } from './resolve-run-context.ts'
 import { StreamedOutputCounter } from './streamed-output-counter.ts'
-import { tokenUsageFromLegacy, tokenUsageFromMessage } from './token-usage-from-message.ts'
+import { reportedLegacyUsage, reportedUsageOfMessage } from './token-usage-from-message.ts'
 
 /** Options of {@link BudgetCallbackHandler}. */
 export interface BudgetCallbackHandlerOptions {
@@ -211,22 +212,23 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
   }
 
   private usageOf(output: LLMResult, run: RunState): TokenUsage {
-    let text = ''
-    for (const generation of output.generations.length === 1
-      ? output.generations[0]!
-      : output.generations.flat()) {
-      const message = (generation as { message?: unknown }).message
-      const usage = tokenUsageFromMessage(message)
-      if (usage !== undefined) return usage
-      text += message === undefined ? generation.text : messageText(message)
+    const generations = output.generations.length === 1 ? output.generations[0]! : output.generations.flat()
+    const estimate = () => {
+      let text = ''
+      for (const generation of generations) {
+        const message = (generation as { message?: unknown }).message
+        text += message === undefined ? generation.text : messageText(message as BaseMessage)
+      }
+      const streamed = run.output?.tokens ?? 0
+      return {
+        inputTokens: run.reservation.inputTokens,
+        outputTokens: Math.max(streamed, this.budget.estimator.count(text)),
+      }
     }
-    const legacy = tokenUsageFromLegacy(output.llmOutput?.tokenUsage)
-    if (legacy !== undefined) return legacy
-    const streamed = run.output?.tokens ?? 0
-    return {
-      inputTokens: run.reservation.inputTokens,
-      outputTokens: Math.max(streamed, this.budget.estimator.count(text)),
-      estimated: true,
+    for (const generation of generations) {
+      const reported = reportedUsageOfMessage((generation as { message?: unknown }).message)
+      if (reported !== undefined) return sanitizeUsage(reported, { estimate })
     }
+    return sanitizeUsage(reportedLegacyUsage(output.llmOutput?.tokenUsage), { estimate })
   }
 }

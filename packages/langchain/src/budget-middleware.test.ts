@@ -1,7 +1,13 @@
 import { AIMessage, type BaseMessage, HumanMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
 import { MemorySaver } from '@langchain/langgraph'
-import { type Budget, BudgetExceededError, BudgetValidationError, createBudget } from '@tokenwarden/core'
+import {
+  type Budget,
+  type BudgetEvents,
+  BudgetExceededError,
+  BudgetValidationError,
+  createBudget,
+} from '@tokenwarden/core'
 import { createAgent, tool } from 'langchain'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -193,6 +199,29 @@ describe('budgetMiddleware', () => {
       ])
       const [status] = await budget.status({ user: 'u-42' })
       expect(status!.used).toBeGreaterThan(0)
+    })
+    it('should settle NaN usage_metadata from the estimate, never as 0, and report it', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const settled: BudgetEvents['settled'][] = []
+      const rejected: BudgetEvents['usageRejected'][] = []
+      budget.on('settled', (event) => settled.push(event))
+      budget.on('usageRejected', (event) => rejected.push(event))
+      const model = fakeModel().respond(
+        new AIMessage({
+          content: 'x'.repeat(40),
+          usage_metadata: { input_tokens: Number.NaN, output_tokens: -1, total_tokens: 0 },
+        }),
+      )
+      const agent = createAgent({ model, tools: [], middleware: [budgetMiddleware({ budget })] })
+
+      await agent.invoke({ messages: [new HumanMessage('Hi')] }, { configurable: { thread_id: 't-8' } })
+
+      expect(settled).toHaveLength(1)
+      expect(settled[0]).toMatchObject({ estimated: true, usage: { outputTokens: 10, estimatedRequests: 1 } })
+      expect(settled[0]!.usage.inputTokens).toBeGreaterThan(0)
+      expect(rejected).toEqual([
+        expect.objectContaining({ context: { thread: 't-8' }, fields: ['inputTokens', 'outputTokens'] }),
+      ])
     })
   })
 

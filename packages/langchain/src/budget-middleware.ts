@@ -228,13 +228,10 @@ function appendSystemText(systemMessage: SystemMessage, text: string): SystemMes
 }
 
 function usageOf(budget: Budget, response: unknown, reservation: Reservation): TokenUsage {
-  const usage = tokenUsageFromMessage(response)
-  if (usage !== undefined) return usage
-  return {
+  return tokenUsageFromMessage(response, () => ({
     inputTokens: reservation.inputTokens,
     outputTokens: budget.estimator.count(messageText(response as BaseMessage)),
-    estimated: true,
-  }
+  }))
 }
 
 function modelNameOf(model: unknown): string | undefined {

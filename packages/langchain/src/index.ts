@@ -1,3 +1,4 @@
+export type { UsageEstimate } from '@tokenwarden/core/adapter'
 export type { LangChainCompressionOptions } from './apply-budget-policies.ts'
 export { BudgetCallbackHandler, type BudgetCallbackHandlerOptions } from './budget-callback-handler.ts'
 export { type BudgetMiddlewareOptions, budgetMiddleware } from './budget-middleware.ts'

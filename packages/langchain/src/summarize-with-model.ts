@@ -45,11 +45,7 @@ export function summarizeWithModel({
       const response = await model.invoke(messages)
       const text = messageText(response)
       await reservation.settle(
-        tokenUsageFromMessage(response) ?? {
-          inputTokens,
-          outputTokens: budget.estimator.count(text),
-          estimated: true,
-        },
+        tokenUsageFromMessage(response, () => ({ inputTokens, outputTokens: budget.estimator.count(text) })),
       )
       return text
     } finally {

@@ -57,11 +57,11 @@ async function jsonUsage(copy: Response, call: BudgetedCall, settings: CallSetti
 }
 
 function usageOfJson(json: Record<string, unknown> | undefined, call: BudgetedCall, settings: CallSettings) {
-  const reported = tokenUsageFrom(call.endpoint, json?.usage)
-  if (reported !== undefined) return reported
-  const output = call.endpoint === 'embeddings' ? undefined : (json?.choices ?? json?.output)
-  const outputTokens = output == null ? 0 : settings.budget.estimator.count(JSON.stringify(output))
-  return { inputTokens: call.reservation.inputTokens, outputTokens, estimated: true }
+  return tokenUsageFrom(call.endpoint, json?.usage, () => {
+    const output = call.endpoint === 'embeddings' ? undefined : (json?.choices ?? json?.output)
+    const outputTokens = output == null ? 0 : settings.budget.estimator.count(JSON.stringify(output))
+    return { inputTokens: call.reservation.inputTokens, outputTokens }
+  })
 }
 
 async function streamUsage(
@@ -83,5 +83,5 @@ async function streamUsage(
   } finally {
     signal.removeEventListener('abort', abort)
   }
-  return collector.usage ?? collector.estimate(call.reservation.inputTokens)
+  return collector.usage(call.reservation.inputTokens)
 }

@@ -1,3 +1,4 @@
+export type { UsageEstimate } from '@tokenwarden/core/adapter'
 export type { OpenAICompressionOptions } from './apply-budget-policies.ts'
 export { budgetExceededErrorOf } from './budget-exceeded-error-of.ts'
 export { type Endpoint, endpointOf } from './endpoint-of.ts'

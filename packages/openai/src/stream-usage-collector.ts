@@ -12,11 +12,11 @@ const finalResponseEvents = new Set(['response.completed', 'response.incomplete'
  * @example
  * const collector = new StreamUsageCollector('chat', budget.estimator)
  * for await (const chunk of stream) collector.add(chunk)
- * collector.usage ?? collector.estimate(reservation.inputTokens)
+ * await reservation.settle(collector.usage(reservation.inputTokens))
  */
 export class StreamUsageCollector {
-  /** The usage the stream reported, if it got that far. */
-  usage: TokenUsage | undefined
+  /** The usage object the stream reported, if it got that far (unchecked until `usage`). */
+  private reported: unknown
   private outputTokens = 0
 
   constructor(
@@ -28,7 +28,7 @@ export class StreamUsageCollector {
     if (event === null || typeof event !== 'object') return
     const item = event as Record<string, any>
     if (this.endpoint === 'chat') {
-      if (item.usage != null) this.usage = tokenUsageFrom('chat', item.usage) ?? this.usage
+      if (item.usage != null) this.reported = item.usage
       if (!Array.isArray(item.choices)) return
       for (const choice of item.choices) {
         const delta = choice?.delta
@@ -47,15 +47,18 @@ export class StreamUsageCollector {
     }
     const type = typeof item.type === 'string' ? item.type : ''
     if (finalResponseEvents.has(type)) {
-      this.usage = tokenUsageFrom('responses', item.response?.usage) ?? this.usage
+      if (item.response?.usage != null) this.reported = item.response.usage
     } else if (/(text|arguments|refusal|input)\.delta$/.test(type)) {
       this.count(item.delta)
     }
   }
 
-  /** The usage to settle when the stream reported none: estimated input, output counted from the deltas. */
-  estimate(inputTokens: number): TokenUsage {
-    return { inputTokens, outputTokens: this.outputTokens, estimated: true }
+  /**
+   * The usage to settle: what the stream reported, through `tokenUsageFrom`; what it did not report (or
+   * reported unusably) is estimated: `inputTokens`, and the output counted from the deltas.
+   */
+  usage(inputTokens: number): TokenUsage {
+    return tokenUsageFrom(this.endpoint, this.reported, { inputTokens, outputTokens: this.outputTokens })
   }
 
   private count(text: unknown): void {

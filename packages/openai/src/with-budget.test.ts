@@ -1,8 +1,14 @@
-import { type Budget, BudgetExceededError, createBudget, type Tally } from '@tokenwarden/core'
+import {
+  type Budget,
+  type BudgetEvents,
+  BudgetExceededError,
+  createBudget,
+  type Tally,
+} from '@tokenwarden/core'
 import type { OpenAITestServer } from '@tokenwarden/openai-test-server'
 import type OpenAI from 'openai'
 import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { budgetExceededErrorOf } from './budget-exceeded-error-of.ts'
 import { useOpenAIFixture } from './test/openai-fixture.ts'
@@ -152,6 +158,46 @@ describe('withBudget', () => {
       expect(embeddings.data).toHaveLength(2)
       expect(embeddings.data[0]!.embedding[0]).toBeCloseTo(0.1, 5)
       expectCountedToEqualServer()
+    })
+  })
+
+  describe('garbage usage', () => {
+    const garbage = { inputTokens: -40, outputTokens: 'lots' as unknown as number }
+
+    function recordRejections() {
+      const rejected: BudgetEvents['usageRejected'][] = []
+      budget.on('usageRejected', (event) => rejected.push(event))
+      return rejected
+    }
+
+    it('should settle a JSON reply with negative or non-numeric usage from the estimate and report it', async () => {
+      server.enqueue({ text: 'Done.', usage: garbage })
+      const rejected = recordRejections()
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const completion = await client.chat.completions.create({ model: 'gpt-4o', messages })
+      expect(completion.choices[0]!.message.content).toBe('Done.')
+      await vi.waitFor(() => expect(settled).toHaveLength(1))
+      expect(settled[0]).toMatchObject({ estimatedRequests: 1, requests: 1 })
+      expect(settled[0]!.inputTokens).toBeGreaterThan(0)
+      expect(settled[0]!.outputTokens).toBeGreaterThan(0)
+      expect(rejected).toEqual([
+        expect.objectContaining({ context: { thread: 't-1' }, fields: ['inputTokens', 'outputTokens'] }),
+      ])
+      expect(await reserved()).toBe(0)
+    })
+
+    it('should settle a responses stream with garbage usage from the estimate and report it', async () => {
+      server.enqueue({ text: 'one two three', usage: { ...garbage, inputTokens: 12 } })
+      const rejected = recordRejections()
+      const client = withBudget(raw, { budget, context: { thread: 't-1' } })
+      const stream = await client.responses.create({ model: 'gpt-4o', input: 'Hi', stream: true })
+      for await (const _ of stream) {
+        // drain
+      }
+      await vi.waitFor(() => expect(settled).toHaveLength(1))
+      expect(settled[0]).toMatchObject({ inputTokens: 12, estimatedRequests: 1 })
+      expect(settled[0]!.outputTokens).toBeGreaterThan(0)
+      expect(rejected.map((event) => event.fields)).toEqual([['outputTokens']])
     })
   })
 

@@ -27,7 +27,7 @@ import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
 import { type ResolvedCharge, resolveCharges, TrackingCharges } from './resolve-charges.ts'
 import { ThresholdWatch } from './threshold-watch.ts'
 import { UsagePricing } from './usage-pricing.ts'
-import { assertPositive, validateRequest } from './validate-request.ts'
+import { readUsage, type UsageSnapshot, validateRequest } from './validate-request.ts'
 
 /** Validated options of a budget. */
 export interface EngineConfig {
@@ -101,14 +101,15 @@ export class BudgetEngine implements Budget, ReservationOwner {
   }
 
   cost(model: string, usage: TokenUsage): number | undefined {
-    return this.config.prices?.cost(model, usage)
+    assertId(model, 'model')
+    return this.pricing.costOf(model, readUsage(usage))
   }
 
   async reserve(context: BudgetContext, request: ReserveRequest): Promise<Reservation> {
-    const { model, inputTokens, clamp } = validateRequest(request)
-    let maxOutputTokens = request.maxOutputTokens ?? this.defaultMaxOutputTokens
-    const leaseMs = request.leaseMs ?? this.config.leaseMs
-    if (request.leaseMs !== undefined) assertPositive(request.leaseMs, 'request.leaseMs')
+    const snapshot = validateRequest(request)
+    const { model, inputTokens, clamp } = snapshot
+    let maxOutputTokens = snapshot.maxOutputTokens ?? this.defaultMaxOutputTokens
+    const leaseMs = snapshot.leaseMs ?? this.config.leaseMs
     const attempts = clamp === undefined ? 1 : 3
     for (let attempt = 1; ; attempt++) {
       const now = this.config.now()
@@ -188,20 +189,41 @@ export class BudgetEngine implements Budget, ReservationOwner {
     if (usage === null || typeof usage !== 'object') {
       throw new BudgetValidationError({ field: 'usage', value: usage, reason: 'expected a usage object' })
     }
-    if (usage.model !== undefined) assertId(usage.model, 'usage.model')
+    const model = usage.model
+    if (model !== undefined) assertId(model, 'usage.model')
+    const snapshot = readUsage(usage)
     const now = this.config.now()
-    let charges = this.resolve(context, usage.model, now)
+    let charges = this.resolve(context, model, now)
     if (this.config.table.rollover) charges = await this.withRollover(charges, now)
-    return this.commit(null, context, usage.model, charges, usage, now)
+    return this.commitUsage(null, context, model, charges, snapshot, now)
   }
 
-  /** Shared by settle and record: adds usage, detects threshold crossings. */
-  async commit(
+  /** A settle: reads the usage once (only that copy is used), then commits it. */
+  commit(
     reservationId: string | null,
     context: BudgetContext,
     model: string | undefined,
     charges: ResolvedCharge[],
     usage: TokenUsage,
+    now: number,
+    handle?: unknown,
+  ): Promise<SettleResult> {
+    let snapshot: UsageSnapshot
+    try {
+      snapshot = readUsage(usage)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.commitUsage(reservationId, context, model, charges, snapshot, now, handle)
+  }
+
+  /** Shared by settle and record: adds a usage read by `readUsage`, detects threshold crossings. */
+  private async commitUsage(
+    reservationId: string | null,
+    context: BudgetContext,
+    model: string | undefined,
+    charges: ResolvedCharge[],
+    usage: UsageSnapshot,
     now: number,
     handle?: unknown,
   ): Promise<SettleResult> {
@@ -219,9 +241,12 @@ export class BudgetEngine implements Budget, ReservationOwner {
         context,
         model,
         usage: tally,
-        estimated: usage.estimated === true,
+        estimated: usage.estimated,
         at: now,
       })
+    }
+    if (usage.rejectedFields !== undefined && this.events.has('usageRejected')) {
+      this.events.emit('usageRejected', { reservationId, context, model, fields: usage.rejectedFields })
     }
     return { warnings, usage: tally, costUsd: tally.costUsd }
   }

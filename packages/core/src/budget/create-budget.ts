@@ -1,5 +1,6 @@
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 import { heuristicEstimator } from '../estimation/estimate-tokens.ts'
+import type { TokenEstimator } from '../estimation/token-estimator.ts'
 import type { BudgetMode } from '../events/budget-events.ts'
 import { formatWarning } from '../format/format-warning.ts'
 import { compileLimits } from '../limits/compile-limits.ts'
@@ -32,14 +33,16 @@ const unknownPricePolicies = new Set(['error', 'warn', 'ignore'])
  * const r = await budget.reserve({ agent: 'researcher', thread: 't-1' }, { model: 'gpt-4o', inputTokens: 1200, maxOutputTokens: 800 })
  * const { warnings } = await r.settle({ inputTokens: 1100, outputTokens: 350 })
  */
-export function createBudget(options: BudgetOptions): Budget {
-  if (options === null || typeof options !== 'object') {
+export function createBudget(input: BudgetOptions): Budget {
+  if (input === null || typeof input !== 'object') {
     throw new BudgetValidationError({
       field: 'options',
-      value: options,
+      value: input,
       reason: 'expected an options object',
     })
   }
+  // Read once: a getter that changes between reads cannot make the validated value differ from the used one.
+  const options = readOptions(input)
   const mode = options.mode ?? 'enforce'
   if (!modes.has(mode)) {
     throw new BudgetValidationError({
@@ -78,13 +81,32 @@ export function createBudget(options: BudgetOptions): Budget {
   const track = options.track ?? ['agent', 'user', 'model', 'global']
   if (!Array.isArray(track))
     throw new BudgetValidationError({ field: 'track', value: track, reason: 'expected an array of scopes' })
-  for (const [index, scope] of track.entries()) assertId(scope, `track[${index}]`)
+  const scopes = [...track]
+  for (const [index, scope] of scopes.entries()) assertId(scope, `track[${index}]`)
   const trackPeriod = resolveTrackPeriod(options.trackPeriod, table)
   const prices = resolvePrices(options.prices)
   const now = options.now ?? Date.now
   if (typeof now !== 'function')
     throw new BudgetValidationError({ field: 'now', value: now, reason: 'expected a function' })
-  const warningTemplate = options.messages?.warning ?? formatWarning
+  const messages = options.messages
+  if (messages !== undefined && (messages === null || typeof messages !== 'object'))
+    throw new BudgetValidationError({ field: 'messages', value: messages, reason: 'expected { warning }' })
+  const warningTemplate = messages?.warning ?? formatWarning
+  if (typeof warningTemplate !== 'function') {
+    throw new BudgetValidationError({
+      field: 'messages.warning',
+      value: warningTemplate,
+      reason: 'expected a function',
+    })
+  }
+  const estimator = options.estimator ?? heuristicEstimator
+  if (estimator === null || typeof estimator !== 'object' || typeof estimator.count !== 'function') {
+    throw new BudgetValidationError({
+      field: 'estimator',
+      value: estimator,
+      reason: 'expected an object with count(text)',
+    })
+  }
 
   return new BudgetEngine({
     mode,
@@ -94,12 +116,56 @@ export function createBudget(options: BudgetOptions): Budget {
     calendar: { timeZone, weekStartsOn },
     leaseMs,
     defaultMaxOutputTokens,
-    track,
+    track: scopes,
     trackPeriod,
     prices,
-    now,
+    now: checkedClock(now),
     warningTemplate,
     store: options.store ?? memoryStore(),
-    estimator: options.estimator ?? heuristicEstimator,
+    estimator: estimator === heuristicEstimator ? estimator : checkedEstimator(estimator),
   })
+}
+
+/** The options, each field read once; limits are copied one level deep (their fields read once too). */
+function readOptions(input: BudgetOptions): BudgetOptions {
+  const options = { ...input }
+  const limits: unknown = options.limits
+  if (Array.isArray(limits)) {
+    options.limits = limits.map((limit: unknown) =>
+      limit !== null && typeof limit === 'object' && !Array.isArray(limit) ? { ...limit } : limit,
+    ) as BudgetOptions['limits']
+  }
+  return options
+}
+
+/**
+ * The budget's clock, checked on every read: anything but a finite number is a `BudgetValidationError`
+ * with field `now()` (a period computed from NaN would count nowhere).
+ */
+function checkedClock(now: () => number): () => number {
+  return () => {
+    const time: unknown = now()
+    if (typeof time !== 'number' || !Number.isFinite(time)) {
+      throw new BudgetValidationError({
+        field: 'now()',
+        value: time,
+        reason: 'expected the clock to return a finite number of epoch ms',
+      })
+    }
+    return time
+  }
+}
+
+/**
+ * A user estimator whose counts are checked: anything but a whole number ≥ 0 (a safe integer) is a
+ * `BudgetValidationError` with field `estimator.count()`, so a broken tokenizer cannot shrink or poison
+ * a reservation. Other members of the estimator stay reachable.
+ */
+function checkedEstimator(estimator: TokenEstimator): TokenEstimator {
+  const count = (text: string): number => {
+    const tokens: unknown = estimator.count(text)
+    assertAmount(tokens, 'estimator.count()', { integer: true })
+    return tokens
+  }
+  return Object.create(estimator, { count: { value: count, enumerable: true } })
 }

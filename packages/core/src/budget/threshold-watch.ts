@@ -1,5 +1,7 @@
+import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 import type { BudgetMode } from '../events/budget-events.ts'
 import type { EventHub } from '../events/event-hub.ts'
+import { formatWarning } from '../format/format-warning.ts'
 import type { CounterState } from '../stores/budget-store.ts'
 import type { Tally } from '../usage/tally.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
@@ -9,7 +11,8 @@ import type { ResolvedCharge } from './resolve-charges.ts'
 
 /**
  * Turns counter states into warnings: each threshold once per crossing (posted to the board for the
- * conversations, emitted as a `warning` event), and crossings made by other processes caught up.
+ * conversations, emitted as a `warning` event), and crossings made by other processes caught up. A
+ * failing `messages.warning` template never throws out of here (see `message`).
  */
 export class ThresholdWatch {
   constructor(
@@ -101,7 +104,30 @@ export class ThresholdWatch {
     return {
       id: this.nextId(),
       ...fields,
-      message: this.template(fields),
+      message: this.message(fields),
     }
+  }
+
+  /**
+   * The warning's text from the `messages.warning` template, run where a throw cannot corrupt state
+   * (the store already committed): a template that throws or returns no string is reported as a
+   * `handlerError` event and the default text is used.
+   */
+  private message(fields: Omit<BudgetWarning, 'message' | 'id'>): string {
+    try {
+      const text: unknown = this.template({ ...fields })
+      if (typeof text === 'string') return text
+      this.events.fail(
+        'messages.warning',
+        new BudgetValidationError({
+          field: 'messages.warning',
+          value: text,
+          reason: 'expected the template to return a string',
+        }),
+      )
+    } catch (error) {
+      this.events.fail('messages.warning', error)
+    }
+    return formatWarning(fields)
   }
 }

@@ -1,3 +1,4 @@
+import { InvalidPriceError } from '../errors/invalid-price-error.ts'
 import { UnknownPriceError } from '../errors/unknown-price-error.ts'
 import type { EventHub } from '../events/event-hub.ts'
 import type { PriceSource } from '../prices/price-source.ts'
@@ -6,7 +7,7 @@ import type { TokenUsage } from '../usage/token-usage.ts'
 import type { OutputPricing } from './affordable-output.ts'
 import type { BudgetContext } from './budget-context.ts'
 import type { ResolvedCharge } from './resolve-charges.ts'
-import { validateUsage } from './validate-request.ts'
+import type { UsageSnapshot } from './validate-request.ts'
 
 /**
  * Prices a budget's reservations and usage: the model's cost when known, and what happens when it is
@@ -19,9 +20,39 @@ export class UsagePricing {
     private readonly events: EventHub,
   ) {}
 
-  /** The cost of a usage, or 0 and `unpriced` (refused when a USD limit applies and `unknownPrice` is error). */
+  /**
+   * The price source's cost of a usage, checked: `undefined` (unknown) or a finite number ≥ 0, else an
+   * `InvalidPriceError` naming the model (fail closed: a NaN would admit everything, a negative price
+   * would credit the budget).
+   */
+  costOf(model: string, usage: TokenUsage): number | undefined {
+    if (this.prices === undefined) return undefined
+    const cost: unknown = this.prices.cost(model, usage)
+    if (cost === undefined) return undefined
+    if (typeof cost !== 'number' || Number.isNaN(cost))
+      throw new InvalidPriceError({ model, value: cost, reason: 'expected a number of USD or undefined' })
+    if (!Number.isFinite(cost))
+      throw new InvalidPriceError({ model, value: cost, reason: 'expected a finite number of USD' })
+    if (cost < 0) throw new InvalidPriceError({ model, value: cost, reason: 'expected a cost ≥ 0 USD' })
+    return cost
+  }
+
+  /**
+   * The cost of a usage, or 0 and `unpriced` (refused when a USD limit applies and `unknownPrice` is
+   * error). An invalid price (`InvalidPriceError`) is refused when a USD limit applies; otherwise the
+   * call's tokens still count, unpriced, and the error is reported as `handlerError` (`prices.cost`).
+   */
   priceOf(context: BudgetContext, model: string | undefined, charges: ResolvedCharge[], usage: TokenUsage) {
-    const cost = model === undefined ? undefined : this.prices?.cost(model, usage)
+    let cost: number | undefined
+    if (model !== undefined) {
+      try {
+        cost = this.costOf(model, usage)
+      } catch (error) {
+        if (!InvalidPriceError.isInstance(error) || charges.some((c) => c.limit.usesCost)) throw error
+        this.events.fail('prices.cost', error)
+        return { cost: 0, unpriced: 1 }
+      }
+    }
     if (cost !== undefined) return { cost, unpriced: 0 }
     const costLimit = charges.find((c) => c.limit.usesCost)
     if (costLimit !== undefined && this.unknownPrice === 'error') {
@@ -56,26 +87,29 @@ export class UsagePricing {
     }
   }
 
-  /** A validated usage as a tally, priced (or counted as unpriced). */
+  /** A usage (read once and validated, see `readUsage`) as a tally, priced (or counted as unpriced). */
   usageTally(
     context: BudgetContext,
     model: string | undefined,
     charges: ResolvedCharge[],
-    usage: TokenUsage,
+    usage: UsageSnapshot,
   ): Tally {
-    validateUsage(usage)
-    const { cost, unpriced } = this.priceOf(context, model, charges, usage)
-    return {
+    // Counted before the price source sees the usage: whatever it does cannot change what is counted.
+    const tally: Tally = {
       tokens: usage.inputTokens + usage.outputTokens,
       inputTokens: usage.inputTokens,
       outputTokens: usage.outputTokens,
       cachedInputTokens: usage.cachedInputTokens ?? 0,
       reasoningTokens: usage.reasoningTokens ?? 0,
-      costUsd: cost,
+      costUsd: 0,
       requests: 1,
-      estimatedRequests: usage.estimated === true ? 1 : 0,
-      unpricedRequests: unpriced,
+      estimatedRequests: usage.estimated ? 1 : 0,
+      unpricedRequests: 0,
     }
+    const { cost, unpriced } = this.priceOf(context, model, charges, usage)
+    tally.costUsd = cost
+    tally.unpricedRequests = unpriced
+    return tally
   }
 
   /**
@@ -84,9 +118,9 @@ export class UsagePricing {
    * a tier chosen by the input size (e.g. above 200k input tokens) prices the output too.
    */
   outputPricing(model: string | undefined, inputTokens: number): OutputPricing {
-    const input = model === undefined ? undefined : this.prices?.cost(model, { inputTokens, outputTokens: 0 })
+    const input = model === undefined ? undefined : this.costOf(model, { inputTokens, outputTokens: 0 })
     const withOutput =
-      model === undefined ? undefined : this.prices?.cost(model, { inputTokens, outputTokens: 1_000_000 })
+      model === undefined ? undefined : this.costOf(model, { inputTokens, outputTokens: 1_000_000 })
     if (input === undefined || withOutput === undefined)
       return { known: false, failClosed: this.unknownPrice === 'error' }
     return { known: true, inputCost: input, outputPerMillion: Math.max(0, withOutput - input) }

@@ -3,13 +3,26 @@ import { assertAmount, assertId } from '../limits/validate.ts'
 import type { TokenUsage } from '../usage/token-usage.ts'
 import type { ReserveRequest } from './budget.ts'
 
-/** Validates a reserve (or affordability) request; returns it with `clamp` normalised. */
+/** A reserve (or affordability) request as read once: only this copy is used afterwards. */
+export interface RequestSnapshot {
+  model: string | undefined
+  inputTokens: number
+  maxOutputTokens: number | undefined
+  clamp: { minOutputTokens: number } | undefined
+  leaseMs: number | undefined
+}
+
+/**
+ * Reads a reserve (or affordability) request once, field by field, and validates the copy (a getter
+ * that changes between reads cannot turn the reservation into NaN); `clamp` is normalised.
+ */
 export function validateRequest(request: {
   model?: string
   inputTokens: number
   clamp?: ReserveRequest['clamp']
   maxOutputTokens?: number
-}) {
+  leaseMs?: number
+}): RequestSnapshot {
   if (request === null || typeof request !== 'object') {
     throw new BudgetValidationError({
       field: 'request',
@@ -17,30 +30,93 @@ export function validateRequest(request: {
       reason: 'expected { model, inputTokens, maxOutputTokens }',
     })
   }
-  if (request.model !== undefined) assertId(request.model, 'request.model')
-  assertAmount(request.inputTokens, 'request.inputTokens', { integer: true })
-  if (request.maxOutputTokens !== undefined)
-    assertAmount(request.maxOutputTokens, 'request.maxOutputTokens', { integer: true })
+  const { model, inputTokens, maxOutputTokens, clamp: clampOption, leaseMs } = request
+  if (model !== undefined) assertId(model, 'request.model')
+  assertAmount(inputTokens, 'request.inputTokens', { integer: true })
+  if (maxOutputTokens !== undefined) {
+    assertAmount(maxOutputTokens, 'request.maxOutputTokens', { integer: true })
+    assertSafeSum(inputTokens, maxOutputTokens, 'request.maxOutputTokens', 'request.inputTokens')
+  }
+  if (leaseMs !== undefined) assertPositive(leaseMs, 'request.leaseMs')
   let clamp: { minOutputTokens: number } | undefined
-  if (request.clamp === true) clamp = { minOutputTokens: 1 }
-  else if (request.clamp !== undefined && request.clamp !== false) {
-    const min = request.clamp.minOutputTokens ?? 1
+  if (clampOption === true) clamp = { minOutputTokens: 1 }
+  else if (clampOption !== undefined && clampOption !== false) {
+    if (clampOption === null || typeof clampOption !== 'object') {
+      throw new BudgetValidationError({
+        field: 'request.clamp',
+        value: clampOption,
+        reason: 'expected a boolean or { minOutputTokens }',
+      })
+    }
+    const min = clampOption.minOutputTokens ?? 1
     assertAmount(min, 'request.clamp.minOutputTokens', { integer: true })
     clamp = { minOutputTokens: min }
   }
-  return { model: request.model, inputTokens: request.inputTokens, clamp }
+  return { model, inputTokens, maxOutputTokens, clamp, leaseMs }
 }
 
-/** Validates a usage: whole token counts ≥ 0, parts (cached, reasoning) within their totals. */
-export function validateUsage(usage: TokenUsage): void {
+/** A usage as read once: only this copy is validated, priced and counted. */
+export interface UsageSnapshot {
+  inputTokens: number
+  outputTokens: number
+  cachedInputTokens: number | undefined
+  cacheWriteInputTokens: number | undefined
+  reasoningTokens: number | undefined
+  estimated: boolean
+  rejectedFields: readonly string[] | undefined
+}
+
+/**
+ * Reads a usage once, field by field, and validates the copy: whole token counts ≥ 0 (safe
+ * integers), cached + cache-write input within the input, reasoning within the output.
+ */
+export function readUsage(usage: TokenUsage): UsageSnapshot {
   if (usage === null || typeof usage !== 'object') {
     throw new BudgetValidationError({ field: 'usage', value: usage, reason: 'expected a usage object' })
   }
-  assertAmount(usage.inputTokens, 'usage.inputTokens', { integer: true })
-  assertAmount(usage.outputTokens, 'usage.outputTokens', { integer: true })
-  assertPart(usage.cachedInputTokens, 'cachedInputTokens', usage.inputTokens, 'inputTokens')
-  assertPart(usage.cacheWriteInputTokens, 'cacheWriteInputTokens', usage.inputTokens, 'inputTokens')
-  assertPart(usage.reasoningTokens, 'reasoningTokens', usage.outputTokens, 'outputTokens')
+  const {
+    inputTokens,
+    outputTokens,
+    cachedInputTokens,
+    cacheWriteInputTokens,
+    reasoningTokens,
+    estimated,
+    rejectedFields,
+  } = usage
+  assertAmount(inputTokens, 'usage.inputTokens', { integer: true })
+  assertAmount(outputTokens, 'usage.outputTokens', { integer: true })
+  assertSafeSum(inputTokens, outputTokens, 'usage.outputTokens', 'usage.inputTokens')
+  assertPart(cachedInputTokens, 'cachedInputTokens', inputTokens, 'inputTokens')
+  assertPart(cacheWriteInputTokens, 'cacheWriteInputTokens', inputTokens, 'inputTokens')
+  if (
+    cachedInputTokens !== undefined &&
+    cacheWriteInputTokens !== undefined &&
+    cachedInputTokens + cacheWriteInputTokens > inputTokens
+  ) {
+    throw new BudgetValidationError({
+      field: 'usage.cacheWriteInputTokens',
+      value: cacheWriteInputTokens,
+      reason: `cachedInputTokens (${cachedInputTokens}) + cacheWriteInputTokens must not exceed inputTokens (${inputTokens}), which includes both`,
+    })
+  }
+  assertPart(reasoningTokens, 'reasoningTokens', outputTokens, 'outputTokens')
+  if (rejectedFields !== undefined && !isStringArray(rejectedFields)) {
+    throw new BudgetValidationError({
+      field: 'usage.rejectedFields',
+      value: rejectedFields,
+      reason: 'expected an array of field names',
+    })
+  }
+  return {
+    inputTokens,
+    outputTokens,
+    cachedInputTokens,
+    cacheWriteInputTokens,
+    reasoningTokens,
+    estimated: estimated === true,
+    rejectedFields:
+      rejectedFields === undefined || rejectedFields.length === 0 ? undefined : [...rejectedFields],
+  }
 }
 
 function assertPart(part: number | undefined, name: string, whole: number, wholeName: string): void {
@@ -53,6 +129,21 @@ function assertPart(part: number | undefined, name: string, whole: number, whole
       reason: `must not exceed ${wholeName} (${whole}), which includes it`,
     })
   }
+}
+
+/** Two safe integers whose sum (the tokens a counter adds) must stay a safe integer. */
+function assertSafeSum(a: number, b: number, field: string, otherField: string): void {
+  if (!Number.isSafeInteger(a + b)) {
+    throw new BudgetValidationError({
+      field,
+      value: b,
+      reason: `${otherField} + this must not exceed 2^53 − 1`,
+    })
+  }
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string')
 }
 
 /** Throws unless `value` is a duration > 0 ms. */

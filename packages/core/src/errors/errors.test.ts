@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BudgetExceededError } from './budget-exceeded-error.ts'
 import { BudgetValidationError } from './budget-validation-error.ts'
+import { InvalidPriceError } from './invalid-price-error.ts'
 import { ReservationOverrunError } from './reservation-overrun-error.ts'
 import { TokenwardenError } from './tokenwarden-error.ts'
 import { UnknownPriceError } from './unknown-price-error.ts'
@@ -32,6 +33,11 @@ describe('errors', () => {
     expect(BudgetValidationError.isInstance(exceeded)).toBe(false)
     expect(BudgetExceededError.isInstance(validation)).toBe(false)
     expect(UnknownPriceError.isInstance(new Error('x'))).toBe(false)
+    const price = new InvalidPriceError({ model: 'm', value: Number.NaN, reason: 'expected a number' })
+    expect(InvalidPriceError.isInstance(price)).toBe(true)
+    expect(BudgetValidationError.isInstance(price)).toBe(false)
+    expect(price).toMatchObject({ code: 'invalid_price', model: 'm', field: 'prices.cost()' })
+    expect(TokenwardenError.isInstance(null)).toBe(false)
   })
 
   it('should name the limit of an unknown price in words, not as agent/none', () => {
@@ -44,7 +50,6 @@ describe('errors', () => {
     expect(new UnknownPriceError({ model: 'm', limitName: 'team cap' }).message).toContain(
       'the USD limit "team cap" applies',
     )
-    expect(TokenwardenError.isInstance(null)).toBe(false)
   })
 
   it('should recognise an error made by another copy of the package', () => {

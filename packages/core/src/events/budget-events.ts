@@ -43,7 +43,24 @@ export interface BudgetEvents {
   compressed: CompressionEvent
   /** An adapter sent a call to a cheaper model because of the budget's usage. */
   downgraded: DowngradeEvent
-  /** An event handler threw; the budget went on. */
+  /**
+   * A settled usage came from a provider report with unusable fields (NaN, negative, infinite, not a
+   * number), which `sanitizeUsage` replaced by the estimate or dropped. Field names only, never values.
+   */
+  usageRejected: {
+    reservationId: string | null
+    context: BudgetContext
+    model: string | undefined
+    /** The rejected fields, as `TokenUsage` names (`inputTokens`, `cachedInputTokens`, …). */
+    fields: readonly string[]
+  }
+  /**
+   * A user callback threw (or its promise rejected, or a template returned no string); the budget went
+   * on, its state unchanged by the failure. `event` is the event whose handler failed, or
+   * `messages.warning` for the warning template (the warning then carries the default text), or
+   * `prices.cost` for an invalid price where no USD limit applies (the call counts unpriced). Without a
+   * `handlerError` handler the failure goes to `console.warn`.
+   */
   handlerError: { event: string; error: unknown }
 }
 

@@ -26,12 +26,22 @@ export class EventHub {
     if (set === undefined) return
     for (const handler of set) {
       try {
-        handler(event)
+        const result: unknown = handler(event)
+        // An async handler's rejection would otherwise be unhandled (and end a Node process).
+        if (result instanceof Promise) result.catch((error: unknown) => this.fail(name, error))
       } catch (error) {
-        if (name !== 'handlerError' && this.has('handlerError'))
-          this.emit('handlerError', { event: name, error })
-        else queueMicrotask(() => console.warn(`[tokenwarden] a "${name}" event handler threw:`, error))
+        this.fail(name, error)
       }
     }
+  }
+
+  /**
+   * Reports a user callback's failure (`name`: the event, or e.g. `messages.warning`) as a
+   * `handlerError` event, or with `console.warn` when nobody listens (or the `handlerError` handler
+   * itself failed): never swallowed without a trace, never thrown into the budget's operation.
+   */
+  fail(name: string, error: unknown): void {
+    if (name !== 'handlerError' && this.has('handlerError')) this.emit('handlerError', { event: name, error })
+    else queueMicrotask(() => console.warn(`[tokenwarden] a "${name}" callback threw:`, error))
   }
 }

@@ -1,6 +1,6 @@
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 
-/** Throws unless `value` is a finite number ≥ 0 (and an integer when `integer`). */
+/** Throws unless `value` is a finite number ≥ 0 (and a safe integer, ≤ 2^53 − 1, when `integer`). */
 export function assertAmount(
   value: unknown,
   field: string,
@@ -12,8 +12,11 @@ export function assertAmount(
   if (!Number.isFinite(value))
     throw new BudgetValidationError({ field, value, reason: 'expected a finite number' })
   if (value < 0) throw new BudgetValidationError({ field, value, reason: 'expected a number ≥ 0' })
-  if (integer && !Number.isInteger(value)) {
-    throw new BudgetValidationError({ field, value, reason: 'expected a whole number of tokens' })
+  if (integer && !Number.isSafeInteger(value)) {
+    const reason = Number.isInteger(value)
+      ? 'expected a whole number ≤ 2^53 − 1'
+      : 'expected a whole number of tokens'
+    throw new BudgetValidationError({ field, value, reason })
   }
 }
 

@@ -14,18 +14,16 @@ import type { ModelPrice, PriceSource } from './price-source.ts'
 export function staticPrices(models: Record<string, ModelPrice>, field = 'prices.models'): PriceSource {
   assertObject(models, field)
   const table = new Map<string, ModelPrice>()
-  for (const [model, price] of Object.entries(models)) {
+  for (const [model, input] of Object.entries(models)) {
     const priceField = `${field}[${JSON.stringify(model)}]`
-    assertObject(price, priceField)
-    for (const key of [
-      'inputPerMillion',
-      'outputPerMillion',
-      'cachedInputPerMillion',
-      'cacheWriteInputPerMillion',
-      'reasoningPerMillion',
-    ] as const) {
-      if (key === 'inputPerMillion' || key === 'outputPerMillion' || price[key] !== undefined) {
-        assertAmount(price[key], `${priceField}.${key}`)
+    assertObject(input, priceField)
+    // Each price read once into a copy: only the validated copy prices usage.
+    const price: ModelPrice = { inputPerMillion: 0, outputPerMillion: 0 }
+    for (const key of priceKeys) {
+      const value = input[key]
+      if (key === 'inputPerMillion' || key === 'outputPerMillion' || value !== undefined) {
+        assertAmount(value, `${priceField}.${key}`)
+        price[key] = value
       }
     }
     table.set(model, price)
@@ -41,6 +39,14 @@ export function staticPrices(models: Record<string, ModelPrice>, field = 'prices
     },
   }
 }
+
+const priceKeys = [
+  'inputPerMillion',
+  'outputPerMillion',
+  'cachedInputPerMillion',
+  'cacheWriteInputPerMillion',
+  'reasoningPerMillion',
+] as const
 
 /**
  * The USD cost of `usage` at `price`.

@@ -19,4 +19,10 @@ export interface TokenUsage {
    * is counted in `estimatedRequests`.
    */
   estimated?: boolean
+  /**
+   * Fields of the provider's usage that were unusable (NaN, negative, infinite or not a number) and
+   * were replaced by the estimate or dropped, as `sanitizeUsage` (`@tokenwarden/core/adapter`) sets
+   * them. Settling reports them in a `usageRejected` event (field names only, never values).
+   */
+  rejectedFields?: readonly string[]
 }

@@ -1,0 +1,5 @@
+export {
+  type ReportedUsage,
+  sanitizeUsage,
+  type UsageEstimate,
+} from '../usage/sanitize-usage.ts'
