@@ -54,7 +54,7 @@ describe('research team demo', () => {
         /writer +■ refused before "Recommendations", no request sent \(BudgetExceededError\)\n.*thread "report-1" has 496 tokens of 30,000 tokens left/,
       )
       expect(stdout).toMatch(
-        /planner +■ review finished by the budget \(finishReason "tokenwarden-budget-exceeded"\)/,
+        /planner +■ review finished by the budget \(rawFinishReason "tokenwarden-budget-exceeded"\)/,
       )
       expect(stdout).toMatch(
         /researcher ■ follow-up ended by the budget middleware \(an AI message, no model call\)\n.*I have to stop here: this conversation's budget cannot cover the next step/,

@@ -182,7 +182,7 @@ try {
   if (review.rawFinishReason === budgetExceededFinishReason) {
     view.stop(
       'planner',
-      `review finished by the budget (finishReason "${review.rawFinishReason}")`,
+      `review finished by the budget (rawFinishReason "${review.rawFinishReason}")`,
       review.text,
     )
   } else {

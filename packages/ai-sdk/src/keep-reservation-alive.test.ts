@@ -5,6 +5,7 @@ import { keepReservationAlive } from './keep-reservation-alive.ts'
 describe('keepReservationAlive', () => {
   afterEach(() => {
     vi.useRealTimers()
+    vi.unstubAllGlobals()
   })
 
   it('should renew the lease at half its length until stopped', async () => {
@@ -72,5 +73,23 @@ describe('keepReservationAlive', () => {
     keepReservationAlive(reservation)
     await vi.advanceTimersByTimeAsync(10_000)
     expect(renew).not.toHaveBeenCalled()
+  })
+
+  it('should clear a web timer (one that cannot be unref’d) as soon as its last call stops', async () => {
+    // As on edge-runtime: setInterval returns a number, so a timer left running holds the runtime open.
+    const live = new Set<number>()
+    let ids = 0
+    vi.stubGlobal('setInterval', () => live.add(++ids) && ids) // the timers' ticks do not matter here
+    vi.stubGlobal('clearInterval', (id: number) => live.delete(id))
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], leaseMs: 10_000 })
+    const first = await budget.reserve({ thread: 't' }, { inputTokens: 1, maxOutputTokens: 1 })
+    const second = await budget.reserve({ thread: 't' }, { inputTokens: 1, maxOutputTokens: 1 })
+    const stopFirst = keepReservationAlive(first)
+    const stopSecond = keepReservationAlive(second)
+    expect(live.size).toBe(1) // one timer shared by both calls
+    stopFirst()
+    expect(live.size).toBe(1)
+    stopSecond()
+    expect(live.size).toBe(0)
   })
 })

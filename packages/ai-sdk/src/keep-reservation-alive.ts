@@ -9,6 +9,8 @@ interface RenewalGroup {
   timer: ReturnType<typeof setInterval>
   /** The `setInterval` the timer came from (test fake timers swap it; a timer of a gone clock is made anew). */
   madeWith: typeof setInterval
+  /** Whether the timer can be unref'd (Node, Bun); a web timer (a number) is cleared as the group empties. */
+  unrefed: boolean
 }
 
 const groups = new Map<number, RenewalGroup>()
@@ -17,7 +19,9 @@ const groups = new Map<number, RenewalGroup>()
  * Renews a reservation's lease at most every half of its length while a long call runs (a stream of a
  * slow reasoning model can outlive the default 10-minute lease). Returns the function that stops
  * renewing. Calls share one timer per lease length, so a short call sets no timer of its own; the timer
- * does not keep the process alive and stops once a tick finds nothing to renew.
+ * does not keep the process alive and stops once a tick finds nothing to renew. Where timers cannot be
+ * unref'd (web timers, e.g. edge-runtime) it stops as soon as its last call does, so it never holds the
+ * runtime open for half a lease after the last call.
  *
  * @example
  * const stop = keepReservationAlive(reservation)
@@ -31,10 +35,11 @@ export function keepReservationAlive(reservation: Reservation): () => void {
     if (group !== undefined) clearInterval(group.timer)
     group = startGroup(leaseMs)
   }
-  const { reservations } = group
-  reservations.add(reservation)
+  const current = group
+  current.reservations.add(reservation)
   return () => {
-    reservations.delete(reservation)
+    current.reservations.delete(reservation)
+    if (!current.unrefed && current.reservations.size === 0) stopGroup(leaseMs, current)
   }
 }
 
@@ -43,8 +48,7 @@ function startGroup(leaseMs: number): RenewalGroup {
   // Every member is renewed within half a lease of joining, so no lease lapses while its call runs.
   const timer = setInterval(() => {
     if (reservations.size === 0) {
-      clearInterval(timer)
-      if (groups.get(leaseMs)?.timer === timer) groups.delete(leaseMs)
+      stopGroup(leaseMs, group)
       return
     }
     for (const reservation of reservations) {
@@ -52,10 +56,16 @@ function startGroup(leaseMs: number): RenewalGroup {
       else reservation.renew().catch(() => {}) // a failed renewal leaves the lease to lapse; settle still counts
     }
   }, leaseMs / 2)
-  timer.unref?.()
-  const group = { reservations, timer, madeWith: setInterval }
+  const unrefed = typeof (timer as { unref?: unknown }).unref === 'function'
+  if (unrefed) timer.unref()
+  const group: RenewalGroup = { reservations, timer, madeWith: setInterval, unrefed }
   groups.set(leaseMs, group)
   return group
+}
+
+function stopGroup(leaseMs: number, group: RenewalGroup): void {
+  clearInterval(group.timer)
+  if (groups.get(leaseMs) === group) groups.delete(leaseMs)
 }
 
 function noop(): void {}
