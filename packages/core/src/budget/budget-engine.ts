@@ -347,6 +347,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
       this.config.calendar,
       this.config.now(),
       options?.top ?? 10,
+      this.config.trackPeriod,
     )
   }
 

@@ -1,5 +1,6 @@
 import { clockStepBackMs } from '../budget/resolve-charges.ts'
 import type { LimitTable } from '../limits/compile-limits.ts'
+import type { PeriodSpec } from '../periods/period.ts'
 import { type CalendarOptions, periodWindow } from '../periods/period-window.ts'
 import type { BudgetStore } from '../stores/budget-store.ts'
 import { decodeCounterKey } from '../stores/counter-key.ts'
@@ -9,7 +10,8 @@ import type { LimitStatus } from './limit-status.ts'
 
 /**
  * Builds a {@link HealthReport} from every counter in the store: limit counters in their current
- * period (rolling windows summed over their buckets) and tracking counters for top spenders.
+ * period (rolling windows summed over their buckets) and the current track period's tracking counters
+ * for top spenders and totals.
  */
 export async function buildReport(
   store: BudgetStore,
@@ -17,8 +19,11 @@ export async function buildReport(
   calendar: CalendarOptions,
   now: number,
   top: number,
+  trackPeriod: PeriodSpec,
 ): Promise<HealthReport> {
   const states = await store.list({ now })
+  // reads delete nothing: tracking counters of ended track periods are still listed, and left out here
+  const trackStart = periodWindow(trackPeriod, now, calendar).start
   const windows = new Map<string, { start: number; end: number | null }>()
   const limits = new Map<string, LimitStatus[]>()
   const spenders = new Map<string, Map<string, Tally>>()
@@ -27,7 +32,7 @@ export async function buildReport(
     const parts = decodeCounterKey(state.key)
     if (parts === undefined) continue
     if (parts.name === '@track') {
-      // tracking counters of one scope value add up (another process may still write a previous period)
+      if (parts.periodStart !== trackStart) continue
       if (parts.scope === 'global') {
         totals = addTally(totals, state.used)
         continue
