@@ -7,6 +7,7 @@ export type { AllotmentCaps } from './budget/hold-allotment.ts'
 export { type BudgetExceededDetails, BudgetExceededError } from './errors/budget-exceeded-error.ts'
 export { BudgetValidationError } from './errors/budget-validation-error.ts'
 export { InvalidPriceError } from './errors/invalid-price-error.ts'
+export { MissingScopeError } from './errors/missing-scope-error.ts'
 export { ReservationClosedError } from './errors/reservation-closed-error.ts'
 export {
   type ReservationOverrunDetails,
@@ -21,6 +22,7 @@ export type { BudgetEventName, BudgetEvents, BudgetMode } from './events/budget-
 export { formatAmount, formatQuantity, unitLabel } from './format/format-amount.ts'
 export { formatStatus } from './format/format-status.ts'
 export { formatWarning, type WarningFields } from './format/format-warning.ts'
+export { builtInScopes } from './limits/built-in-scopes.ts'
 export type { LimitConfig, Rollover, Scope } from './limits/limit-config.ts'
 export { type LimitUnit, limitUnits } from './limits/limit-unit.ts'
 export { defaultThresholds, type Severity, type Threshold } from './limits/threshold.ts'

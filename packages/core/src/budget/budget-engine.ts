@@ -17,6 +17,7 @@ import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import { WarningBoard } from '../warnings/warning-board.ts'
 import { affordableOutput } from './affordable-output.ts'
 import { applyRollover } from './apply-rollover.ts'
+import { assertContext } from './assert-context.ts'
 import type { Budget, Reservation, ReserveRequest, SettleResult } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
 import { exceededDetails, limitStatus } from './charge-status.ts'
@@ -24,7 +25,12 @@ import { type ChildAllotment, type ChildBudget, createChildBudget } from './chil
 import { conversationOf, randomId } from './conversation-of.ts'
 import { appendHistoryCharges } from './history-charges.ts'
 import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
-import { type ResolvedCharge, resolveCharges, TrackingCharges } from './resolve-charges.ts'
+import {
+  type ResetListener,
+  type ResolvedCharge,
+  resolveCharges,
+  TrackingCharges,
+} from './resolve-charges.ts'
 import { ThresholdWatch } from './threshold-watch.ts'
 import { UsagePricing } from './usage-pricing.ts'
 import { readUsage, type UsageSnapshot, validateRequest } from './validate-request.ts'
@@ -34,6 +40,8 @@ export interface EngineConfig {
   mode: BudgetMode
   unknownPrice: 'error' | 'warn' | 'ignore'
   table: LimitTable
+  /** Every scope the budget knows (built-in and declared); contexts may use no other key. */
+  scopes: ReadonlySet<string>
   /** The default thresholds of limits (child budgets inherit them). */
   thresholds: Threshold[]
   calendar: CalendarOptions
@@ -284,12 +292,15 @@ export class BudgetEngine implements Budget, ReservationOwner {
   }
 
   takeWarnings(context: BudgetContext, options?: { model?: string }): BudgetWarning[] {
-    if (this.board.size === 0) return []
+    if (this.board.size === 0) {
+      assertContext(context, this.config.scopes)
+      return []
+    }
     const now = this.config.now()
     this.board.prune(now)
     const conversation = conversationOf(context)
     const warnings: BudgetWarning[] = []
-    for (const resolved of this.resolve(context, options?.model, now))
+    for (const resolved of this.resolve(context, options?.model, now, true))
       this.board.take(resolved.boardKey, conversation, warnings, now)
     return warnings
   }
@@ -302,19 +313,13 @@ export class BudgetEngine implements Budget, ReservationOwner {
         reason: 'expected the array takeWarnings returned',
       })
     }
-    if (context === null || typeof context !== 'object') {
-      throw new BudgetValidationError({
-        field: 'context',
-        value: context,
-        reason: 'expected an object such as { thread }',
-      })
-    }
+    assertContext(context, this.config.scopes)
     this.board.restore(conversationOf(context), warnings)
   }
 
   async status(context: BudgetContext, options?: { model?: string }): Promise<LimitStatus[]> {
     const now = this.config.now()
-    let charges = this.resolve(context, options?.model, now)
+    let charges = this.resolve(context, options?.model, now, true)
     if (this.config.table.rollover) charges = await this.withRollover(charges, now)
     const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
     const statuses: LimitStatus[] = []
@@ -364,33 +369,26 @@ export class BudgetEngine implements Budget, ReservationOwner {
     return applyRollover(this.store, this.config.calendar, charges, now)
   }
 
-  /** @internal */
-  resolve(context: BudgetContext, model: string | undefined, now: number): ResolvedCharge[] {
-    if (context === null || typeof context !== 'object') {
-      throw new BudgetValidationError({
-        field: 'context',
-        value: context,
-        reason: 'expected an object such as { thread }',
+  /**
+   * @internal The charges of a call with this context (checked first). A context without the id of a
+   * scope with a refusing default limit throws `MissingScopeError`; `lenient` (read-only questions:
+   * `status`, `takeWarnings`) leaves those limits out instead.
+   */
+  resolve(context: BudgetContext, model: string | undefined, now: number, lenient = false): ResolvedCharge[] {
+    assertContext(context, this.config.scopes)
+    return resolveCharges(this.config.table, context, model, now, this.config.calendar, this.onReset, lenient)
+  }
+
+  private readonly onReset: ResetListener = (limit, previousStart, start) => {
+    if (this.events.has('reset')) {
+      this.events.emit('reset', {
+        limitName: limit.name,
+        scope: limit.scope,
+        period: limit.period.label,
+        previousStart,
+        start,
       })
     }
-    return resolveCharges(
-      this.config.table,
-      context,
-      model,
-      now,
-      this.config.calendar,
-      (limit, previousStart, start) => {
-        if (this.events.has('reset')) {
-          this.events.emit('reset', {
-            limitName: limit.name,
-            scope: limit.scope,
-            period: limit.period.label,
-            previousStart,
-            start,
-          })
-        }
-      },
-    )
   }
 
   /** @internal Threshold crossings of a commit (child budgets close their allotment through it). */

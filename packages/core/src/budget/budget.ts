@@ -16,6 +16,21 @@ import type { ChildAllotment, ChildBudget } from './child-budget.ts'
 /** Options of `createBudget`. */
 export interface BudgetOptions {
   limits: readonly LimitConfig[]
+  /**
+   * Custom scopes, besides the built-in `global`, `model`, `agent`, `thread`, `user` and `task`. Limits,
+   * `track` and contexts may only use known scopes: a typo such as `threads` is an error, not a new scope.
+   *
+   * @example
+   * createBudget({ scopes: ['tenant'], limits: [{ scope: 'tenant', costUsd: 100, period: 'month' }] })
+   */
+  scopes?: readonly string[]
+  /**
+   * What a limit without `id` does with a call whose context lacks its scope's id (a thread limit and a
+   * call without `thread`): refuse it with `MissingScopeError`, or let it past that limit (`skip`). Each
+   * limit may override it. `global` limits always apply; a `model` limit takes the request's model.
+   * @default 'refuse'
+   */
+  onMissingScope?: 'refuse' | 'skip'
   /** @default memoryStore() */
   store?: BudgetStore
   /** @default 'enforce' */

@@ -1,14 +1,20 @@
 import type { BudgetContext } from './budget-context.ts'
+import { scopeIdOf } from './scope-id-of.ts'
 
-/** The conversation a context's warnings are delivered to: its thread, else the whole context. */
+/**
+ * The conversation a context's warnings are delivered to: its thread, else the whole context (its own
+ * keys). Injective: two different conversations never get the same key, whatever their ids contain.
+ */
 export function conversationOf(context: BudgetContext): string {
-  if (context.thread !== undefined) return `thread\u0000${context.thread}`
-  let key = ''
+  const thread = scopeIdOf(context, 'thread')
+  // `thread:` cannot start the JSON array below
+  if (thread !== undefined) return `thread:${thread}`
+  const pairs: string[] = []
   for (const scope of Object.keys(context).sort()) {
     const value = context[scope]
-    if (value !== undefined) key += `${scope}\u0000${value}\u0001`
+    if (value !== undefined) pairs.push(scope, value)
   }
-  return key
+  return JSON.stringify(pairs)
 }
 
 /** A short random id prefix (edge-safe: Web Crypto). */

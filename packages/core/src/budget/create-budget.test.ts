@@ -134,6 +134,7 @@ describe('createBudget', () => {
     it('should accept custom scopes, rolling windows and all units', () => {
       expect(() =>
         createBudget({
+          scopes: ['tenant'],
           limits: [
             { scope: 'tenant', tokens: 10, period: { rolling: '90m', buckets: 9 } },
             {

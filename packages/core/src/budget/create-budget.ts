@@ -4,8 +4,9 @@ import type { TokenEstimator } from '../estimation/token-estimator.ts'
 import type { BudgetMode } from '../events/budget-events.ts'
 import { formatWarning } from '../format/format-warning.ts'
 import { compileLimits } from '../limits/compile-limits.ts'
+import { assertScope, parseScopes } from '../limits/parse-scopes.ts'
 import { defaultThresholds, parseThresholds } from '../limits/threshold.ts'
-import { assertAmount, assertId } from '../limits/validate.ts'
+import { assertAmount } from '../limits/validate.ts'
 import { assertTimeZone } from '../periods/period-window.ts'
 import { memoryStore } from '../stores/memory-store.ts'
 import type { Budget, BudgetOptions } from './budget.ts'
@@ -16,6 +17,7 @@ import { assertPositive } from './validate-request.ts'
 
 const modes = new Set<BudgetMode>(['enforce', 'warn', 'dry-run'])
 const unknownPricePolicies = new Set(['error', 'warn', 'ignore'])
+const missingScopePolicies = new Set(['refuse', 'skip'])
 
 /**
  * Creates a budget: limits in tokens, USD and requests over scopes and periods, enforced atomically with
@@ -23,10 +25,12 @@ const unknownPricePolicies = new Set(['error', 'warn', 'ignore'])
  *
  * @example
  * const budget = createBudget({
+ *   scopes: ['tenant'], // custom scopes besides global, model, agent, thread, user, task
  *   limits: [
  *     { scope: 'thread', tokens: 100_000 },
  *     { scope: 'agent', id: 'researcher', costUsd: 5, period: 'day' },
  *     { scope: 'global', requests: 10_000, period: 'month' },
+ *     { scope: 'tenant', costUsd: 100, period: 'month', onMissingScope: 'skip' },
  *   ],
  *   prices: genaiPrices(), // from @tokenwarden/prices
  * })
@@ -63,7 +67,16 @@ export function createBudget(input: BudgetOptions): Budget {
     options.thresholds === undefined
       ? [...defaultThresholds]
       : parseThresholds(options.thresholds, 'thresholds')
-  const table = compileLimits(options.limits, thresholds)
+  const scopes = parseScopes(options.scopes)
+  const onMissingScope = options.onMissingScope ?? 'refuse'
+  if (!missingScopePolicies.has(onMissingScope)) {
+    throw new BudgetValidationError({
+      field: 'onMissingScope',
+      value: onMissingScope,
+      reason: "expected 'refuse' or 'skip'",
+    })
+  }
+  const table = compileLimits(options.limits, thresholds, { scopes, onMissingScope })
   const timeZone = options.timeZone ?? 'UTC'
   assertTimeZone(timeZone, 'timeZone')
   const weekStartsOn = options.weekStartsOn ?? 1
@@ -81,8 +94,8 @@ export function createBudget(input: BudgetOptions): Budget {
   const track = options.track ?? ['agent', 'user', 'model', 'global']
   if (!Array.isArray(track))
     throw new BudgetValidationError({ field: 'track', value: track, reason: 'expected an array of scopes' })
-  const scopes = [...track]
-  for (const [index, scope] of scopes.entries()) assertId(scope, `track[${index}]`)
+  const tracked = [...track]
+  for (const [index, scope] of tracked.entries()) assertScope(scope, scopes, `track[${index}]`)
   const trackPeriod = resolveTrackPeriod(options.trackPeriod, table)
   const prices = resolvePrices(options.prices)
   const now = options.now ?? Date.now
@@ -112,11 +125,12 @@ export function createBudget(input: BudgetOptions): Budget {
     mode,
     unknownPrice,
     table,
+    scopes,
     thresholds,
     calendar: { timeZone, weekStartsOn },
     leaseMs,
     defaultMaxOutputTokens,
-    track: scopes,
+    track: tracked,
     trackPeriod,
     prices,
     now: checkedClock(now),

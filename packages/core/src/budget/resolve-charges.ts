@@ -1,10 +1,11 @@
+import { MissingScopeError } from '../errors/missing-scope-error.ts'
 import type { CompiledLimit, LimitTable } from '../limits/compile-limits.ts'
-import { assertId } from '../limits/validate.ts'
 import type { PeriodSpec } from '../periods/period.ts'
 import { type CalendarOptions, periodWindow } from '../periods/period-window.ts'
 import type { CounterCharge } from '../stores/budget-store.ts'
 import { encodeCounterKey } from '../stores/counter-key.ts'
 import type { BudgetContext } from './budget-context.ts'
+import { scopeIdOf } from './scope-id-of.ts'
 
 /** A limit applied to one scope value in its current period. */
 export interface ResolvedCharge {
@@ -34,8 +35,10 @@ export const clockStepBackMs = 3_600_000
 export type ResetListener = (limit: CompiledLimit, previousStart: number, start: number) => void
 
 /**
- * The counters a call with this context charges, one per applicable limit, in the current periods.
- * Validates the context's values.
+ * The counters a call with this context charges, one per applicable limit, in the current periods (the
+ * context is checked beforehand, see `assertContext`). A context without the id of a scope that has a
+ * refusing default limit throws `MissingScopeError`, unless `lenient` (read-only questions such as
+ * `status`: the limits that apply are answered, the missing ones left out).
  */
 export function resolveCharges(
   table: LimitTable,
@@ -44,20 +47,22 @@ export function resolveCharges(
   now: number,
   calendar: CalendarOptions,
   onReset: ResetListener,
+  lenient = false,
 ): ResolvedCharge[] {
-  for (const scope in context) {
-    const value = context[scope]
-    if (value !== undefined) assertId(value, `context.${scope}`)
-  }
   const resolved: ResolvedCharge[] = []
   for (const group of table.scopes) {
+    const scope = group.scope
     const scopeId =
-      group.scope === 'global'
+      scope === 'global'
         ? 'global'
-        : group.scope === 'model'
-          ? (context.model ?? model)
-          : context[group.scope]
-    if (scopeId === undefined) continue
+        : scope === 'model'
+          ? (scopeIdOf(context, scope) ?? model)
+          : scopeIdOf(context, scope)
+    if (scopeId === undefined) {
+      const required = group.required
+      if (required !== undefined && !lenient) throw new MissingScopeError({ scope, limitName: required.name })
+      continue
+    }
     const limits = group.byId.get(scopeId) ?? group.defaults
     for (const limit of limits) resolved.push(resolveLimit(limit, scopeId, now, calendar, onReset))
   }
@@ -71,20 +76,21 @@ function resolveLimit(
   calendar: CalendarOptions,
   onReset: ResetListener,
 ): ResolvedCharge {
-  // a clock that steps back by up to `clockStepBackMs` keeps the latest period: a spent period (or
+  // a per-id variant follows the period window of the default limit it narrows (one reset event).
+  // A clock that steps back by up to `clockStepBackMs` keeps the latest period: a spent period (or
   // the rolling bucket that holds the latest usage) is never left for an earlier, emptier one
-  if (now >= limit.windowEnd || limit.windowStart - now > clockStepBackMs) {
-    const window = periodWindow(limit.period, now, calendar)
-    const previous = limit.windowEnd === -1 ? undefined : limit.windowStart
-    limit.windowStart = window.start
-    limit.windowEnd = window.end ?? Number.POSITIVE_INFINITY
-    if (limit.rollover !== undefined)
-      limit.keepUntil = periodWindow(limit.period, limit.windowEnd, calendar).end
-    if (previous !== undefined && previous !== window.start && limit.period.kind !== 'rolling') {
-      onReset(limit, previous, window.start)
+  const base = limit.base
+  if (now >= base.windowEnd || base.windowStart - now > clockStepBackMs) {
+    const window = periodWindow(base.period, now, calendar)
+    const previous = base.windowEnd === -1 ? undefined : base.windowStart
+    base.windowStart = window.start
+    base.windowEnd = window.end ?? Number.POSITIVE_INFINITY
+    if (base.rollover !== undefined) base.keepUntil = periodWindow(base.period, base.windowEnd, calendar).end
+    if (previous !== undefined && previous !== window.start && base.period.kind !== 'rolling') {
+      onReset(base, previous, window.start)
     }
   }
-  const periodStart = limit.windowStart
+  const periodStart = base.windowStart
   const last = limit.lastCharge
   if (last !== undefined && last.scopeId === scopeId && last.periodStart === periodStart) return last
   limit.lastCharge = buildCharge(limit, scopeId, periodStart)
@@ -108,19 +114,23 @@ function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number)
       limit,
       scopeId,
       capList: limit.capList,
-      charge: { key, caps: limit.caps, window, expiresAt: limit.windowEnd + period.rollingMs },
+      charge: { key, caps: limit.caps, window, expiresAt: limit.base.windowEnd + period.rollingMs },
       boardKey: encodeCounterKey({ name: limit.name, scope: limit.scope, scopeId, periodStart: -1 }),
       periodStart,
       resetsAt: null,
     }
   }
-  const resetsAt = period.kind === 'none' ? null : limit.windowEnd
+  const resetsAt = period.kind === 'none' ? null : limit.base.windowEnd
   return {
     limit,
     scopeId,
     capList: limit.capList,
     // a rollover reads the previous period's counter: keep counters one period longer
-    charge: { key, caps: limit.caps, expiresAt: limit.rollover === undefined ? resetsAt : limit.keepUntil },
+    charge: {
+      key,
+      caps: limit.caps,
+      expiresAt: limit.rollover === undefined ? resetsAt : limit.base.keepUntil,
+    },
     boardKey: key,
     periodStart,
     resetsAt,
@@ -159,7 +169,11 @@ export class TrackingCharges {
     for (let index = 0; index < this.scopes.length; index++) {
       const scope = this.scopes[index]!
       const scopeId =
-        scope === 'global' ? 'global' : scope === 'model' ? (context.model ?? model) : context[scope]
+        scope === 'global'
+          ? 'global'
+          : scope === 'model'
+            ? (scopeIdOf(context, scope) ?? model)
+            : scopeIdOf(context, scope)
       if (scopeId === undefined) continue
       let charge = this.last[index]
       if (charge === undefined || this.lastIds[index] !== scopeId) {

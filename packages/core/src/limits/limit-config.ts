@@ -3,17 +3,21 @@ import type { LimitUnit } from './limit-unit.ts'
 import type { Threshold } from './threshold.ts'
 
 /**
- * A scope: one of the built-in ones or a custom name matching a key of the call's context.
+ * A scope: one of the built-in ones or a custom name the budget declares in its `scopes` option; either
+ * way a key of the call's context.
  *
  * @example
- * const scope: Scope = 'tenant' // counts per context.tenant
+ * const scope: Scope = 'tenant' // counts per context.tenant, with createBudget({ scopes: ['tenant'], … })
  */
 export type Scope = 'agent' | 'thread' | 'user' | 'task' | 'model' | 'global' | (string & {})
 
 /**
  * One limit. Without `id` it applies to each value of its scope separately (every thread gets its own
- * 100k tokens); with `id` it applies to that value only and replaces the scope's default limits for it.
- * Give one or more units; each is enforced.
+ * 100k tokens), and a call whose context lacks that scope's id is refused with `MissingScopeError`
+ * (unless `onMissingScope: 'skip'`). With `id` it applies to that value only, on top of the scope's
+ * default limits: for that id it replaces a default's units that it sets for the same period, the rest
+ * of the defaults still apply (`replaceDefaults: true` replaces all of them). Give one or more units;
+ * each is enforced.
  *
  * @example
  * const limits: LimitConfig[] = [
@@ -24,8 +28,22 @@ export type Scope = 'agent' | 'thread' | 'user' | 'task' | 'model' | 'global' | 
  */
 export interface LimitConfig {
   scope: Scope
-  /** Restricts the limit to one scope value (and overrides the scope's default limits for it). */
+  /**
+   * Restricts the limit to one scope value. For that value it replaces the scope's default limits in the
+   * units it sets and the same period; the other defaults still apply.
+   */
   id?: string
+  /**
+   * With `id`: replace every default limit of the scope for this value, whatever its units and period.
+   * @default false
+   */
+  replaceDefaults?: boolean
+  /**
+   * Without `id`: what to do with a call whose context has no value for this scope: refuse it with
+   * `MissingScopeError` or let it past this limit. Not for `global` (it always applies).
+   * @default the budget's onMissingScope ('refuse')
+   */
+  onMissingScope?: 'refuse' | 'skip'
   /** A unique, stable name; the counter keys derive from it. Default: scope, id and period. */
   name?: string
   /** Total tokens (input + output). */

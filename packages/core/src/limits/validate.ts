@@ -20,12 +20,26 @@ export function assertAmount(
   }
 }
 
-/** Throws unless `value` is a non-empty string. */
+// C0 controls, DEL and lone surrogates (in a `u` regex a well-formed pair is one code point, not Cs)
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const malformed = /[\u0000-\u001f\u007f\p{Cs}]/u
+
+/**
+ * Throws unless `value` is a non-empty string of well-formed UTF-16 without control characters
+ * (U+0000–U+001F, U+007F): two different ids can then never encode to the same counter or conversation.
+ */
 export function assertId(value: unknown, field: string): asserts value is string {
   if (typeof value !== 'string')
     throw new BudgetValidationError({ field, value, reason: 'expected a string' })
   if (value.trim().length === 0)
     throw new BudgetValidationError({ field, value, reason: 'expected a non-empty id' })
+  if (malformed.test(value)) {
+    throw new BudgetValidationError({
+      field,
+      value,
+      reason: 'expected an id without control characters or unpaired UTF-16 surrogates',
+    })
+  }
 }
 
 /** Throws unless `value` is a plain object. */

@@ -46,14 +46,19 @@ export async function buildReport(
       byId.set(parts.scopeId, earlier === undefined ? state.used : addTally(earlier, state.used))
       continue
     }
-    const limit = table.byName.get(parts.name)
-    if (limit === undefined) continue
+    const named = table.byName.get(parts.name)
+    if (named === undefined) continue
+    // an id with limits of its own may narrow a default limit (or replace it): report what applies to it
+    const variant = named.variants?.get(parts.scopeId)
+    if (variant === null) continue
+    const limit = variant ?? named
     let window = windows.get(limit.name)
     if (window === undefined) {
-      // a clock that stepped back a little reports the period the limit still charges
+      // a clock that stepped back a little reports the period the limit still charges (the window
+      // state of a per-id variant lives on the default it narrows)
       window =
-        now < limit.windowStart && limit.windowStart - now <= clockStepBackMs
-          ? { start: limit.windowStart, end: Number.isFinite(limit.windowEnd) ? limit.windowEnd : null }
+        now < named.windowStart && named.windowStart - now <= clockStepBackMs
+          ? { start: named.windowStart, end: Number.isFinite(named.windowEnd) ? named.windowEnd : null }
           : periodWindow(limit.period, now, calendar)
       windows.set(limit.name, window)
     }
@@ -92,10 +97,17 @@ export async function buildReport(
   }
   const topSpenders: Record<string, Spender[]> = {}
   for (const [scope, byId] of spenders) {
-    topSpenders[scope] = [...byId]
+    const list = [...byId]
       .map(([id, usage]) => ({ scope, id, usage }))
       .sort((a, b) => b.usage.costUsd - a.usage.costUsd || b.usage.tokens - a.usage.tokens)
       .slice(0, top)
+    // an own property even for a scope named __proto__ (an assignment would set the prototype)
+    Object.defineProperty(topSpenders, scope, {
+      value: list,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
   }
   return {
     generatedAt: now,

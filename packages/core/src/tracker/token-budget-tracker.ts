@@ -77,6 +77,7 @@ export class TokenBudgetTracker {
     this.warningThreshold = threshold
     this.onWarning = options.onWarning
     this.budget = createBudget({
+      scopes: ['tracker'],
       limits: [{ scope: 'tracker', name: 'tracker', tokens: options.maxTokens }],
       thresholds: [threshold],
       track: [],
@@ -131,6 +132,8 @@ export class TokenBudgetTracker {
   private context(agentId: string) {
     assertId(agentId, 'agentId')
     const generation = this.generations.get(agentId)
-    return { tracker: generation === undefined ? agentId : `${agentId}\u0000${generation}` }
+    // `%` and `#` escaped, so `a` reset once (`a#1`) never shares a counter with an agent named `a#1`
+    const id = agentId.replaceAll('%', '%25').replaceAll('#', '%23')
+    return { tracker: generation === undefined ? id : `${id}#${generation}` }
   }
 }
