@@ -19,8 +19,8 @@ export function assertContext(context: BudgetContext, scopes: ReadonlySet<string
       reason: 'expected an object such as { thread }',
     })
   }
+  // inherited enumerable keys are checked too (harmless), but only own ones count (see scopeIdOf)
   for (const key in context) {
-    if (!Object.hasOwn(context, key)) continue
     const value = context[key]
     if (!scopes.has(key) || key === 'global') unknownKey(key, value, scopes)
     if (value !== undefined) assertId(value, `context.${key}`)

@@ -23,6 +23,13 @@ export function assertAmount(
 // C0 controls, DEL and lone surrogates (in a `u` regex a well-formed pair is one code point, not Cs)
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const malformed = /[\u0000-\u001f\u007f\p{Cs}]/u
+/**
+ * Ids that passed `assertId` lately. Calls repeat the same few ids (thread, agent, model): a set lookup
+ * costs less than checking the characters again. Bounded (cleared when full); an id's validity depends
+ * on nothing else, so every budget shares it. Short ids only.
+ */
+const recentIds = new Set<string>()
+const recentIdsMax = 1024
 
 /**
  * Throws unless `value` is a non-empty string of well-formed UTF-16 without control characters
@@ -31,6 +38,7 @@ const malformed = /[\u0000-\u001f\u007f\p{Cs}]/u
 export function assertId(value: unknown, field: string): asserts value is string {
   if (typeof value !== 'string')
     throw new BudgetValidationError({ field, value, reason: 'expected a string' })
+  if (recentIds.has(value)) return
   if (value.trim().length === 0)
     throw new BudgetValidationError({ field, value, reason: 'expected a non-empty id' })
   if (malformed.test(value)) {
@@ -40,6 +48,9 @@ export function assertId(value: unknown, field: string): asserts value is string
       reason: 'expected an id without control characters or unpaired UTF-16 surrogates',
     })
   }
+  if (value.length > 256) return
+  if (recentIds.size >= recentIdsMax) recentIds.clear()
+  recentIds.add(value)
 }
 
 /** Throws unless `value` is a plain object. */
