@@ -4,6 +4,7 @@ import {
   BudgetExceededError,
   BudgetValidationError,
   createBudget,
+  MissingScopeError,
 } from '@tokenwarden/core'
 import { createProviderRegistry, generateText, wrapLanguageModel, wrapProvider } from 'ai'
 import { MockLanguageModelV4, MockProviderV4 } from 'ai/test'
@@ -120,6 +121,26 @@ describe('budgetMiddleware', () => {
       expect(error).toMatchObject({ scope: 'thread', scopeId: 't-1', remaining: 50 })
       expect(mock.doGenerateCalls).toHaveLength(1)
       expect(await reservedOf(budget, thread)).toBe(0)
+    })
+
+    it('should reject a call without the thread id with MissingScopeError, without calling the model', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi') })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: { agent: 'a' }, onExceeded: 'finish' }),
+      })
+      const error = await generateText({ model, prompt: 'Hi' }).catch((e: unknown) => e)
+      expect(MissingScopeError.isInstance(error)).toBe(true)
+      expect((error as Error).message).toContain('providerOptions: { tokenwarden: { thread } }')
+      expect(mock.doGenerateCalls).toHaveLength(0)
+      await generateText({
+        model,
+        prompt: 'Hi',
+        maxOutputTokens: 50,
+        providerOptions: { tokenwarden: thread },
+      })
+      expect(mock.doGenerateCalls).toHaveLength(1)
     })
 
     it("should finish with an explanatory text instead with onExceeded: 'finish'", async () => {

@@ -6,6 +6,7 @@ import {
   BudgetExceededError,
   BudgetValidationError,
   createBudget,
+  MissingScopeError,
 } from '@tokenwarden/core'
 import { createAgent } from 'langchain'
 import { describe, expect, it, vi } from 'vitest'
@@ -101,6 +102,18 @@ describe('BudgetCallbackHandler', () => {
         expect.objectContaining({ context: { thread: 't-1' }, fields: ['inputTokens', 'outputTokens'] }),
       ])
       expect(await reservedTokens(budget, { thread: 't-1' })).toBe(0)
+    })
+
+    it('should refuse a call without a thread id with MissingScopeError before the model runs', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const handler = new BudgetCallbackHandler({ budget, context: { agent: 'a' } })
+      const model = fakeModel().respond(reply(1, 1))
+
+      const error = await model.invoke('hi', { callbacks: [handler] }).catch((caught: unknown) => caught)
+
+      expect(MissingScopeError.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ scope: 'thread', limitName: 'thread/none' })
+      expect(model.callCount).toBe(0)
     })
 
     it('should merge the options context, metadata.thread_id and metadata.tokenwarden', async () => {

@@ -7,6 +7,7 @@ import {
   BudgetExceededError,
   BudgetValidationError,
   createBudget,
+  MissingScopeError,
 } from '@tokenwarden/core'
 import { createAgent, tool } from 'langchain'
 import { describe, expect, it } from 'vitest'
@@ -163,6 +164,22 @@ describe('budgetMiddleware', () => {
       expect(BudgetExceededError.isInstance(error.cause)).toBe(true)
       expect(error.cause).toMatchObject({ scope: 'thread', scopeId: 't-1' })
       expect(model.callCount).toBe(1)
+    })
+
+    it('should refuse a run without a thread id with MissingScopeError (the cause) before the model runs', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const model = fakeModel().respond(answer(1, 1))
+      const agent = createAgent({ model, tools: [search], middleware: [budgetMiddleware({ budget })] })
+
+      const error = await agent
+        .invoke({ messages: [new HumanMessage('Research budgets')] })
+        .catch((caught: unknown) => caught)
+
+      // createAgent wraps what a middleware throws in a MiddlewareError
+      const missing = (error as { cause?: unknown }).cause
+      expect(MissingScopeError.isInstance(missing)).toBe(true)
+      expect((missing as Error).message).toContain('configurable: { thread_id }')
+      expect(model.callCount).toBe(0)
     })
 
     it('should release the reservation when the model call fails', async () => {

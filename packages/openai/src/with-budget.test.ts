@@ -3,6 +3,7 @@ import {
   type BudgetEvents,
   BudgetExceededError,
   createBudget,
+  MissingScopeError,
   type Tally,
 } from '@tokenwarden/core'
 import type { OpenAITestServer } from '@tokenwarden/openai-test-server'
@@ -220,6 +221,19 @@ describe('withBudget', () => {
       )
       expect(server.requests).toHaveLength(0)
       expect((await small.status({ thread: 't-1' }))[0]).toMatchObject({ used: 0, reserved: 0 })
+    })
+
+    it('should reject a call whose context lacks the thread with MissingScopeError and send no request', async () => {
+      const client = withBudget(raw, { budget, context: { agent: 'researcher' } })
+      const error = await client.chat.completions
+        .create({ model: 'gpt-4o', messages })
+        .catch((e: unknown) => e)
+      expect(MissingScopeError.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ scope: 'thread', limitName: 'thread/none' })
+      expect((error as Error).message).toContain('client.withContext({ thread })')
+      expect(server.requests).toHaveLength(0)
+      await client.withContext({ thread: 't-1' }).chat.completions.create({ model: 'gpt-4o', messages })
+      expect(server.requests).toHaveLength(1)
     })
   })
 

@@ -43,7 +43,10 @@ afterEach(async () => {
 
 function runawaySetup(webhook: Parameters<typeof createAlertMonitor>[1]['webhook']) {
   const now = () => Date.UTC(2026, 0, 5, 9)
-  const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1_000_000 }], now })
+  const budget = createBudget({
+    limits: [{ scope: 'thread', tokens: 1_000_000, onMissingScope: 'skip' }],
+    now,
+  })
   const monitor = createAlertMonitor(budget, {
     rules: [{ type: 'runaway', expectedTokens: 100, factor: 2 }],
     webhook,

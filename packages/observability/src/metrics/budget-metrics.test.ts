@@ -24,7 +24,7 @@ function setup(options: Partial<Parameters<typeof budgetMetrics>[1]> = {}) {
   const budget = createBudget({
     limits: [
       { scope: 'agent', tokens: 1000 },
-      { scope: 'user', costUsd: 5000, period: 'day' },
+      { scope: 'user', costUsd: 5000, period: 'day', onMissingScope: 'skip' }, // some calls name no user
     ],
     // whole dollars per token keep the sums exact
     prices: {
