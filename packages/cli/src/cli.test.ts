@@ -208,6 +208,20 @@ describe('tokenwarden (SQLite store)', () => {
       expect(stderr).toContain(`config ${bad}: invalid limits[0].tokens`)
     })
 
+    it('should read custom scopes from the config, and name a limit on an undeclared one', async () => {
+      const custom = join(directory, 'custom.config.json')
+      const limits = [...testLimits, { scope: 'tenant', tokens: 1000 }]
+      writeFileSync(custom, JSON.stringify({ scopes: ['tenant'], limits }))
+      const store = `sqlite:${database}`
+      const declared = await runTokenwarden(['status', '--store', store, '--config', custom])
+      expect(declared.stderr).toBe('')
+      expect(declared.code).toBe(0)
+      writeFileSync(custom, JSON.stringify({ limits }))
+      const undeclared = await runTokenwarden(['status', '--store', store, '--config', custom])
+      expect(undeclared.code).toBe(2)
+      expect(undeclared.stderr).toContain(`config ${custom}: invalid limits[${testLimits.length}].scope`)
+    })
+
     it('should exit with code 2 for a missing config file and a file that holds no budget', async () => {
       const missing = await runTokenwarden([
         'status',

@@ -12,6 +12,8 @@ import { CliError } from './cli-error.ts'
  */
 export interface BudgetFileConfig {
   limits: LimitConfig[]
+  /** Custom scopes the limits use (`createBudget`'s `scopes`). */
+  scopes?: string[]
   /** @default 'UTC' */
   timeZone?: string
   /** @default 1 (Monday) */
@@ -51,7 +53,7 @@ export function loadConfig(path: string): BudgetFileConfig {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CliError({ code: 'invalid_config', message: `config ${path}: expected a JSON object` })
   }
-  const { limits, timeZone, weekStartsOn } = parsed as Record<string, unknown>
+  const { limits, scopes, timeZone, weekStartsOn } = parsed as Record<string, unknown>
   if (!Array.isArray(limits)) {
     throw new CliError({
       code: 'invalid_config',
@@ -60,6 +62,7 @@ export function loadConfig(path: string): BudgetFileConfig {
   }
   return {
     limits: limits as LimitConfig[],
+    ...(scopes === undefined ? {} : { scopes: scopes as string[] }),
     ...(timeZone === undefined ? {} : { timeZone: timeZone as string }),
     ...(weekStartsOn === undefined ? {} : { weekStartsOn: weekStartsOn as number }),
   }

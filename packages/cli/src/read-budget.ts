@@ -46,6 +46,7 @@ export async function readBudget({
   try {
     budget = createBudget({
       limits: config?.limits ?? [],
+      ...(config?.scopes === undefined ? {} : { scopes: config.scopes }),
       store,
       mode: 'dry-run',
       now: () => now,

@@ -140,13 +140,18 @@ export interface Budget {
   readonly store: BudgetStore
   readonly estimator: TokenEstimator
   readonly defaultMaxOutputTokens: number
-  /** Holds the call's estimated usage on every applicable limit, or throws `BudgetExceededError`. */
+  /**
+   * Holds the call's estimated usage on every applicable limit, or throws `BudgetExceededError`.
+   * Throws `MissingScopeError` (nothing held) when the context lacks the id of a scope with a refusing
+   * default limit, and `BudgetValidationError` for a context key that is no scope.
+   */
   reserve(context: BudgetContext, request: ReserveRequest): Promise<Reservation>
-  /** Counts usage known only afterwards (no reservation). */
+  /** Counts usage known only afterwards (no reservation); refuses a missing scope id as `reserve` does. */
   record(context: BudgetContext, usage: TokenUsage & { model?: string }): Promise<SettleResult>
   /**
    * Warnings not yet shown to this context's conversation (its thread, else the context itself); marks
-   * them shown. Inject each `message` into the model's next call.
+   * them shown. Inject each `message` into the model's next call. A read: limits whose scope id the
+   * context lacks are left out (no `MissingScopeError`).
    */
   takeWarnings(context: BudgetContext, options?: { model?: string }): BudgetWarning[]
   /**
@@ -158,9 +163,15 @@ export interface Budget {
    * try { await callModel(withNotice(warnings)) } catch (error) { budget.restoreWarnings(ctx, warnings); throw error }
    */
   restoreWarnings(context: BudgetContext, warnings: readonly BudgetWarning[]): void
-  /** One status per applicable limit and unit. */
+  /**
+   * One status per applicable limit and unit. A read: limits whose scope id the context lacks are left
+   * out rather than refused (adapters show status before a call that `reserve` will refuse).
+   */
   status(context: BudgetContext, options?: { model?: string }): Promise<LimitStatus[]>
-  /** The largest `maxOutputTokens` this context can still afford (Infinity when unbounded). */
+  /**
+   * The largest `maxOutputTokens` this context can still afford (Infinity when unbounded). Refuses a
+   * missing scope id with `MissingScopeError`, as `reserve` would: the answer would not hold for the call.
+   */
   affordableOutputTokens(
     context: BudgetContext,
     request: { model?: string; inputTokens: number },
