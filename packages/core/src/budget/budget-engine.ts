@@ -26,6 +26,7 @@ import { conversationOf, randomId } from './conversation-of.ts'
 import { appendHistoryCharges } from './history-charges.ts'
 import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
 import {
+  type MissingIdPolicy,
   type ResetListener,
   type ResolvedCharge,
   resolveCharges,
@@ -300,7 +301,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
     this.board.prune(now)
     const conversation = conversationOf(context)
     const warnings: BudgetWarning[] = []
-    for (const resolved of this.resolve(context, options?.model, now, true))
+    for (const resolved of this.resolve(context, options?.model, now, 'omit'))
       this.board.take(resolved.boardKey, conversation, warnings, now)
     return warnings
   }
@@ -319,7 +320,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
 
   async status(context: BudgetContext, options?: { model?: string }): Promise<LimitStatus[]> {
     const now = this.config.now()
-    let charges = this.resolve(context, options?.model, now, true)
+    let charges = this.resolve(context, options?.model, now, 'omit')
     if (this.config.table.rollover) charges = await this.withRollover(charges, now)
     const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
     const statuses: LimitStatus[] = []
@@ -371,12 +372,17 @@ export class BudgetEngine implements Budget, ReservationOwner {
 
   /**
    * @internal The charges of a call with this context (checked first). A context without the id of a
-   * scope with a refusing default limit throws `MissingScopeError`; `lenient` (read-only questions:
-   * `status`, `takeWarnings`) leaves those limits out instead.
+   * scope with a refusing default limit throws `MissingScopeError`, unless `missing` is `omit` (reads:
+   * `status`, `takeWarnings`) or `omit-model` (a child budget's hold).
    */
-  resolve(context: BudgetContext, model: string | undefined, now: number, lenient = false): ResolvedCharge[] {
+  resolve(
+    context: BudgetContext,
+    model: string | undefined,
+    now: number,
+    missing: MissingIdPolicy = 'refuse',
+  ): ResolvedCharge[] {
     assertContext(context, this.config.scopes)
-    return resolveCharges(this.config.table, context, model, now, this.config.calendar, this.onReset, lenient)
+    return resolveCharges(this.config.table, context, model, now, this.config.calendar, this.onReset, missing)
   }
 
   private readonly onReset: ResetListener = (limit, previousStart, start) => {

@@ -68,7 +68,8 @@ export async function holdAllotment(
   const attempts = clamp ? 3 : 1
   for (let attempt = 1; ; attempt++) {
     const now = engine.config.now()
-    let charges = engine.resolve(context, undefined, now)
+    // the child's calls name their model: model limits are not held here
+    let charges = engine.resolve(context, undefined, now, 'omit-model')
     if (engine.config.table.rollover) charges = await engine.withRollover(charges, now)
     let granted = caps
     if (clamp) granted = await clampCaps(engine, charges, caps, now)

@@ -170,6 +170,13 @@ describe('a context without the id of a limited scope', () => {
     expect(error).toMatchObject({ code: 'missing_scope', scope: 'model', limitName: 'model/none' })
   })
 
+  it("should carve a child from a parent with model limits (the child's calls name the model)", async () => {
+    const budget = createBudget({ limits: [{ scope: 'model', tokens: 1000 }] })
+    const child = await budget.child({ agent: 'coordinator' }, { tokens: 100 })
+    await expect(child.reserve({}, request)).resolves.toBeDefined()
+    await child.end()
+  })
+
   it('should not ask for the id of a scope whose only limits have ids', async () => {
     const budget = createBudget({ limits: [{ scope: 'agent', id: 'researcher', tokens: 50 }] })
     await expect(budget.reserve({}, request)).resolves.toBeDefined()

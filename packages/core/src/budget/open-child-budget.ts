@@ -210,7 +210,7 @@ export class OpenChildBudget implements ChildBudget {
     let warnings: BudgetWarning[]
     if (holds.length === 0) {
       // every hold lapsed and could not be taken again: charge the parent without one
-      const charges = this.parent.resolve(this.context, undefined, this.parent.config.now())
+      const charges = this.parent.resolve(this.context, undefined, this.parent.config.now(), 'omit-model')
       warnings = await closeAllotment(this.parent, { id: null, context: this.context, charges }, usage)
     } else {
       warnings = await closeAllotment(this.parent, holds[0]!, usage)

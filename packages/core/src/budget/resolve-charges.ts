@@ -31,14 +31,20 @@ export interface ResolvedCharge {
  */
 export const clockStepBackMs = 3_600_000
 
+/**
+ * What {@link resolveCharges} does when the context lacks the id of a scope with a refusing default limit:
+ * throw `MissingScopeError` (calls), leave those limits out (`omit`: reads such as `status`), or leave
+ * out only `model` limits (`omit-model`: a child budget's hold, whose calls name their model later).
+ */
+export type MissingIdPolicy = 'refuse' | 'omit' | 'omit-model'
+
 /** Called when a limit enters a new period. */
 export type ResetListener = (limit: CompiledLimit, previousStart: number, start: number) => void
 
 /**
  * The counters a call with this context charges, one per applicable limit, in the current periods (the
  * context is checked beforehand, see `assertContext`). A context without the id of a scope that has a
- * refusing default limit throws `MissingScopeError`, unless `lenient` (read-only questions such as
- * `status`: the limits that apply are answered, the missing ones left out).
+ * refusing default limit throws `MissingScopeError`, unless `missing` says otherwise.
  */
 export function resolveCharges(
   table: LimitTable,
@@ -47,7 +53,7 @@ export function resolveCharges(
   now: number,
   calendar: CalendarOptions,
   onReset: ResetListener,
-  lenient = false,
+  missing: MissingIdPolicy = 'refuse',
 ): ResolvedCharge[] {
   const resolved: ResolvedCharge[] = []
   for (const group of table.scopes) {
@@ -60,7 +66,8 @@ export function resolveCharges(
           : scopeIdOf(context, scope)
     if (scopeId === undefined) {
       const required = group.required
-      if (required !== undefined && !lenient) throw new MissingScopeError({ scope, limitName: required.name })
+      if (required !== undefined && missing !== 'omit' && (missing === 'refuse' || scope !== 'model'))
+        throw new MissingScopeError({ scope, limitName: required.name })
       continue
     }
     const limits = group.byId.get(scopeId) ?? group.defaults
