@@ -293,16 +293,17 @@ export class BudgetEngine implements Budget, ReservationOwner {
   }
 
   takeWarnings(context: BudgetContext, options?: { model?: string }): BudgetWarning[] {
+    const model = modelOption(options)
     if (this.board.size === 0) {
       assertContext(context, this.config.scopes)
       return []
     }
     const now = this.config.now()
     this.board.prune(now)
+    const charges = this.resolve(context, model, now, 'omit')
     const conversation = conversationOf(context)
     const warnings: BudgetWarning[] = []
-    for (const resolved of this.resolve(context, options?.model, now, 'omit'))
-      this.board.take(resolved.boardKey, conversation, warnings, now)
+    for (const resolved of charges) this.board.take(resolved.boardKey, conversation, warnings, now)
     return warnings
   }
 
@@ -320,7 +321,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
 
   async status(context: BudgetContext, options?: { model?: string }): Promise<LimitStatus[]> {
     const now = this.config.now()
-    let charges = this.resolve(context, options?.model, now, 'omit')
+    let charges = this.resolve(context, modelOption(options), now, 'omit')
     if (this.config.table.rollover) charges = await this.withRollover(charges, now)
     const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
     const statuses: LimitStatus[] = []
@@ -430,4 +431,11 @@ export class BudgetEngine implements Budget, ReservationOwner {
       mode: this.mode,
     })
   }
+}
+
+/** The `model` of a read's options (`status`, `takeWarnings`), checked like a request's. */
+function modelOption(options: { model?: string } | undefined): string | undefined {
+  const model = options?.model
+  if (model !== undefined) assertId(model, 'options.model')
+  return model
 }

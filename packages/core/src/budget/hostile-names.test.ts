@@ -35,6 +35,9 @@ describe('ids', () => {
       expect(await fieldOf(() => budget.reserve({ thread: 't' }, { ...request, model: id }))).toBe(
         'request.model',
       )
+      expect(await fieldOf(() => budget.status({ thread: 't' }, { model: id }))).toBe('options.model')
+      expect(await fieldOf(() => budget.takeWarnings({ thread: 't' }, { model: id }))).toBe('options.model')
+      expect(await fieldOf(() => budget.record({ thread: 't' }, { ...usage, model: id }))).toBe('usage.model')
       expect(await fieldOf(() => createBudget({ limits: [{ scope: 'agent', id, tokens: 1 }] }))).toBe(
         'limits[0].id',
       )
