@@ -99,6 +99,25 @@ describe('a limit with an id', () => {
     )
   })
 
+  it('should start a narrowed default over with its period, with one reset event', async () => {
+    let now = start
+    const budget = createBudget({
+      limits: [
+        { scope: 'agent', tokens: 100, requests: 5, period: 'day' },
+        { scope: 'agent', id: 'researcher', requests: 50, period: 'day' },
+      ],
+      now: () => now,
+    })
+    const resets: string[] = []
+    budget.on('reset', (event) => resets.push(event.limitName))
+    await budget.record(researcher, { inputTokens: 90, outputTokens: 0 })
+    await budget.record(writer, { inputTokens: 90, outputTokens: 0 })
+    now += 86_400_000
+    await expect(budget.reserve(researcher, call(90))).resolves.toBeDefined()
+    await expect(budget.reserve(writer, call(90))).resolves.toBeDefined()
+    expect(resets.sort()).toEqual(['agent/day', 'agent:researcher/day'])
+  })
+
   it('should replace every default of its scope with replaceDefaults: true', async () => {
     const budget = budgetOf([
       { scope: 'agent', tokens: 50_000 },
