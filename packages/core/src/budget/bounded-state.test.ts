@@ -47,7 +47,7 @@ describe('state stays bounded as conversations come and go', () => {
     const daily = createBudget({ limits, now: () => clock.at })
     const weekly = createBudget({ limits, trackPeriod: 'week', now: () => clock.at })
     for (const budget of [daily, weekly])
-      await budget.record({ user: 'u-1' }, { inputTokens: 5, outputTokens: 0 })
+      await budget.record({ agent: 'a', user: 'u-1' }, { inputTokens: 5, outputTokens: 0 })
     clock.at += 86_400_000
     expect((await daily.report()).top.user ?? []).toEqual([])
     expect((await weekly.report()).top.user?.map((s) => s.id)).toEqual(['u-1'])
