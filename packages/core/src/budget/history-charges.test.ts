@@ -47,6 +47,36 @@ describe('usage history of calendar limits', () => {
     expect(report.limits.map((status) => status.limitName).sort()).toEqual(['agent/day', 'thread/none'])
   })
 
+  it('should keep history by default only for scopes with few values, and as each limit says', async () => {
+    const now = midnight + hour
+    const store = memoryStore()
+    const budget = createBudget({
+      limits: [
+        { scope: 'thread', tokens: 10_000, period: 'day' },
+        { scope: 'user', tokens: 10_000, period: 'day', history: true },
+        { scope: 'agent', tokens: 10_000, period: 'day', history: false },
+        { scope: 'agent', id: 'boss', costUsd: 5, period: 'day' },
+        { scope: 'global', requests: 100, period: 'day' },
+      ],
+      unknownPrice: 'ignore',
+      store,
+      now: () => now,
+    })
+    const reservation = await budget.reserve(
+      { agent: 'boss', thread: 't', user: 'u' },
+      { inputTokens: 10, maxOutputTokens: 10 },
+    )
+    await reservation.settle({ inputTokens: 10, outputTokens: 0 })
+    const recorded = (await store.list({ now }))
+      .map((state) => decodeCounterKey(state.key)!.name)
+      .filter((name) => name.startsWith(historyCounterPrefix))
+      .sort()
+    expect(recorded).toEqual(['@history:agent:boss/day', '@history:global/day', '@history:user/day'])
+    expect(() => createBudget({ limits: [{ scope: 'global', tokens: 1, history: 'yes' as never }] })).toThrow(
+      expect.objectContaining({ field: 'limits[0].history' }),
+    )
+  })
+
   it('should give each calendar period a bucket length and others none', () => {
     expect(['hour', 'day', 'week', 'month', 'none', 'rolling:3600000:10'].map(historyBucketMs)).toEqual([
       300_000, 3_600_000, 21_600_000, 86_400_000, 0, 0,

@@ -34,7 +34,7 @@ export function historyBucketMs(period: string): number {
 }
 
 /**
- * Appends, for every calendar-period limit a settle charges, the tracking counter of the usage
+ * Appends, for every calendar-period limit with `history` a settle charges, the tracking counter of the usage
  * history bucket `now` falls in (`@history:<limit name>`, no caps, dropped with the limit's counter),
  * so burn-down charts draw what was used when. One counter per limit per settle; the charge is made
  * once per bucket and kept on the resolved charge.
@@ -50,6 +50,7 @@ export function appendHistoryCharges(
 ): void {
   for (let index = 0; index < charges.length; index++) {
     const resolved = charges[index]!
+    if (!resolved.limit.history) continue
     const bucketMs = historyBucketMs(resolved.limit.period.kind)
     if (bucketMs === 0) continue
     // A settle after the period ended lands in the period's last bucket.

@@ -23,6 +23,8 @@ export interface CompiledLimit {
   onMissingScope: MissingScopePolicy
   /** Limits with `id`: replace every default limit of the scope for this id, not only same unit and period. */
   replaceDefaults: boolean
+  /** Record per-bucket usage history of calendar periods (see `LimitConfig.history`). */
+  history: boolean
   /**
    * The limit whose period window this one follows: itself, or the default limit a per-id variant narrows
    * (a variant shares the default's counter and period; the window state lives on the default).
@@ -83,6 +85,8 @@ export interface CompileLimitsOptions {
 }
 
 const builtIn: ReadonlySet<string> = new Set(builtInScopes)
+/** Scopes whose values are few (history on by default): per-thread or per-user history would not be. */
+const fewValueScopes: ReadonlySet<string> = new Set(['global', 'agent', 'model'])
 const missingScopePolicies = new Set(['refuse', 'skip'])
 
 /**
@@ -195,6 +199,13 @@ function compileLimit(
       })
     }
   }
+  if (limit.history !== undefined && typeof limit.history !== 'boolean') {
+    throw new BudgetValidationError({
+      field: `${field}.history`,
+      value: limit.history,
+      reason: 'expected true or false',
+    })
+  }
   if (limit.name !== undefined) assertId(limit.name, `${field}.name`)
   const capList: CompiledLimit['capList'] = []
   const caps: CompiledLimit['caps'] = {}
@@ -221,6 +232,7 @@ function compileLimit(
     id: limit.id,
     onMissingScope,
     replaceDefaults: limit.replaceDefaults === true,
+    history: limit.history ?? (limit.id !== undefined || fewValueScopes.has(limit.scope)),
     base: undefined as unknown as CompiledLimit,
     variants: limit.id === undefined ? new Map() : undefined,
     caps,

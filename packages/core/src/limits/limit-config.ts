@@ -59,6 +59,13 @@ export interface LimitConfig {
   /** Overrides the budget's thresholds for this limit. */
   thresholds?: readonly (number | Threshold)[]
   /**
+   * Calendar periods: record usage per part of the period (5 min of an hour, 1 h of a day, 6 h of a
+   * week, 1 day of a month) so the CLI draws burn-down charts from it. Each scope value then keeps up to
+   * 24 history counters per period, so it is on by default only where values are few.
+   * @default true for `global`, `agent`, `model` and limits with an `id`; false for other scopes
+   */
+  history?: boolean
+  /**
    * Carry what the previous period left unused into this one, at most `max` (a number for a one-unit
    * limit, or per unit). Only calendar periods (`hour`, `day`, `week`, `month`). What carries is the
    * previous period's base limit minus its usage: a carry is not carried again.
