@@ -24,6 +24,13 @@ export interface ScriptCall {
   args: (string | number)[]
 }
 
+/** The store's options every script call carries. */
+export interface ScriptSettings {
+  epsilon: number
+  /** How long closed reservation ids are remembered (ms). */
+  retentionMs: number
+}
+
 const unitOfField = new Map(Object.entries(unitIndex).map(([unit, field]) => [field, unit as LimitUnit]))
 
 /**
@@ -31,19 +38,26 @@ const unitOfField = new Map(Object.entries(unitIndex).map(([unit, field]) => [fi
  * keys; ARGV as the script reads it.
  *
  * @example
- * const { keys, args } = encodeCall(keys, 'read', now, 1e-9, [], counters)
+ * const { keys, args } = encodeCall(keys, 'read', now, { epsilon: 1e-9, retentionMs: 60_000 }, [], counters)
  */
 export function encodeCall(
   redisKeys: RedisKeys,
   operation: string,
   now: number,
-  epsilon: number,
+  settings: ScriptSettings,
   header: (string | number)[],
   counters: readonly CounterCharge[],
 ): ScriptCall {
   const keys = [redisKeys.index, redisKeys.leases, redisKeys.records]
   const windowKeys: string[] = []
-  const args: (string | number)[] = [operation, now, epsilon, ...header, counters.length]
+  const args: (string | number)[] = [
+    operation,
+    now,
+    settings.epsilon,
+    settings.retentionMs,
+    ...header,
+    counters.length,
+  ]
   for (const charge of counters) {
     keys.push(redisKeys.counter(charge.key))
     args.push(charge.expiresAt ?? -1)
@@ -61,12 +75,12 @@ export function encodeCall(
  * The script call of a reservation.
  *
  * @example
- * encodeReserve(keys, request, 1e-9)
+ * encodeReserve(keys, request, { epsilon: 1e-9, retentionMs: 60_000 })
  */
 export function encodeReserve(
   redisKeys: RedisKeys,
   request: StoreReserveRequest,
-  epsilon: number,
+  settings: ScriptSettings,
 ): ScriptCall {
   const header = [
     request.reservationId,
@@ -74,23 +88,30 @@ export function encodeReserve(
     request.enforce ? '1' : '0',
     ...tallyToVector(request.amount),
   ]
-  return encodeCall(redisKeys, 'reserve', request.now, epsilon, header, request.counters)
+  return encodeCall(redisKeys, 'reserve', request.now, settings, header, request.counters)
 }
 
 /**
  * The script call of a commit (settle, release or record).
  *
  * @example
- * encodeCommit(keys, request, 1e-9)
+ * encodeCommit(keys, request, { epsilon: 1e-9, retentionMs: 60_000 })
  */
-export function encodeCommit(redisKeys: RedisKeys, request: StoreCommitRequest, epsilon: number): ScriptCall {
+export function encodeCommit(
+  redisKeys: RedisKeys,
+  request: StoreCommitRequest,
+  settings: ScriptSettings,
+): ScriptCall {
   const usage: Tally | null = request.usage
+  const drawFrom = request.drawFrom ?? []
   const header = [
     request.reservationId ?? '',
     usage === null ? '0' : '1',
     ...(usage === null ? new Array<number>(tallyFieldCount).fill(0) : tallyToVector(usage)),
+    drawFrom.reduce((count, group) => count + 1 + group.length, 0),
+    ...drawFrom.flatMap((group) => [group.length, ...group]),
   ]
-  return encodeCall(redisKeys, 'commit', request.now, epsilon, header, request.counters)
+  return encodeCall(redisKeys, 'commit', request.now, settings, header, request.counters)
 }
 
 /**
@@ -129,15 +150,13 @@ export function decodeReserve(
   const header = values[0] as number[]
   const denial = decodeDenial(header)
   if (header[0] === 0) return { ok: false, denial: denial! }
-  return {
-    ok: true,
-    counters: decodeStates(
-      values,
-      1,
-      counters.map((charge) => charge.key),
-    ),
-    exceeded: denial,
-  }
+  const states = decodeStates(
+    values,
+    1,
+    counters.map((charge) => charge.key),
+  )
+  if (header[5] === 1) return { ok: true, counters: states, exceeded: undefined, alreadyApplied: true }
+  return { ok: true, counters: states, exceeded: denial }
 }
 
 function decodeDenial(header: readonly number[]): StoreDenial | undefined {

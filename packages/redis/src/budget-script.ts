@@ -4,10 +4,12 @@ import { createHash } from 'node:crypto'
  * The one Lua script behind every operation of `redisStore` (atomic: Redis runs a script alone).
  *
  * KEYS: 1 counter index (sorted set: counter key → expiry, +inf when never), 2 lease queue (sorted set:
- * reservation id → lease expiry), 3 lease records (hash: reservation id → msgpack [expiry, amount…, key…]),
- * then the counters' own keys, then their window keys in order.
+ * reservation id → lease expiry, or when to forget a closed id), 3 lease records (hash: reservation id →
+ * msgpack [expiry, amount…, key…], or `c` for an id a commit closed and `l` for a lapsed one, kept for the
+ * retention so a redelivered operation is applied once), then the counters' own keys, then their window
+ * keys in order.
  * A counter is a msgpack array: 9 used values, 9 reserved values (tallyFields order), expiry (-1: never).
- * ARGV: op, now, epsilon, then per operation (see `budget-arguments.ts`).
+ * ARGV: op, now, epsilon, retention (ms), then per operation (see `budget-arguments.ts`).
  * Lua numbers given to redis.call travel as exact doubles (%.17g). Replies are one bulk string of
  * concatenated msgpack values (a header, then each counter as stored), so numbers stay exact doubles
  * (Redis would truncate Lua numbers to integers) and the script does not re-encode what it just read.
@@ -17,6 +19,7 @@ local F = 9
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
 local EPS = tonumber(ARGV[3])
+local RETAIN = tonumber(ARGV[4])
 local INDEX, LEASES, RECORDS = KEYS[1], KEYS[2], KEYS[3]
 local cache, dirty, created, packed = {}, {}, {}, {}
 local NIL = cmsgpack.pack(nil)
@@ -90,36 +93,56 @@ local function flush()
   dirty = {}
 end
 
--- A lease record is msgpack [expiry, amount x F, counter keys...]. Returns the lease's amount to its
--- counters; 'open' when the lease had not lapsed yet, 'lapsed' when it had, nil when there was none.
-local function closeLease(id, raw)
-  raw = raw or redis.call('HGET', RECORDS, id)
-  if not raw then return nil end
-  redis.call('HDEL', RECORDS, id)
-  redis.call('ZREM', LEASES, id)
-  local record = cmsgpack.unpack(raw)
+-- Remembers a closed ('c') or lapsed ('l') reservation id until the retention passes.
+local function mark(id, m)
+  redis.call('HSET', RECORDS, id, m)
+  redis.call('ZADD', LEASES, now + RETAIN, id)
+end
+
+-- Takes v (per field) off the reserved values of a lease record's counters, never below 0.
+local function giveBack(record, v)
   preload(record, F + 2)
   for i = F + 2, #record do
     local c = load(record[i])
     if c then
       for f = 1, F do
-        local v = c[F + f] - record[1 + f]
-        if v < EPS then v = 0 end
-        c[F + f] = v
+        local x = c[F + f] - v[f]
+        if x < EPS then x = 0 end
+        c[F + f] = x
       end
       dirty[record[i]] = true
     end
   end
+end
+
+-- A lease record is msgpack [expiry, amount x F, counter keys...]. Returns the lease's amount to its
+-- counters and remembers the id as m; 'open' when the lease had not lapsed yet, 'lapsed' when it had.
+local function closeLease(id, raw, m)
+  local record = cmsgpack.unpack(raw)
+  local amount = {}
+  for f = 1, F do amount[f] = record[1 + f] end
+  giveBack(record, amount)
+  mark(id, m)
   if record[1] <= now then return 'lapsed' end
   return 'open'
 end
 
--- Returns every lapsed lease (any order, any length). Reserve runs it only when a cap would be passed;
--- read and list always do.
-local function sweep()
-  local ids = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now)
+-- Returns lapsed leases and forgets closed ids past their retention: every one due, or at most limit.
+local function sweep(limit)
+  local ids
+  if limit then
+    ids = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now, 'LIMIT', 0, limit)
+  else
+    ids = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now)
+  end
   for i = 1, #ids do
-    if not closeLease(ids[i]) then redis.call('ZREM', LEASES, ids[i]) end
+    local raw = redis.call('HGET', RECORDS, ids[i])
+    if raw and raw ~= 'c' and raw ~= 'l' then
+      closeLease(ids[i], raw, 'l')
+    else
+      redis.call('HDEL', RECORDS, ids[i])
+      redis.call('ZREM', LEASES, ids[i])
+    end
   end
 end
 
@@ -198,9 +221,13 @@ local function vector(p)
 end
 
 if op == 'reserve' then
-  local id, leaseExpires, enforce = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1'
-  local amount = vector(7)
-  local list = charges(17, tonumber(ARGV[16]))
+  local id, leaseExpires, enforce = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
+  local amount = vector(8)
+  local list = charges(18, tonumber(ARGV[17]))
+  if redis.call('HEXISTS', RECORDS, id) == 1 then
+    -- delivered again: the reservation is held (or was closed) already
+    return reply({ 1, -1, 0, 0, 0, 1 }, list)
+  end
   local exceeded = check(list, amount)
   if exceeded then
     sweep()
@@ -226,16 +253,51 @@ if op == 'reserve' then
   flush()
   return reply(header, list)
 elseif op == 'commit' then
-  local id, hasUsage = ARGV[4], ARGV[5] == '1'
-  local usage = vector(6)
-  local list = charges(16, tonumber(ARGV[15]))
-  local found = id ~= '' and closeLease(id) == 'open'
+  local id, hasUsage = ARGV[5], ARGV[6] == '1'
+  local usage = vector(7)
+  local ndraw = tonumber(ARGV[16])
+  local list = charges(18 + ndraw, tonumber(ARGV[17 + ndraw]))
+  local found = false
+  if id ~= '' then
+    local raw = redis.call('HGET', RECORDS, id)
+    if raw == 'c' then return reply({ 0, 1 }, list) end
+    if raw and raw ~= 'l' then
+      found = closeLease(id, raw, 'c') == 'open'
+    else
+      mark(id, 'c')
+    end
+  end
   if hasUsage then
     for _, ch in ipairs(list) do
       local c = entry(ch.key, ch.expires)
       for f = 1, F do c[f] = c[f] + usage[f] end
     end
+    -- drawFrom: ndraw values, groups of (count, ids...); each group gives back the usage once, in order
+    local j = 17
+    while j < 17 + ndraw do
+      local count = tonumber(ARGV[j])
+      local left = {}
+      for f = 1, F do left[f] = math.max(0, usage[f]) end
+      for k = 1, count do
+        local hold = ARGV[j + k]
+        local raw = redis.call('HGET', RECORDS, hold)
+        if raw and raw ~= 'c' and raw ~= 'l' then
+          local record = cmsgpack.unpack(raw)
+          local delta = {}
+          for f = 1, F do
+            local d = math.min(record[1 + f], left[f])
+            delta[f] = d
+            left[f] = left[f] - d
+            record[1 + f] = record[1 + f] - d
+          end
+          giveBack(record, delta)
+          redis.call('HSET', RECORDS, hold, cmsgpack.pack(record))
+        end
+      end
+      j = j + 1 + count
+    end
   end
+  sweep(4)
   flush()
   -- Housekeeping on writes (reads delete nothing): drop a few counters whose period ended.
   local ended = redis.call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
@@ -245,14 +307,14 @@ elseif op == 'commit' then
       redis.call('ZREM', INDEX, key)
     end
   end
-  return reply({ found and 1 or 0 }, list)
+  return reply({ found and 1 or 0, 0 }, list)
 elseif op == 'renew' then
-  local id, leaseExpires = ARGV[4], tonumber(ARGV[5])
+  local id, leaseExpires = ARGV[5], tonumber(ARGV[6])
   local raw = redis.call('HGET', RECORDS, id)
-  if not raw then return cmsgpack.pack(0) end
+  if not raw or raw == 'c' or raw == 'l' then return cmsgpack.pack(0) end
   local record = cmsgpack.unpack(raw)
   if record[1] <= now then
-    closeLease(id, raw)
+    closeLease(id, raw, 'l')
     flush()
     return cmsgpack.pack(0)
   end
@@ -261,7 +323,7 @@ elseif op == 'renew' then
   redis.call('ZADD', LEASES, leaseExpires, id)
   return cmsgpack.pack(1)
 elseif op == 'read' then
-  local list = charges(5, tonumber(ARGV[4]))
+  local list = charges(6, tonumber(ARGV[5]))
   sweep()
   flush()
   return reply({}, list)

@@ -89,6 +89,19 @@ testBudgetStore({
           await store.dispose?.()
         })
 
+        it('should forget closed reservation ids after retentionMs', async () => {
+          const store = redisStore({ url: server.url, prefix: 'retention', retentionMs: 1000 })
+          const counters = [counter('a', 100)]
+          const commit = { reservationId: 'op-1', now: t0, counters, usage: tally({ tokens: 1 }) }
+          await store.commit(commit)
+          expect((await store.commit(commit)).alreadyApplied).toBe(true)
+          expect(await admin.hlen('{retention}:records')).toBe(1)
+          await store.commit({ ...commit, reservationId: 'op-2', now: t0 + 1000 })
+          expect(await admin.hkeys('{retention}:records')).toEqual(['op-2'])
+          expect(await admin.zcard('{retention}:leases')).toBe(1)
+          await store.dispose?.()
+        })
+
         it('should keep exact USD amounts through the script', async () => {
           const store = redisStore({ url: server.url, prefix: 'usd' })
           const counters: CounterCharge[] = [{ key: 'a', caps: { costUsd: 0.3 }, expiresAt: null }]

@@ -20,7 +20,7 @@ import {
 } from './budget-arguments.ts'
 import type { PackedValue } from './decode-replies.ts'
 import { redisKeys } from './redis-keys.ts'
-import { ReplyTimeoutError, runScript, withTimeout } from './run-script.ts'
+import { runScript, withTimeout } from './run-script.ts'
 
 /**
  * Options of {@link redisStore}. Give `client`, or `url` (and `redisOptions`) to let the store connect.
@@ -63,10 +63,15 @@ export interface RedisStoreOptions {
    * @default 1e-9
    */
   epsilon?: number
+  /**
+   * How long the id of a closed reservation (or recorded usage) is remembered, so an operation that
+   * ioredis resends after a reconnect, or a retried settle, is applied once (ms of the budget's clock).
+   * Keep it above how long your client may hold a command (its reconnect and retry settings); each id
+   * costs about 150 bytes of Redis memory for that long.
+   * @default 60_000
+   */
+  retentionMs?: number
 }
-
-/** How long the outcome of a timed-out commit is kept for a retry after it is known. */
-const uncertainMs = 600_000
 
 const prefixPattern = /^[^{}\s\p{Cc}]+$/u
 
@@ -99,6 +104,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
     failOpen = false,
     onUnavailable,
     epsilon = 1e-9,
+    retentionMs = 60_000,
   } = options
   const prefix = options.prefix ?? 'tokenwarden'
   const timeoutMs = options.timeoutMs ?? 2000
@@ -116,10 +122,18 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
       reason: 'expected a number of ms > 0',
     })
   }
+  if (typeof retentionMs !== 'number' || !(retentionMs >= 0) || !Number.isFinite(retentionMs)) {
+    throw new BudgetValidationError({
+      field: 'retentionMs',
+      value: retentionMs,
+      reason: 'expected a finite number of ms ≥ 0',
+    })
+  }
   if (options.client === undefined && typeof url !== 'string') {
     throw new BudgetValidationError({ field: 'url', value: url, reason: 'expected a redis:// URL' })
   }
   const keys = redisKeys(prefix)
+  const settings = { epsilon, retentionMs }
   const policy = failPolicy({ store: 'redis', failOpen, onUnavailable })
   const owned = options.client === undefined
   let client: Redis | Cluster | undefined = options.client
@@ -145,46 +159,18 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
     return withTimeout(runScript(await connect(), script), timeoutMs)
   }
 
-  /**
-   * Commits that timed out but may still land (the client queued them), by reservation id. A retry of
-   * the same reservation waits for that outcome instead of counting the usage twice.
-   */
-  const uncertain = new Map<string, Promise<PackedValue[]>>()
-
   async function commit(request: StoreCommitRequest): Promise<StoreCommitResult> {
-    const id = request.reservationId
-    const earlier = id === null ? undefined : uncertain.get(id)
-    let values: PackedValue[] | undefined
-    if (earlier !== undefined) {
-      const outcome = await withTimeout(
-        earlier.then(
-          (landed) => landed,
-          () => undefined,
-        ),
-        timeoutMs,
-      )
-      uncertain.delete(id!)
-      values = outcome
-    }
-    if (values === undefined) {
-      const attempt = connect().then((client) => runScript(client, encodeCommit(keys, request, epsilon)))
-      try {
-        values = await withTimeout(attempt, timeoutMs)
-      } catch (error) {
-        if (id !== null && error instanceof ReplyTimeoutError) remember(id, attempt)
-        throw error
-      }
-    }
-    const keyList = request.counters.map((charge) => charge.key)
-    return { counters: decodeStates(values, 1, keyList), reservationFound: (values[0] as number[])[0] === 1 }
-  }
-
-  function remember(id: string, attempt: Promise<PackedValue[]>): void {
-    uncertain.set(id, attempt)
-    const forget = () => {
-      setTimeout(() => uncertain.get(id) === attempt && uncertain.delete(id), uncertainMs).unref()
-    }
-    attempt.then(forget, forget)
+    // Safe to resend: the script applies a commit once per reservation id (a retry after a timeout, or
+    // ioredis resending it after a reconnect, adds nothing the second time).
+    const values = await call(encodeCommit(keys, request, settings))
+    const header = values[0] as number[]
+    const counters = decodeStates(
+      values,
+      1,
+      request.counters.map((charge) => charge.key),
+    )
+    if (header[1] === 1) return { counters, reservationFound: false, alreadyApplied: true }
+    return { counters, reservationFound: header[0] === 1 }
   }
 
   return {
@@ -192,7 +178,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
 
     async reserve(request) {
       try {
-        return decodeReserve(await call(encodeReserve(keys, request, epsilon)), request.counters)
+        return decodeReserve(await call(encodeReserve(keys, request, settings)), request.counters)
       } catch (error) {
         // The reservation may still be applied once a queued command reaches Redis: queue its release
         // behind it, so it does not hold budget until its lease lapses.
@@ -225,7 +211,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
       try {
         const script = {
           keys: [keys.index, keys.leases, keys.records],
-          args: ['renew', now, epsilon, reservationId, leaseExpiresAt],
+          args: ['renew', now, epsilon, retentionMs, reservationId, leaseExpiresAt],
         }
         return (await call(script))[0] === 1
       } catch (error) {
@@ -235,7 +221,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
 
     async read({ now, counters }) {
       try {
-        const values = await call(encodeCall(keys, 'read', now, epsilon, [], counters))
+        const values = await call(encodeCall(keys, 'read', now, settings, [], counters))
         return decodeStates(
           values,
           1,
@@ -248,7 +234,10 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
 
     async list({ now }) {
       try {
-        const script = { keys: [keys.index, keys.leases, keys.records], args: ['list', now, epsilon] }
+        const script = {
+          keys: [keys.index, keys.leases, keys.records],
+          args: ['list', now, epsilon, retentionMs],
+        }
         const values = await call(script)
         const redisKeyList = values[0] as string[]
         const states = decodeStates(values, 1, redisKeyList)

@@ -8,7 +8,7 @@ import { decodeReplies, type PackedValue } from './decode-replies.ts'
  * `SCRIPT FLUSH`) it runs the script once with `EVAL`, which loads it again on that server.
  *
  * @example
- * const values = await runScript(client, encodeReserve(keys, request, 1e-9))
+ * const values = await runScript(client, encodeReserve(keys, request, settings))
  */
 export async function runScript(client: Redis | Cluster, { keys, args }: ScriptCall): Promise<PackedValue[]> {
   const commands = client as unknown as BufferCommands

@@ -15,7 +15,10 @@ export interface SqliteStatements {
   upsertCounter: StatementSync
   /** Drops counters whose period ended (`expires_at <= now`). */
   pruneCounters: StatementSync
-  /** `[id, keys, amount]` of every lease that lapsed (`expires_at <= now`). */
+  /**
+   * `[id, keys, amount]` of every lease that lapsed (`expires_at <= now`), and of remembered closed ids
+   * past their retention (`amount` is `'closed'` or `'lapsed'`, `expires_at` when to forget them).
+   */
   selectLapsed: StatementSync
   /** `[keys, amount]` of one lease. */
   selectLease: StatementSync
@@ -23,6 +26,8 @@ export interface SqliteStatements {
   deleteLease: StatementSync
   /** Moves an open lease's expiry: (expires_at, id, now). */
   renewLease: StatementSync
+  /** Sets what an open lease holds: (amount, id). */
+  updateLeaseAmount: StatementSync
 }
 
 /**
@@ -74,7 +79,10 @@ export function prepareSqlite(
       `INSERT OR REPLACE INTO ${leases} (id, expires_at, keys, amount) VALUES (?, ?, ?, ?)`,
     ),
     deleteLease: db.prepare(`DELETE FROM ${leases} WHERE id = ?`),
-    renewLease: db.prepare(`UPDATE ${leases} SET expires_at = ? WHERE id = ? AND expires_at > ?`),
+    renewLease: db.prepare(
+      `UPDATE ${leases} SET expires_at = ? WHERE id = ? AND expires_at > ? AND amount NOT IN ('closed', 'lapsed')`,
+    ),
+    updateLeaseAmount: db.prepare(`UPDATE ${leases} SET amount = ? WHERE id = ?`),
   }
   for (const statement of [
     statements.selectCounter,

@@ -114,6 +114,20 @@ testBudgetStore({
           await b.dispose?.()
         })
 
+        it('should forget closed reservation ids after retentionMs', async () => {
+          const db = new DatabaseSync(':memory:')
+          const store = sqliteStore({ database: db, retentionMs: 1000 })
+          const counters = [counter('k', 100)]
+          const commit = { reservationId: 'op-1', now: t0, counters, usage: tally({ tokens: 1 }) }
+          await store.commit(commit)
+          expect((await store.commit(commit)).alreadyApplied).toBe(true)
+          expect(db.prepare('SELECT COUNT(*) AS n FROM tokenwarden_leases').get()).toEqual({ n: 1 })
+          await store.read({ now: t0 + 1000, counters })
+          expect(db.prepare('SELECT COUNT(*) AS n FROM tokenwarden_leases').get()).toEqual({ n: 0 })
+          await store.dispose?.()
+          db.close()
+        })
+
         it('should accept an open database and leave it open', async () => {
           const db = new DatabaseSync(':memory:')
           const store = sqliteStore({ database: db })

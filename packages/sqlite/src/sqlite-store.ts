@@ -13,7 +13,7 @@ import {
   vectorsToState,
 } from '@tokenwarden/core'
 import { prepareSqlite, type SqliteStatements } from './sqlite-statements.ts'
-import { SqliteTransaction } from './sqlite-transaction.ts'
+import { closedMark, SqliteTransaction } from './sqlite-transaction.ts'
 
 /**
  * Options of {@link sqliteStore}. Give `path` or an open `database`.
@@ -55,6 +55,12 @@ export interface SqliteStoreOptions {
    * @default 1e-9
    */
   epsilon?: number
+  /**
+   * How long the id of a closed reservation (or recorded usage) is remembered, so a repeated commit of
+   * it (a retried settle) adds nothing, in ms of the budget's clock. One small row per id.
+   * @default 60_000
+   */
+  retentionMs?: number
 }
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -81,7 +87,7 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
       reason: 'expected an options object',
     })
   }
-  const { path, database, failOpen = false, onUnavailable, epsilon = 1e-9 } = options
+  const { path, database, failOpen = false, onUnavailable, epsilon = 1e-9, retentionMs = 60_000 } = options
   const tablePrefix = options.tablePrefix ?? 'tokenwarden'
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const synchronous = options.synchronous ?? 'normal'
@@ -104,6 +110,13 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
       field: 'busyTimeoutMs',
       value: busyTimeoutMs,
       reason: 'expected a number of ms ≥ 0',
+    })
+  }
+  if (typeof retentionMs !== 'number' || !(retentionMs >= 0) || !Number.isFinite(retentionMs)) {
+    throw new BudgetValidationError({
+      field: 'retentionMs',
+      value: retentionMs,
+      reason: 'expected a finite number of ms ≥ 0',
     })
   }
   if (synchronous !== 'normal' && synchronous !== 'full') {
@@ -140,7 +153,7 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
       const prepared = connect()
       db!.exec('BEGIN IMMEDIATE')
       try {
-        const work = new SqliteTransaction(prepared, now, epsilon)
+        const work = new SqliteTransaction(prepared, now, epsilon, retentionMs)
         // Reads return lapsed leases but delete no counter: ended periods stay until the next write.
         work.sweep({ prune: operation !== 'read' && operation !== 'list' })
         const result = run(work)
@@ -164,6 +177,10 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
         'reserve',
         now,
         (work) => {
+          if (work.findLease(reservationId) !== undefined) {
+            const states = counters.map((charge) => work.state(charge))
+            return { ok: true, counters: states, exceeded: undefined, alreadyApplied: true }
+          }
           const vector = tallyToVector(amount)
           const exceeded = work.check(counters, vector)
           if (exceeded !== undefined && enforce) return { ok: false, denial: exceeded }
@@ -184,15 +201,28 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
       )
     },
 
-    async commit({ reservationId, now, counters, usage }) {
+    async commit({ reservationId, now, counters, usage, drawFrom }) {
       return transact<StoreCommitResult>(
         'commit',
         now,
         (work) => {
-          const reservationFound = reservationId !== null && work.closeLease(reservationId)
+          let reservationFound = false
+          if (reservationId !== null) {
+            const lease = work.findLease(reservationId)
+            if (lease === 'closed') {
+              const states = counters.map((charge) => work.state(charge))
+              return { counters: states, reservationFound: false, alreadyApplied: true }
+            }
+            if (lease !== undefined && lease !== 'lapsed') {
+              work.returnLease(lease.keys, lease.amount)
+              reservationFound = true
+            }
+            work.remember(reservationId, closedMark)
+          }
           if (usage !== null) {
             const vector = tallyToVector(usage)
             for (const charge of counters) work.add(charge, 0, vector)
+            if (drawFrom !== undefined) work.drawFrom(drawFrom, vector)
           }
           return { counters: counters.map((charge) => work.state(charge)), reservationFound }
         },

@@ -2,6 +2,17 @@ import type { CounterCharge, CounterState, LimitUnit, StoreDenial } from '@token
 import { tallyFieldCount, unitIndex, vectorsToState } from '@tokenwarden/core'
 import type { SqliteStatements } from './sqlite-statements.ts'
 
+/** The `amount` of a lease row remembered after a commit closed it. */
+export const closedMark = 'closed'
+/** The `amount` of a lease row remembered after it lapsed (a late settle still counts, once). */
+export const lapsedMark = 'lapsed'
+
+/** An open lease: the counters it holds amounts on, and what it holds. */
+export interface OpenLease {
+  keys: string[]
+  amount: number[]
+}
+
 interface CachedCounter {
   /** used fields, then reserved fields */
   values: Float64Array
@@ -15,7 +26,7 @@ interface CachedCounter {
  * changed in memory and written back by `flush()`. Mirrors `memoryStore()` step by step.
  *
  * @example
- * const work = new SqliteTransaction(statements, now, 1e-9)
+ * const work = new SqliteTransaction(statements, now, 1e-9, 60_000)
  * work.sweep()
  * work.flush()
  */
@@ -24,34 +35,79 @@ export class SqliteTransaction {
   private readonly statements: SqliteStatements
   private readonly now: number
   private readonly epsilon: number
+  private readonly retentionMs: number
 
-  constructor(statements: SqliteStatements, now: number, epsilon: number) {
+  constructor(statements: SqliteStatements, now: number, epsilon: number, retentionMs: number) {
     this.statements = statements
     this.now = now
     this.epsilon = epsilon
+    this.retentionMs = retentionMs
   }
 
   /**
-   * Drops counters whose period ended (unless `prune` is false: reads keep them) and returns every
-   * lapsed lease to its counters.
+   * Drops counters whose period ended (unless `prune` is false: reads keep them), forgets closed
+   * reservations past their retention, and returns every lapsed lease to its counters (remembered as
+   * lapsed, so its late settle counts once).
    */
   sweep({ prune = true }: { prune?: boolean } = {}): void {
     // Prune first: a lease returned to a counter that is gone must not bring the row back.
     if (prune) this.statements.pruneCounters.run(this.now)
     const lapsed = this.statements.selectLapsed.all(this.now) as unknown as [string, string, string][]
     for (const [id, keys, amount] of lapsed) {
-      this.statements.deleteLease.run(id)
-      this.returnLease(keys, amount)
+      if (amount === closedMark || amount === lapsedMark) {
+        this.statements.deleteLease.run(id)
+        continue
+      }
+      this.returnLease(JSON.parse(keys) as string[], JSON.parse(amount) as number[])
+      this.remember(id, lapsedMark)
     }
   }
 
-  /** Closes an open lease and returns its amount; false when no such lease is open. */
-  closeLease(reservationId: string): boolean {
+  /** A reservation the store knows: open (its keys and amount), closed, lapsed, or `undefined`. */
+  findLease(reservationId: string): OpenLease | 'closed' | 'lapsed' | undefined {
     const row = this.statements.selectLease.get(reservationId) as unknown as [string, string] | undefined
-    if (row === undefined) return false
-    this.statements.deleteLease.run(reservationId)
-    this.returnLease(row[0], row[1])
-    return true
+    if (row === undefined) return undefined
+    if (row[1] === closedMark) return 'closed'
+    if (row[1] === lapsedMark) return 'lapsed'
+    return { keys: JSON.parse(row[0]) as string[], amount: JSON.parse(row[1]) as number[] }
+  }
+
+  /** Returns an open lease's amount to its counters. */
+  returnLease(keys: readonly string[], amount: readonly number[]): void {
+    for (const key of keys) {
+      const counter = this.load(key)
+      if (counter === null) continue
+      for (let f = 0; f < tallyFieldCount; f++) {
+        const value = counter.values[tallyFieldCount + f]! - amount[f]!
+        counter.values[tallyFieldCount + f] = value < this.epsilon ? 0 : value
+      }
+      counter.dirty = true
+    }
+  }
+
+  /** Remembers a reservation id as closed (by a commit) or lapsed until the retention passes. */
+  remember(reservationId: string, mark: typeof closedMark | typeof lapsedMark): void {
+    this.statements.insertLease.run(reservationId, this.now + this.retentionMs, '[]', mark)
+  }
+
+  /** Gives back `usage` once per group, drawn from its open leases in order; they stay open. */
+  drawFrom(groups: readonly (readonly string[])[], usage: readonly number[]): void {
+    for (const ids of groups) this.drawGroup(ids, usage)
+  }
+
+  private drawGroup(ids: readonly string[], usage: readonly number[]): void {
+    const left = usage.map((value) => Math.max(0, value))
+    for (const id of ids) {
+      const lease = this.findLease(id)
+      if (lease === undefined || typeof lease === 'string') continue
+      const delta = lease.amount.map((held, f) => Math.min(held, left[f]!))
+      for (let f = 0; f < delta.length; f++) left[f] = left[f]! - delta[f]!
+      this.returnLease(lease.keys, delta)
+      this.statements.updateLeaseAmount.run(
+        JSON.stringify(lease.amount.map((held, f) => held - delta[f]!)),
+        id,
+      )
+    }
   }
 
   openLease(reservationId: string, leaseExpiresAt: number, keys: string[], amount: number[]): void {
@@ -111,20 +167,6 @@ export class SqliteTransaction {
       if (counter === null || !counter.dirty) continue
       this.statements.upsertCounter.run(key, counter.expiresAt, ...counter.values)
       counter.dirty = false
-    }
-  }
-
-  private returnLease(keysJson: string, amountJson: string): void {
-    const keys = JSON.parse(keysJson) as string[]
-    const amount = JSON.parse(amountJson) as number[]
-    for (const key of keys) {
-      const counter = this.load(key)
-      if (counter === null) continue
-      for (let f = 0; f < tallyFieldCount; f++) {
-        const value = counter.values[tallyFieldCount + f]! - amount[f]!
-        counter.values[tallyFieldCount + f] = value < this.epsilon ? 0 : value
-      }
-      counter.dirty = true
     }
   }
 

@@ -10,7 +10,7 @@ import type { CalendarOptions } from '../periods/period-window.ts'
 import type { PriceSource } from '../prices/price-source.ts'
 import { buildReport } from '../reports/build-report.ts'
 import type { LimitStatus } from '../reports/limit-status.ts'
-import type { BudgetStore, CounterState, StoreDenial } from '../stores/budget-store.ts'
+import type { BudgetStore, StoreDenial } from '../stores/budget-store.ts'
 import type { Tally } from '../usage/tally.ts'
 import type { TokenUsage } from '../usage/token-usage.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
@@ -22,6 +22,7 @@ import type { Budget, Reservation, ReserveRequest, SettleResult } from './budget
 import type { BudgetContext } from './budget-context.ts'
 import { exceededDetails, limitStatus } from './charge-status.ts'
 import { type ChildAllotment, type ChildBudget, createChildBudget } from './child-budget.ts'
+import { type ChildCalls, rootParent } from './child-parent.ts'
 import { conversationOf, randomId } from './conversation-of.ts'
 import { appendHistoryCharges } from './history-charges.ts'
 import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
@@ -114,7 +115,19 @@ export class BudgetEngine implements Budget, ReservationOwner {
     return this.pricing.costOf(model, readUsage(usage))
   }
 
-  async reserve(context: BudgetContext, request: ReserveRequest): Promise<Reservation> {
+  reserve(context: BudgetContext, request: ReserveRequest): Promise<Reservation> {
+    return this.reserveThrough(context, request, undefined)
+  }
+
+  /**
+   * @internal A reservation on this budget's store; for a child budget's call (`calls`), on the
+   * counters its plan holds, owned (settled) by the child.
+   */
+  async reserveThrough(
+    context: BudgetContext,
+    request: ReserveRequest,
+    calls: ChildCalls | undefined,
+  ): Promise<Reservation> {
     const snapshot = validateRequest(request)
     const { model, inputTokens, clamp } = snapshot
     let maxOutputTokens = snapshot.maxOutputTokens ?? this.defaultMaxOutputTokens
@@ -122,8 +135,18 @@ export class BudgetEngine implements Budget, ReservationOwner {
     const attempts = clamp === undefined ? 1 : 3
     for (let attempt = 1; ; attempt++) {
       const now = this.config.now()
-      let charges = this.resolve(context, model, now)
-      if (this.config.table.rollover) charges = await this.withRollover(charges, now)
+      let charges: ResolvedCharge[]
+      let all: ResolvedCharge[]
+      if (calls === undefined) {
+        charges = this.resolve(context, model, now)
+        if (this.config.table.rollover) charges = await this.withRollover(charges, now)
+        all = charges
+      } else {
+        const plan = await calls.plan(context, model, now)
+        charges = plan.held
+        all = plan.all
+        context = plan.context
+      }
       if (clamp !== undefined) {
         const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
         const affordable = affordableOutput(
@@ -138,7 +161,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
             const minimum = this.pricing.reserveAmount(
               context,
               model,
-              charges,
+              all,
               inputTokens,
               clamp.minOutputTokens,
             )
@@ -147,7 +170,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
           maxOutputTokens = Math.max(affordable.tokens, clamp.minOutputTokens)
         }
       }
-      const amount = this.pricing.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
+      const amount = this.pricing.reserveAmount(context, model, all, inputTokens, maxOutputTokens)
       const id = this.idPrefix + this.sequence++
       const expiresAt = now + leaseMs
       const reserveRequest = {
@@ -157,6 +180,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
         counters: charges.map((c) => c.charge),
         amount,
         enforce: this.mode === 'enforce',
+        once: true,
       }
       const result = this.store.reserveSync?.(reserveRequest) ?? (await this.store.reserve(reserveRequest))
       if (!result.ok) {
@@ -179,7 +203,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
       if (this.events.has('reserved'))
         this.events.emit('reserved', { reservationId: id, context, model, amount })
       return new OpenReservation(
-        this,
+        calls?.owner ?? this,
         id,
         context,
         model,
@@ -188,13 +212,22 @@ export class BudgetEngine implements Budget, ReservationOwner {
         amount,
         expiresAt,
         leaseMs,
-        charges,
+        all,
         result.handle,
       )
     }
   }
 
-  async record(context: BudgetContext, usage: TokenUsage & { model?: string }): Promise<SettleResult> {
+  record(context: BudgetContext, usage: TokenUsage & { model?: string }): Promise<SettleResult> {
+    return this.recordThrough(context, usage, undefined)
+  }
+
+  /** @internal A usage record; for a child budget (`calls`), on its charges, drawn from its holds. */
+  async recordThrough(
+    context: BudgetContext,
+    usage: TokenUsage & { model?: string },
+    calls: ChildCalls | undefined,
+  ): Promise<SettleResult> {
     if (usage === null || typeof usage !== 'object') {
       throw new BudgetValidationError({ field: 'usage', value: usage, reason: 'expected a usage object' })
     }
@@ -202,9 +235,20 @@ export class BudgetEngine implements Budget, ReservationOwner {
     if (model !== undefined) assertId(model, 'usage.model')
     const snapshot = readUsage(usage)
     const now = this.config.now()
-    let charges = this.resolve(context, model, now)
-    if (this.config.table.rollover) charges = await this.withRollover(charges, now)
-    return this.commitUsage(null, context, model, charges, snapshot, now)
+    let charges: ResolvedCharge[]
+    let drawFrom: string[][] | undefined
+    if (calls === undefined) {
+      charges = this.resolve(context, model, now)
+      if (this.config.table.rollover) charges = await this.withRollover(charges, now)
+    } else {
+      const plan = await calls.plan(context, model, now)
+      charges = plan.all
+      context = plan.context
+      drawFrom = calls.drawGroups()
+    }
+    // a fresh operation id: a redelivery of this record (a driver resending it) is applied once
+    const id = this.idPrefix + this.sequence++
+    return this.commitUsage(id, context, model, charges, snapshot, now, undefined, false, drawFrom)
   }
 
   /** A settle: reads the usage once (only that copy is used), then commits it. */
@@ -216,6 +260,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
     usage: TokenUsage,
     now: number,
     handle?: unknown,
+    drawFrom?: readonly (readonly string[])[],
   ): Promise<SettleResult> {
     let snapshot: UsageSnapshot
     try {
@@ -223,39 +268,82 @@ export class BudgetEngine implements Budget, ReservationOwner {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.commitUsage(reservationId, context, model, charges, snapshot, now, handle)
+    return this.commitUsage(reservationId, context, model, charges, snapshot, now, handle, true, drawFrom)
   }
 
   /** Shared by settle and record: adds a usage read by `readUsage`, detects threshold crossings. */
-  private async commitUsage(
+  private commitUsage(
     reservationId: string | null,
     context: BudgetContext,
     model: string | undefined,
     charges: ResolvedCharge[],
     usage: UsageSnapshot,
     now: number,
-    handle?: unknown,
+    handle: unknown,
+    reserved: boolean,
+    drawFrom: readonly (readonly string[])[] | undefined,
   ): Promise<SettleResult> {
-    const tally = this.pricing.usageTally(context, model, charges, usage)
+    let tally: Tally
+    try {
+      tally = this.pricing.usageTally(context, model, charges, usage)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.commitTally(
+      reservationId,
+      context,
+      model,
+      charges,
+      tally,
+      now,
+      handle,
+      reserved,
+      drawFrom,
+      usage.estimated,
+      usage.rejectedFields,
+    )
+  }
+
+  /** @internal Adds a priced usage (child budgets close calls in flight at their reservation with it). */
+  async commitTally(
+    reservationId: string | null,
+    context: BudgetContext,
+    model: string | undefined,
+    charges: ResolvedCharge[],
+    tally: Tally,
+    now: number,
+    handle?: unknown,
+    reserved = true,
+    drawFrom?: readonly (readonly string[])[],
+    estimated = false,
+    rejectedFields?: UsageSnapshot['rejectedFields'],
+  ): Promise<SettleResult> {
     const counters = charges.map((c) => c.charge)
     this.tracking.appendTo(counters, context, model, now)
     appendHistoryCharges(counters, charges, now)
-    const commitRequest = { reservationId, now, counters, usage: tally, handle }
+    // a record's id is new and sent once (in-process stores need not remember it)
+    const commitRequest = { reservationId, now, counters, usage: tally, handle, drawFrom, once: !reserved }
     const result = this.store.commitSync?.(commitRequest) ?? (await this.store.commit(commitRequest))
-    const warnings = this.thresholds.crossings(charges, result.counters, tally, context)
+    let warnings: BudgetWarning[]
+    if (result.alreadyApplied === true) {
+      // a retried settle whose first commit landed: nothing was added now; post what it crossed
+      warnings = []
+      if (this.mode !== 'dry-run') this.thresholds.catchUp(charges, result.counters)
+    } else warnings = this.thresholds.crossings(charges, result.counters, tally, context)
     if (warnings.length > 0) this.board.prune(now)
+    const eventId = reserved ? reservationId : null
     if (this.events.has('settled')) {
       this.events.emit('settled', {
-        reservationId,
+        reservationId: eventId,
         context,
         model,
         usage: tally,
-        estimated: usage.estimated,
+        estimated,
         at: now,
       })
     }
-    if (usage.rejectedFields !== undefined && this.events.has('usageRejected')) {
-      this.events.emit('usageRejected', { reservationId, context, model, fields: usage.rejectedFields })
+    if (rejectedFields !== undefined && this.events.has('usageRejected')) {
+      this.events.emit('usageRejected', { reservationId: eventId, context, model, fields: rejectedFields })
     }
     return { warnings, usage: tally, costUsd: tally.costUsd }
   }
@@ -300,7 +388,12 @@ export class BudgetEngine implements Budget, ReservationOwner {
     }
     const now = this.config.now()
     this.board.prune(now)
-    const charges = this.resolve(context, model, now, 'omit')
+    return this.takeWarningsOf(this.resolve(context, model, now, 'omit'), context, now)
+  }
+
+  /** @internal The warnings of these charges not yet given to the context's conversation. */
+  takeWarningsOf(charges: readonly ResolvedCharge[], context: BudgetContext, now: number): BudgetWarning[] {
+    if (this.board.size === 0) return []
     const conversation = conversationOf(context)
     const warnings: BudgetWarning[] = []
     for (const resolved of charges) this.board.take(resolved.boardKey, conversation, warnings, now)
@@ -323,6 +416,11 @@ export class BudgetEngine implements Budget, ReservationOwner {
     const now = this.config.now()
     let charges = this.resolve(context, modelOption(options), now, 'omit')
     if (this.config.table.rollover) charges = await this.withRollover(charges, now)
+    return this.statusOf(charges, now)
+  }
+
+  /** @internal The statuses of these charges (child budgets: their own limit and the parent's). */
+  async statusOf(charges: ResolvedCharge[], now: number): Promise<LimitStatus[]> {
     const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
     const statuses: LimitStatus[] = []
     charges.forEach((resolved, index) => {
@@ -342,6 +440,16 @@ export class BudgetEngine implements Budget, ReservationOwner {
     const now = this.config.now()
     let charges = this.resolve(context, model, now)
     if (this.config.table.rollover) charges = await this.withRollover(charges, now)
+    return this.affordableOf(charges, model, inputTokens, now)
+  }
+
+  /** @internal What these charges afford (child budgets: the counters a call of theirs holds). */
+  async affordableOf(
+    charges: ResolvedCharge[],
+    model: string | undefined,
+    inputTokens: number,
+    now: number,
+  ): Promise<number> {
     const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
     return affordableOutput(charges, states, inputTokens, this.pricing.outputPricing(model, inputTokens))
       .tokens
@@ -359,7 +467,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
   }
 
   child(context: BudgetContext, allotment: ChildAllotment): Promise<ChildBudget> {
-    return createChildBudget(this, context, allotment)
+    return createChildBudget(rootParent(this), context, allotment)
   }
 
   dispose(): Promise<void> {
@@ -396,11 +504,6 @@ export class BudgetEngine implements Budget, ReservationOwner {
         start,
       })
     }
-  }
-
-  /** @internal Threshold crossings of a commit (child budgets close their allotment through it). */
-  crossings(charges: ResolvedCharge[], states: CounterState[], usage: Tally, context: BudgetContext) {
-    return this.thresholds.crossings(charges, states, usage, context)
   }
 
   /** @internal */

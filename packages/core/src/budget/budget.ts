@@ -122,8 +122,13 @@ export interface Reservation {
   readonly expiresAt: number
   /** The lease length (ms): `renew()` extends the lease by this much by default. */
   readonly leaseMs: number
+  /**
+   * Swaps the reservation for the real usage. Safe to retry after a rejection: a retry resubmits the
+   * same reservation id, and a store that already applied the first attempt (its reply was lost, or a
+   * later step threw) adds nothing again.
+   */
   settle(usage: TokenUsage): Promise<SettleResult>
-  /** Returns the reservation; a no-op once settled or released. */
+  /** Returns the reservation; a no-op once settled or released. Safe to retry, like `settle`. */
   release(): Promise<void>
   /** Extends the lease (long streams). False when it already lapsed or closed. */
   renew(leaseMs?: number): Promise<boolean>

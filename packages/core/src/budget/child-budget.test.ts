@@ -142,7 +142,8 @@ describe('budget.child', () => {
       )
       await child.extend({ tokens: 2000 })
       expect(child.caps.tokens).toBe(3000)
-      expect(await tokens(parent)).toMatchObject({ reserved: 3000 })
+      // the 1000 used are charged already; the first hold is drawn down to 0, the second holds 2000
+      expect(await tokens(parent)).toMatchObject({ used: 1000, reserved: 2000 })
       await (await child.reserve({}, { inputTokens: 10, maxOutputTokens: 10 })).settle({
         inputTokens: 10,
         outputTokens: 10,
@@ -172,10 +173,11 @@ describe('budget.child', () => {
         time.advance(600)
         await child.record({}, { inputTokens: 10, outputTokens: 0 })
       }
-      expect(await tokens(parent)).toEqual({ used: 0, reserved: 4000, remaining: 6000 })
+      // each call charged the parent as it settled, drawn from the hold, which stayed alive
+      expect(await tokens(parent)).toEqual({ used: 50, reserved: 3950, remaining: 6000 })
     })
 
-    it('should charge the parent what an idle child used when its lease lapsed, and hold the rest again', async () => {
+    it('should keep what an idle child used charged when its lease lapsed, and hold the rest again', async () => {
       const time = clock()
       const parent = createBudget({
         limits: [{ scope: 'thread', tokens: 10_000 }],
@@ -185,11 +187,11 @@ describe('budget.child', () => {
       const child = await parent.child(parentCtx, { tokens: 4000 })
       await child.record({}, { inputTokens: 1000, outputTokens: 0 })
       time.advance(5000)
-      // the lease lapsed: the parent shows the allotment free again
-      expect(await tokens(parent)).toEqual({ used: 0, reserved: 0, remaining: 10_000 })
-      // the next call charges the parent the 1000 used so far and holds the 3000 left again
+      // the lease lapsed: the rest of the allotment is free again, the 1000 used stay charged
+      expect(await tokens(parent)).toEqual({ used: 1000, reserved: 0, remaining: 9000 })
+      // the next call holds the 3000 left again and draws its 500 from it
       await child.record({}, { inputTokens: 500, outputTokens: 0 })
-      expect(await tokens(parent)).toEqual({ used: 1000, reserved: 3000, remaining: 6000 })
+      expect(await tokens(parent)).toEqual({ used: 1500, reserved: 2500, remaining: 6000 })
       await child.end()
       expect(await tokens(parent)).toEqual({ used: 1500, reserved: 0, remaining: 8500 })
     })

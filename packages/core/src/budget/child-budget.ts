@@ -3,14 +3,15 @@ import { compileLimits } from '../limits/compile-limits.ts'
 import type { LimitUnit } from '../limits/limit-unit.ts'
 import { parseThresholds, type Threshold } from '../limits/threshold.ts'
 import { assertAmount, assertId, assertObject } from '../limits/validate.ts'
-import { memoryStore } from '../stores/memory-store.ts'
+import { encodeCounterKey } from '../stores/counter-key.ts'
 import type { Tally } from '../usage/tally.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import type { Budget } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
-import { BudgetEngine } from './budget-engine.ts'
+import type { ChildParent } from './child-parent.ts'
 import { type AllotmentCaps, holdAllotment } from './hold-allotment.ts'
 import { OpenChildBudget } from './open-child-budget.ts'
+import type { ResolvedCharge } from './resolve-charges.ts'
 import { assertPositive } from './validate-request.ts'
 
 /**
@@ -39,34 +40,38 @@ export interface ChildAllotment {
 
 /** What ending a child charged to its parent. */
 export interface ChildBudgetResult {
-  /** Everything the child used (calls still in flight counted at their reservation). */
+  /** Everything the child used, all already charged to the parent (calls in flight at their reservation). */
   usage: Tally
-  /** Threshold crossings on the parent's limits. */
+  /** Threshold crossings of the calls `end()` closed at their reservation. */
   warnings: BudgetWarning[]
 }
 
 /**
  * A budget carved from a parent's remainder (see `budget.child`). It is a full `Budget`: give it to an
- * adapter (`budgetMiddleware({ budget: child })`). While it lives, the parent shows the allotment as
- * reserved (a lease the child renews with its activity); `end()` charges the parent what the child used
- * and returns the rest. If the process crashes, the lease lapses after `leaseMs` and the whole allotment
- * returns to the parent: usage the child made is then not charged to the parent, exactly as for a call
- * in flight during a crash. If the lease lapses while the process lives (an idle child), the child
- * charges the parent what it used so far and holds its remainder again, or stops when the parent no
- * longer has it.
+ * adapter (`budgetMiddleware({ budget: child })`). It is part of the parent, live: the allotment is a
+ * hold on the parent (a lease the child renews with its activity), and each call of the child is
+ * reserved inside the allotment and on the parent's other limits for the call's context (model, user,
+ * thread, tracking counters), through the parent's store; its settle charges the parent at once (with
+ * the parent's `settled` and threshold events) and draws the hold down by the same amount, atomically.
+ * `end()` returns what the hold has left. A crash loses no settled usage (it is in the parent's
+ * counters already); the hold lapses after `leaseMs`. An idle child whose hold lapsed holds its
+ * remainder again on its next call, or stops when the parent no longer has it.
  *
  * @example
  * const researcher = await budget.child({ agent: 'coordinator', thread: 't-1' }, { tokens: 20_000, name: 'researcher' })
  * const model = wrapLanguageModel({ model: openai('gpt-4o'), middleware: budgetMiddleware({ budget: researcher }) })
- * // … run the sub-agent …
- * const { usage } = await researcher.end() // the parent is charged usage.tokens, the rest returns
+ * // … run the sub-agent: each call is charged to the parent as it settles …
+ * const { usage } = await researcher.end() // returns the rest of the allotment to the parent
  */
 export interface ChildBudget extends Budget {
   readonly name: string
   /** The allotment's caps (grown by `extend`). */
   readonly caps: Readonly<AllotmentCaps>
   readonly state: 'open' | 'ended'
-  /** Charges the parent the child's usage and returns the unused allotment. Idempotent. */
+  /**
+   * Returns the unused allotment to the parent (calls still in flight are charged at their reservation;
+   * their later settle adds nothing). Idempotent, and safe to retry after it failed.
+   */
   end(): Promise<ChildBudgetResult>
   /** Carves more from the parent (atomic; throws the parent's `BudgetExceededError` when it lacks it). */
   extend(more: Omit<ChildAllotment, 'name' | 'thresholds' | 'leaseMs' | 'clamp'>): Promise<void>
@@ -87,14 +92,15 @@ export const allotmentUnits: readonly LimitUnit[] = [
  * Creates a child of `parent` (what `budget.child` runs).
  *
  * @example
- * const child = await createChildBudget(engine, { agent: 'coordinator' }, { tokens: 5000 })
+ * const child = await createChildBudget(rootParent(engine), { agent: 'coordinator' }, { tokens: 5000 })
  */
 export async function createChildBudget(
-  parent: BudgetEngine,
+  parent: ChildParent,
   context: BudgetContext,
   allotment: ChildAllotment,
 ): Promise<ChildBudget> {
   assertObject(allotment, 'allotment')
+  const root = parent.root
   const caps: AllotmentCaps = {}
   for (const unit of allotmentUnits) {
     const value = allotment[unit]
@@ -109,29 +115,42 @@ export async function createChildBudget(
       reason: 'give at least one of tokens, inputTokens, outputTokens, costUsd, requests',
     })
   }
-  const leaseMs = allotment.leaseMs ?? parent.config.leaseMs
+  if (context === null || typeof context !== 'object') {
+    throw new BudgetValidationError({
+      field: 'context',
+      value: context,
+      reason: 'expected an object such as { thread }',
+    })
+  }
+  const leaseMs = allotment.leaseMs ?? root.config.leaseMs
   assertPositive(leaseMs, 'allotment.leaseMs')
-  const name: string = (allotment.name as string | undefined) ?? context?.agent ?? 'child'
+  const name: string = (allotment.name as string | undefined) ?? context.agent ?? 'child'
   assertId(name, 'allotment.name')
   const thresholds =
     allotment.thresholds === undefined
-      ? parent.config.thresholds
+      ? root.config.thresholds
       : parseThresholds(allotment.thresholds, 'allotment.thresholds')
   const hold = await holdAllotment(parent, context, caps, {
     leaseMs,
     clamp: allotment.clamp === true,
     field: 'allotment',
   })
-  const limitName = `child:${name}`
-  const template = parent.config.warningTemplate
-  const engine = new BudgetEngine({
-    ...parent.config,
-    table: compileLimits([{ scope: 'global', name: limitName, ...hold.caps }], thresholds),
-    thresholds,
-    store: memoryStore(),
-    track: [],
-    warningTemplate: (fields) =>
-      template(fields.limitName === limitName ? { ...fields, scope: 'sub-agent', scopeId: name } : fields),
-  })
-  return new OpenChildBudget(parent, engine, context, name, hold, leaseMs)
+  const limit = compileLimits([{ scope: 'global', name: `child:${name}`, ...hold.caps }], thresholds)
+    .limits[0]!
+  // the child's own limit: warnings and errors name it as the sub-agent
+  limit.scope = 'sub-agent'
+  const counter: ResolvedCharge = {
+    limit,
+    scopeId: name,
+    charge: {
+      key: encodeCounterKey({ name: limit.name, scope: 'sub-agent', scopeId: hold.id, periodStart: 0 }),
+      caps: limit.caps,
+      expiresAt: null,
+    },
+    capList: limit.capList,
+    boardKey: `sub-agent|${hold.id}`,
+    periodStart: 0,
+    resetsAt: null,
+  }
+  return new OpenChildBudget(parent, context, name, hold, leaseMs, counter)
 }

@@ -1,9 +1,9 @@
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 import type { LimitUnit } from '../limits/limit-unit.ts'
 import { emptyTally, type Tally } from '../usage/tally.ts'
-import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import type { BudgetContext } from './budget-context.ts'
 import type { BudgetEngine } from './budget-engine.ts'
+import type { ChildParent } from './child-parent.ts'
 import type { ResolvedCharge } from './resolve-charges.ts'
 
 /**
@@ -14,11 +14,15 @@ import type { ResolvedCharge } from './resolve-charges.ts'
  */
 export type AllotmentCaps = Partial<Record<LimitUnit, number>>
 
-/** An allotment held on a parent budget: a long-lived reservation (lease) on the parent's limits. */
+/**
+ * An allotment held on a parent budget: a long-lived reservation (lease) on the parent's counters for
+ * the child's context, which the child's settled calls draw down.
+ */
 export interface HeldAllotment {
   id: string
-  context: BudgetContext
-  charges: ResolvedCharge[]
+  /** The counters it holds amounts on (a child's calls do not reserve on these again). */
+  held: ResolvedCharge[]
+  keys: ReadonlySet<string>
   amount: Tally
   expiresAt: number
 }
@@ -55,74 +59,61 @@ export function assertCovers(charges: readonly ResolvedCharge[], amount: Tally, 
 }
 
 /**
- * Reserves `amount` on the parent's limits for `context`, atomically, or throws the parent's
- * `BudgetExceededError` and holds nothing. With `clamp`, holds what the parent has left when that is
- * less (at least 1 of each unit), retrying when a concurrent hold took it first.
+ * Reserves the allotment (or `amount`) on what a call of the parent with `context` holds, atomically,
+ * or throws the parent's `BudgetExceededError` and holds nothing. With `clamp`, holds what the parent
+ * has left when that is less (at least 1 of each unit), retrying when a concurrent hold took it first.
  */
 export async function holdAllotment(
-  engine: BudgetEngine,
+  parent: ChildParent,
   context: BudgetContext,
   caps: AllotmentCaps,
-  { leaseMs, clamp, field }: { leaseMs: number; clamp: boolean; field: string },
+  {
+    leaseMs,
+    clamp,
+    field,
+    amount: fixed,
+  }: { leaseMs: number; clamp: boolean; field: string; amount?: Tally },
 ): Promise<HeldAllotment & { caps: AllotmentCaps }> {
+  const engine = parent.root
   const attempts = clamp ? 3 : 1
   for (let attempt = 1; ; attempt++) {
     const now = engine.config.now()
-    // the child's calls name their model: model limits are not held here
-    let charges = engine.resolve(context, undefined, now, 'omit-model')
-    if (engine.config.table.rollover) charges = await engine.withRollover(charges, now)
+    // the child's calls name their model: model limits are held by the calls, not here
+    const { held } = await parent.plan(context, undefined, now, 'omit-model')
     let granted = caps
-    if (clamp) granted = await clampCaps(engine, charges, caps, now)
-    const amount = allotmentAmount(granted)
-    assertCovers(charges, amount, field)
+    if (clamp) granted = await clampCaps(engine, held, caps, now)
+    const amount = fixed ?? allotmentAmount(granted)
+    if (fixed === undefined) assertCovers(held, amount, field)
     const id = `${engine.nextId()}-hold`
     const expiresAt = now + leaseMs
     const result = await engine.store.reserve({
       reservationId: id,
       now,
       leaseExpiresAt: expiresAt,
-      counters: charges.map((c) => c.charge),
+      counters: held.map((c) => c.charge),
       amount,
       enforce: engine.mode === 'enforce',
     })
-    if (result.ok) return { id, context, charges, amount, expiresAt, caps: granted }
+    if (result.ok) {
+      const keys = new Set(held.map((c) => c.charge.key))
+      return { id, held, keys, amount, expiresAt, caps: granted }
+    }
     if (attempt < attempts) continue
-    throw engine.refuse(context, undefined, charges, {
+    throw engine.refuse(context, undefined, held, {
       ...result.denial,
       requested: amount[result.denial.unit],
     })
   }
 }
 
-/**
- * Closes a hold: returns its amount to the parent and adds `usage` (the child's total) to the parent's
- * limits in one store operation. Returns the parent's threshold crossings.
- */
-export async function closeAllotment(
-  engine: BudgetEngine,
-  hold: Pick<HeldAllotment, 'context' | 'charges'> & { id: string | null },
-  usage: Tally | null,
-): Promise<BudgetWarning[]> {
-  const now = engine.config.now()
-  const result = await engine.store.commit({
+/** Returns what a hold still holds to the parent (idempotent: a retry adds nothing). */
+export async function releaseHold(engine: BudgetEngine, hold: HeldAllotment): Promise<void> {
+  await engine.store.commit({
     reservationId: hold.id,
-    now,
-    counters: hold.charges.map((c) => c.charge),
-    usage,
+    now: engine.config.now(),
+    counters: hold.held.map((c) => c.charge),
+    usage: null,
   })
-  if (usage === null) return []
-  const warnings = engine.crossings(hold.charges, result.counters, usage, hold.context)
-  if (engine.events.has('settled')) {
-    engine.events.emit('settled', {
-      reservationId: hold.id,
-      context: hold.context,
-      model: undefined,
-      usage,
-      estimated: false,
-      at: now,
-    })
-  }
-  return warnings
 }
 
 /** Lowers each unit of `caps` to what every parent limit still has left. */

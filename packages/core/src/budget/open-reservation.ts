@@ -43,9 +43,10 @@ export class OpenReservation implements Reservation {
     readonly amount: Tally,
     public expiresAt: number,
     readonly leaseMs: number,
-    private readonly charges: ResolvedCharge[],
-    /** The store's handle of the lease (see `StoreReserveResult.handle`). */
-    private readonly handle?: unknown,
+    /** @internal The counters its settle charges. */
+    readonly charges: ResolvedCharge[],
+    /** @internal The store's handle of the lease (see `StoreReserveResult.handle`). */
+    readonly handle?: unknown,
   ) {}
 
   async settle(usage: TokenUsage): Promise<SettleResult> {

@@ -34,7 +34,10 @@ export interface StoreDenial {
   reserved: number
 }
 
-/** Reserve `amount` on every counter at once, or on none. */
+/**
+ * Reserve `amount` on every counter at once, or on none. Idempotent by `reservationId`: a reservation the
+ * store already holds, or closed within its retention, is not held again (`alreadyApplied: true`).
+ */
 export interface StoreReserveRequest {
   reservationId: string
   now: number
@@ -44,6 +47,12 @@ export interface StoreReserveRequest {
   amount: Tally
   /** `false` (warn and dry-run modes): apply even when a cap would be passed, and report it. */
   enforce: boolean
+  /**
+   * Optional hint from an in-process caller (the budget engine): this id is new and this request is not
+   * sent again (a retry of its commit passes the `handle`). A store whose driver can resend a request
+   * (Redis, SQLite) must ignore it; the memory store then skips its lookup by id on the hot path.
+   */
+  once?: boolean
 }
 
 /** The outcome of a reservation. States are totals over the counter's window, after the operation. */
@@ -57,13 +66,24 @@ export type StoreReserveResult =
        * so the store can find it without a lookup (the memory store returns the lease itself).
        */
       handle?: unknown
+      /**
+       * Optional: `true` when the store already had this reservation id (open, or closed within its
+       * retention): a redelivered reserve that held nothing more. `counters` are the current totals.
+       */
+      alreadyApplied?: boolean
     }
   | { ok: false; denial: StoreDenial }
 
 /**
- * Close a reservation and add usage in one step. `usage: null` releases (adds nothing). With
- * `reservationId: null` it records usage that had no reservation. A reservation that already lapsed
- * is not an error: the usage is still added.
+ * Close a reservation and add usage in one step. `usage: null` releases (adds nothing). A reservation
+ * that already lapsed is not an error: the usage is still added.
+ *
+ * Applied at most once per `reservationId`: the store remembers each id it closed (settled, released,
+ * lapsed then settled, or a usage record) for a retention window, and a second delivery of a commit for
+ * an id it closed adds nothing (`alreadyApplied: true`). A commit of an id the store does not know (never
+ * reserved, or forgotten after the retention) adds its usage and is then remembered: `budget.record()`
+ * sends a fresh id this way, so a redelivered record counts once. `reservationId: null` records usage
+ * without an id (not deduplicated).
  */
 export interface StoreCommitRequest {
   reservationId: string | null
@@ -72,18 +92,45 @@ export interface StoreCommitRequest {
   usage: Tally | null
   /** The `handle` reserve returned for this reservation, if any. Stores must not rely on it. */
   handle?: unknown
+  /**
+   * Optional: open reservations this usage is drawn from (a child budget's holds on its parent, one
+   * group per level of nesting). Each group gives back `usage` once, drawn from its ids in order: each
+   * id gives back what is left of `usage` (per field, at most what it still holds) and stays open. In
+   * the same atomic operation, applied only when this commit is (not on a redelivery). Ids that are not
+   * open are skipped.
+   */
+  drawFrom?: readonly (readonly string[])[]
+  /**
+   * Optional hint from an in-process caller: `reservationId` is a new operation id (a usage record) that
+   * is not sent again. Stores whose driver can resend must ignore it (see `StoreReserveRequest.once`).
+   */
+  once?: boolean
 }
 
 /** The counters after a commit (totals over their windows), and whether the reservation was still open. */
 export interface StoreCommitResult {
   counters: CounterState[]
+  /** The reservation was open (not lapsed, not closed) and this commit closed it. */
   reservationFound: boolean
+  /**
+   * `true` when an earlier commit of this `reservationId` was already applied (a redelivery or a retry):
+   * this one added and returned nothing, and `reservationFound` is `false`. Optional for stores written
+   * before idempotency (treated as `false`).
+   */
+  alreadyApplied?: boolean
 }
 
 /**
  * Where budgets live. Every method is one atomic operation, so a Redis Lua script or a SQLite transaction
  * can implement it in one round trip; `memoryStore()` is the reference. Run `testBudgetStore` from
  * `@tokenwarden/core/test` against any implementation.
+ *
+ * Every operation is idempotent by reservation id, because drivers redeliver (ioredis resends a command
+ * that got no answer after a reconnect) and callers retry (a settle whose reply was lost): `reserve` of
+ * an id the store holds or closed holds nothing more; `commit` of an id it closed adds nothing; `renew`
+ * sets an absolute expiry. Closed ids are remembered for a bounded retention (a store option), after
+ * which a redelivered commit would count again: keep the retention above how long your driver can hold a
+ * command.
  *
  * @example
  * const budget = createBudget({ limits, store: memoryStore() })
@@ -100,7 +147,10 @@ export interface BudgetStore {
   reserveSync?(request: StoreReserveRequest): StoreReserveResult
   /** Optional, for in-process stores: `commit` without a promise (see `reserveSync`). */
   commitSync?(request: StoreCommitRequest): StoreCommitResult
-  /** Push a reservation's lease forward (long streams). Returns false when it is no longer open. */
+  /**
+   * Push a reservation's lease forward (long streams) to the absolute `leaseExpiresAt` (so a repeated
+   * renew is harmless). Returns false when it is no longer open.
+   */
   renew(request: {
     reservationId: string
     now: number

@@ -1,36 +1,41 @@
-/** An open reservation of the memory store: what it holds, on which counters, until when. */
+/** A reservation of the memory store: what it holds, on which counters, until when. */
 export interface Lease {
   readonly id: string
   /** The counter slots it holds amounts on, with their generations (a dropped counter gets nothing back). */
-  readonly slots: number[]
-  readonly generations: number[]
-  readonly amount: readonly number[]
+  slots: number[]
+  generations: number[]
+  /** What it still holds (a child budget's hold shrinks as its calls settle). */
+  amount: number[]
   expiresAt: number
   open: boolean
+  /** Closed by a commit (settle, release or record): a redelivered commit adds nothing. */
+  closed: boolean
+  /** In the store's index by id (not when reserved with `once`: found through its handle). */
+  indexed: boolean
 }
 
 /**
- * The memory store's open leases in expiry order (for one lease length, insertion order), without a
- * map: the store hands each lease to the engine as an opaque handle, so closing one needs no lookup.
- * A renewed lease is queued again; its older entry is skipped as stale.
+ * The memory store's open leases in expiry order (for one lease length, insertion order). The store
+ * hands each lease to the engine as an opaque handle, so closing one needs no lookup. A renewed lease is
+ * queued again; its older entry is skipped as stale.
  */
 export class LeaseQueue {
   private leases: Lease[] = []
   private expiries: number[] = []
   private head = 0
 
-  push(lease: Lease): void {
-    this.leases.push(lease)
-    this.expiries.push(lease.expiresAt)
-  }
-
-  /** The open lease with this id (a scan: only for callers that pass no handle). */
+  /** The open lease with this id (a scan: only for a lease reserved with `once` and closed by id). */
   find(id: string): Lease | undefined {
     for (let i = this.leases.length - 1; i >= this.head; i--) {
       const lease = this.leases[i]!
       if (lease.id === id && lease.open) return lease
     }
     return undefined
+  }
+
+  push(lease: Lease): void {
+    this.leases.push(lease)
+    this.expiries.push(lease.expiresAt)
   }
 
   /**

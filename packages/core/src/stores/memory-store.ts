@@ -12,6 +12,7 @@ import type {
 } from './budget-store.ts'
 import { CounterSlab } from './counter-slab.ts'
 import { tallyFieldCount, unitIndex } from './counter-vector.ts'
+import { LeaseIndex } from './lease-index.ts'
 import { type Lease, LeaseQueue } from './lease-queue.ts'
 
 /** Options of {@link memoryStore}. */
@@ -21,6 +22,18 @@ export interface MemoryStoreOptions {
    * @default 1e-9
    */
   epsilon?: number
+  /**
+   * How long the id of a closed reservation (or recorded usage) is remembered, so a repeated commit of
+   * it adds nothing (ms, of the budget's clock).
+   * @default 60_000
+   */
+  retentionMs?: number
+  /**
+   * At most this many closed ids are remembered (the oldest are forgotten first). A retried settle is
+   * recognised by its reservation whatever this is; this bounds lookups by id only.
+   * @default 10_000
+   */
+  maxRetained?: number
 }
 
 const fieldCount = tallyFieldCount
@@ -35,9 +48,15 @@ const expiresIndex = fieldCount * 2
  * @example
  * const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }], store: memoryStore() })
  */
-export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): BudgetStore {
+export function memoryStore({
+  epsilon = 1e-9,
+  retentionMs = 60_000,
+  maxRetained = 10_000,
+}: MemoryStoreOptions = {}): BudgetStore {
   const counters = new CounterSlab()
   const leases = new LeaseQueue()
+  const index = new LeaseIndex(retentionMs, maxRetained)
+  let sweepTime = 0
   const scratch = [0, 0, 0, 0, 0, 0, 0, 0, 0]
   const sums = new Float64Array(expiresIndex)
 
@@ -46,16 +65,43 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
       counters.release(lease.slots[i]!, lease.generations[i]!, lease.amount, epsilon)
   }
 
-  /** Returns lapsed leases: from the front of the queue, or every one (`all`). */
-  function sweepLeases(now: number, all: boolean): void {
-    leases.sweep(now, all, returnLease)
+  function lapse(lease: Lease): void {
+    returnLease(lease)
+    index.remember(lease, sweepTime)
   }
 
-  /** The open lease of a reservation: the handle reserve returned, else a search by id. */
+  /** Returns lapsed leases: from the front of the queue, or every one (`all`). */
+  function sweepLeases(now: number, all: boolean): void {
+    sweepTime = now
+    leases.sweep(now, all, lapse)
+    index.prune(now)
+  }
+
+  /** The lease of a reservation (open, or closed and still remembered): the handle, else by id. */
   function leaseOf(reservationId: string, handle: unknown): Lease | undefined {
-    if (handle instanceof Object && (handle as Lease).id === reservationId)
-      return (handle as Lease).open ? (handle as Lease) : undefined
-    return leases.find(reservationId)
+    if (handle instanceof Object && (handle as Lease).id === reservationId) return handle as Lease
+    return index.byId.get(reservationId) ?? leases.find(reservationId)
+  }
+
+  /** Gives back `vector` once per group, drawn from its open reservations in order. */
+  function drawFrom(groups: readonly (readonly string[])[], vector: readonly number[]): void {
+    for (const ids of groups) drawGroup(ids, vector)
+  }
+
+  function drawGroup(ids: readonly string[], vector: readonly number[]): void {
+    const left = vector.map((value) => Math.max(0, value))
+    for (const id of ids) {
+      const lease = index.byId.get(id)
+      if (lease === undefined || !lease.open) continue
+      const delta = new Array<number>(fieldCount)
+      for (let f = 0; f < fieldCount; f++) {
+        delta[f] = Math.min(lease.amount[f]!, left[f]!)
+        lease.amount[f] = lease.amount[f]! - delta[f]!
+        left[f] = left[f]! - delta[f]!
+      }
+      for (let i = 0; i < lease.slots.length; i++)
+        counters.release(lease.slots[i]!, lease.generations[i]!, delta, epsilon)
+    }
   }
 
   /** Used and reserved of a charge (summed over a rolling window's buckets) into `out`. */
@@ -118,9 +164,20 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
       counters: charges,
       amount,
       enforce,
+      once,
     }: StoreReserveRequest) {
       sweepLeases(now, false)
       counters.prune(now)
+      const known = once === true ? undefined : index.byId.get(reservationId)
+      if (known !== undefined) {
+        return {
+          ok: true,
+          counters: charges.map(state),
+          exceeded: undefined,
+          handle: known,
+          alreadyApplied: true,
+        } satisfies StoreReserveResult
+      }
       // a plain array: allocating a typed array per call costs more than the whole operation
       const vector = tallyToArray(amount, [0, 0, 0, 0, 0, 0, 0, 0, 0])
       let exceeded = check(charges, vector)
@@ -146,8 +203,11 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
         amount: vector,
         expiresAt: leaseExpiresAt,
         open: true,
+        closed: false,
+        indexed: once !== true,
       }
       leases.push(lease)
+      if (lease.indexed) index.byId.set(reservationId, lease)
       return { ok: true, counters: charges.map(state), exceeded, handle: lease } satisfies StoreReserveResult
     },
 
@@ -157,25 +217,51 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
       counters: charges,
       usage,
       handle,
+      drawFrom: holds,
+      once,
     }: StoreCommitRequest): StoreCommitResult {
       sweepLeases(now, false)
       counters.prune(now)
-      const lease = reservationId === null ? undefined : leaseOf(reservationId, handle)
-      if (lease !== undefined) {
-        lease.open = false
-        returnLease(lease)
+      let found = false
+      if (reservationId !== null && (once !== true || handle !== undefined)) {
+        let lease = leaseOf(reservationId, handle)
+        if (lease?.closed) {
+          return { counters: charges.map(state), reservationFound: false, alreadyApplied: true }
+        }
+        if (lease === undefined) {
+          lease = {
+            id: reservationId,
+            slots: [],
+            generations: [],
+            amount: [],
+            expiresAt: now,
+            open: false,
+            closed: true,
+            indexed: true,
+          }
+        } else if (lease.open) {
+          found = true
+          lease.open = false
+          returnLease(lease)
+        }
+        lease.closed = true
+        // Closed through its handle (the engine's path): the handle itself tells a retry it was
+        // applied, so the id is dropped now. Closed by id only: remembered for the retention.
+        if (lease !== handle) index.remember(lease, now)
+        else if (lease.indexed) index.byId.delete(reservationId)
       }
       if (usage !== null) {
         const vector = tallyToArray(usage, scratch)
         for (const charge of charges) counters.add(counters.ensure(charge.key, charge.expiresAt), 0, vector)
+        if (holds !== undefined) drawFrom(holds, vector)
       }
-      return { counters: charges.map(state), reservationFound: lease !== undefined }
+      return { counters: charges.map(state), reservationFound: found }
     },
 
     async renew({ reservationId, now, leaseExpiresAt, handle }) {
       sweepLeases(now, false)
       const lease = leaseOf(reservationId, handle)
-      if (lease === undefined || lease.expiresAt <= now) return false
+      if (lease === undefined || !lease.open || lease.expiresAt <= now) return false
       // Queued again so the queue stays in expiry order for the common case.
       lease.expiresAt = leaseExpiresAt
       leases.push(lease)
@@ -196,6 +282,7 @@ export function memoryStore({ epsilon = 1e-9 }: MemoryStoreOptions = {}): Budget
     async dispose() {
       counters.clear()
       leases.clear()
+      index.clear()
     },
   }
   return store

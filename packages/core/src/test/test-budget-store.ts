@@ -264,6 +264,196 @@ export function testBudgetStore({ name, createStore, additionalTests }: TestBudg
         }))
     })
 
+    describe('same operation delivered twice', () => {
+      it('should hold a reservation once when its reserve is delivered twice', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          const first = await store.reserve(reserveRequest('r1', counters, tally({ tokens: 60 })))
+          const second = await store.reserve(reserveRequest('r1', counters, tally({ tokens: 60 })))
+          expect(first.ok && first.alreadyApplied !== true).toBe(true)
+          expect(second).toMatchObject({ ok: true, alreadyApplied: true })
+          const [a] = await store.read({ now: t0, counters })
+          expect(a!.reserved.tokens).toBe(60)
+          await store.commit({ reservationId: 'r1', now: t0, counters, usage: null })
+          const [after] = await store.read({ now: t0, counters })
+          expect(after!.reserved.tokens).toBe(0)
+        }))
+
+      it('should hold nothing for a reserve delivered again after its reservation closed', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve(reserveRequest('r1', counters, tally({ tokens: 60 })))
+          await store.commit({ reservationId: 'r1', now: t0, counters, usage: tally({ tokens: 10 }) })
+          const late = await store.reserve(reserveRequest('r1', counters, tally({ tokens: 60 })))
+          expect(late).toMatchObject({ ok: true, alreadyApplied: true })
+          const [a] = await store.read({ now: t0, counters })
+          expect(a!.reserved.tokens).toBe(0)
+          expect(a!.used.tokens).toBe(10)
+        }))
+
+      it('should add the usage of a commit delivered twice once', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 }), { key: 'track', caps: null, expiresAt: null }]
+          await store.reserve(reserveRequest('r1', counters, tally({ tokens: 80 })))
+          const commit = { reservationId: 'r1', now: t0, counters, usage: tally({ tokens: 50 }) }
+          const first = await store.commit(commit)
+          const second = await store.commit(commit)
+          expect(first).toMatchObject({ reservationFound: true })
+          expect(first.alreadyApplied ?? false).toBe(false)
+          expect(second).toMatchObject({ reservationFound: false, alreadyApplied: true })
+          const [a, track] = await store.read({ now: t0, counters })
+          expect(a!.used.tokens).toBe(50)
+          expect(a!.reserved.tokens).toBe(0)
+          expect(track!.used.tokens).toBe(50)
+        }))
+
+      it('should return a reservation once when its release is delivered twice', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve(reserveRequest('r1', counters, tally({ tokens: 30 })))
+          await store.reserve(reserveRequest('r2', counters, tally({ tokens: 30 })))
+          const release = { reservationId: 'r1', now: t0, counters, usage: null }
+          expect(await store.commit(release)).toMatchObject({ reservationFound: true })
+          expect(await store.commit(release)).toMatchObject({ reservationFound: false, alreadyApplied: true })
+          const [a] = await store.read({ now: t0, counters })
+          expect(a!.reserved.tokens).toBe(30)
+        }))
+
+      it('should add nothing for a settle delivered after its release', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve(reserveRequest('r1', counters, tally({ tokens: 30 })))
+          await store.commit({ reservationId: 'r1', now: t0, counters, usage: null })
+          const late = await store.commit({
+            reservationId: 'r1',
+            now: t0,
+            counters,
+            usage: tally({ tokens: 9 }),
+          })
+          expect(late.alreadyApplied).toBe(true)
+          expect(late.counters[0]!.used.tokens).toBe(0)
+        }))
+
+      it('should extend a lease to the same expiry when a renew is delivered twice', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve({
+            ...reserveRequest('r1', counters, tally({ tokens: 90 })),
+            leaseExpiresAt: t0 + 100,
+          })
+          const renew = { reservationId: 'r1', now: t0 + 50, leaseExpiresAt: t0 + 500 }
+          expect(await store.renew(renew)).toBe(true)
+          expect(await store.renew(renew)).toBe(true)
+          const [held] = await store.read({ now: t0 + 499, counters })
+          expect(held!.reserved.tokens).toBe(90)
+          const [lapsed] = await store.read({ now: t0 + 500, counters })
+          expect(lapsed!.reserved.tokens).toBe(0)
+        }))
+
+      it('should add a usage record delivered twice once, by its operation id', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          const record = { reservationId: 'op-1', now: t0, counters, usage: tally({ tokens: 7 }) }
+          expect(await store.commit(record)).toMatchObject({ reservationFound: false })
+          expect(await store.commit(record)).toMatchObject({ reservationFound: false, alreadyApplied: true })
+          await store.commit({ ...record, reservationId: 'op-2' })
+          const [a] = await store.read({ now: t0, counters })
+          expect(a!.used.tokens).toBe(14)
+        }))
+
+      it('should add the usage of a lapsed reservation once when its commit is delivered twice', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100 })]
+          await store.reserve({
+            ...reserveRequest('r1', counters, tally({ tokens: 60 })),
+            leaseExpiresAt: t0 + 10,
+          })
+          const commit = { reservationId: 'r1', now: t0 + 20, counters, usage: tally({ tokens: 50 }) }
+          expect(await store.commit(commit)).toMatchObject({ reservationFound: false })
+          expect(await store.commit(commit)).toMatchObject({ reservationFound: false, alreadyApplied: true })
+          const [a] = await store.read({ now: t0 + 20, counters })
+          expect(a!.used.tokens).toBe(50)
+          expect(a!.reserved.tokens).toBe(0)
+        }))
+    })
+
+    describe('drawing usage from an open reservation', () => {
+      it('should move settled usage out of a hold that stays open, once', () =>
+        withStore(async (store) => {
+          const parent = counter('parent', { tokens: 100 })
+          const child = counter('child', { tokens: 60 })
+          await store.reserve(reserveRequest('hold', [parent], tally({ tokens: 60 })))
+          await store.reserve(reserveRequest('call', [child], tally({ tokens: 30 })))
+          const commit = {
+            reservationId: 'call',
+            now: t0,
+            counters: [parent, child],
+            usage: tally({ tokens: 20 }),
+            drawFrom: [['hold']],
+          }
+          const first = await store.commit(commit)
+          expect(first.counters.map((c) => [c.used.tokens, c.reserved.tokens])).toEqual([
+            [20, 40],
+            [20, 0],
+          ])
+          expect((await store.commit(commit)).alreadyApplied).toBe(true)
+          const states = await store.read({ now: t0, counters: [parent, child] })
+          expect(states.map((c) => [c.used.tokens, c.reserved.tokens])).toEqual([
+            [20, 40],
+            [20, 0],
+          ])
+          expect(await store.renew({ reservationId: 'hold', now: t0, leaseExpiresAt: t0 + 120_000 })).toBe(
+            true,
+          )
+          await store.commit({ reservationId: 'hold', now: t0, counters: [parent], usage: null })
+          const [closed] = await store.read({ now: t0, counters: [parent] })
+          expect([closed!.used.tokens, closed!.reserved.tokens]).toEqual([20, 0])
+        }))
+
+      it('should never draw a hold below zero, and skip one that is not open', () =>
+        withStore(async (store) => {
+          const parent = counter('parent', { tokens: 100 })
+          await store.reserve(reserveRequest('hold', [parent], tally({ tokens: 10 })))
+          await store.commit({
+            reservationId: 'op-1',
+            now: t0,
+            counters: [parent],
+            usage: tally({ tokens: 25 }),
+            drawFrom: [['missing', 'hold']],
+          })
+          const [a] = await store.read({ now: t0, counters: [parent] })
+          expect([a!.used.tokens, a!.reserved.tokens]).toEqual([25, 0])
+          await store.commit({ reservationId: 'hold', now: t0, counters: [parent], usage: null })
+          const [b] = await store.read({ now: t0, counters: [parent] })
+          expect([b!.used.tokens, b!.reserved.tokens]).toEqual([25, 0])
+        }))
+
+      it('should draw a group in order and every group once', () =>
+        withStore(async (store) => {
+          const root = counter('root', { tokens: 100 })
+          const level = counter('level', { tokens: 100 })
+          await store.reserve(reserveRequest('h1', [root], tally({ tokens: 10 })))
+          await store.reserve(reserveRequest('h2', [root], tally({ tokens: 30 })))
+          await store.reserve(reserveRequest('h3', [level], tally({ tokens: 50 })))
+          await store.commit({
+            reservationId: 'op-1',
+            now: t0,
+            counters: [root, level],
+            usage: tally({ tokens: 25 }),
+            drawFrom: [['h1', 'h2'], ['h3']],
+          })
+          const states = await store.read({ now: t0, counters: [root, level] })
+          expect(states.map((c) => [c.used.tokens, c.reserved.tokens])).toEqual([
+            [25, 15],
+            [25, 25],
+          ])
+          for (const id of ['h1', 'h2', 'h3'])
+            await store.commit({ reservationId: id, now: t0, counters: [root, level], usage: null })
+          const after = await store.read({ now: t0, counters: [root, level] })
+          expect(after.map((c) => c.reserved.tokens)).toEqual([0, 0])
+        }))
+    })
+
     describe('windows and periods', () => {
       it('should count the window keys toward the caps and charge only the own key', () =>
         withStore(async (store) => {
