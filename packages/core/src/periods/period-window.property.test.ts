@@ -88,7 +88,7 @@ describe('periodWindow', () => {
       ),
       { numRuns: 400 },
     )
-  })
+  }, 60_000) // ~0.5 s alone; generous for a loaded 2-core CI machine
 
   it('should split the repeated hour of Europe/London into two hourly periods', () => {
     const calendar = { timeZone: 'Europe/London', weekStartsOn: 1 }
