@@ -9,10 +9,13 @@ import type { Reservation, SettleResult } from './budget.ts'
  * const r = new ChildReservation(await engine.reserve(ctx, request), () => child.keepAlive())
  */
 export class ChildReservation implements Reservation {
-  constructor(
-    private readonly inner: Reservation,
-    private readonly keepAlive: () => Promise<void>,
-  ) {}
+  private readonly inner: Reservation
+  private readonly keepAlive: () => Promise<void>
+
+  constructor(inner: Reservation, keepAlive: () => Promise<void>) {
+    this.inner = inner
+    this.keepAlive = keepAlive
+  }
 
   get id() {
     return this.inner.id

@@ -36,15 +36,25 @@ export class OpenChildBudget implements ChildBudget {
   private result: Promise<ChildBudgetResult> | undefined
   private readonly limit: CompiledLimit
   readonly caps: AllotmentCaps
+  private readonly parent: BudgetEngine
+  private readonly engine: BudgetEngine
+  private readonly context: BudgetContext
+  readonly name: string
+  private readonly leaseMs: number
 
   constructor(
-    private readonly parent: BudgetEngine,
-    private readonly engine: BudgetEngine,
-    private readonly context: BudgetContext,
-    readonly name: string,
+    parent: BudgetEngine,
+    engine: BudgetEngine,
+    context: BudgetContext,
+    name: string,
     hold: HeldAllotment & { caps: AllotmentCaps },
-    private readonly leaseMs: number,
+    leaseMs: number,
   ) {
+    this.parent = parent
+    this.engine = engine
+    this.context = context
+    this.name = name
+    this.leaseMs = leaseMs
     this.holds = [hold]
     this.caps = { ...hold.caps }
     this.limit = engine.config.table.limits[0]!
