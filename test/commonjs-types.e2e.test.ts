@@ -19,7 +19,13 @@ function typeCheck(module: 'node16' | 'nodenext'): string {
   }
 }
 
-describe('the packages in a CommonJS TypeScript project (built .d.cts types)', () => {
+describe('the packages in a CommonJS project (built .cjs and .d.cts files)', () => {
+  it('should load every package with require() and run a budgeted call', () => {
+    const script = fileURLToPath(new URL('./commonjs/require-packages.cjs', import.meta.url))
+    const output = execFileSync(process.execPath, [script], { encoding: 'utf8' })
+    expect(JSON.parse(output)).toEqual({ used: 150, loaded: Array(5).fill('function') })
+  }, 60_000)
+
   for (const module of ['node16', 'nodenext'] as const) {
     it(`should type-check withBudget(new OpenAI()) and the other README snippets in a .cts file (module ${module})`, () => {
       expect(typeCheck(module)).toBe('')
