@@ -21,6 +21,14 @@ try {
   for (const { pkg, tarball } of packPublic(destination)) {
     const { name } = pkg.manifest
     const problems = tarballProblems(tarball)
+    // publishConfig.exports replaces exports when packing: it must be exports without the source condition.
+    const withoutSource = JSON.stringify(pkg.manifest.exports, (key, value) =>
+      key === '@tokenwarden/source' ? undefined : value,
+    )
+    const published = JSON.stringify((pkg.manifest.publishConfig as { exports?: unknown })?.exports)
+    if (published !== withoutSource) {
+      problems.push('publishConfig.exports is not exports without the @tokenwarden/source condition')
+    }
     if (problems.length === 0) console.log(`ok   contents ${name}`)
     else {
       failures.push(`contents ${name}`)
