@@ -2,8 +2,9 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig({
   entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
+  format: ['esm', 'cjs'],
+  // Declarations resolve workspace packages through their built types, never their sources.
+  dts: { entry: { index: 'src/index.ts' }, compilerOptions: { customConditions: [] } },
   clean: true,
   sourcemap: true,
   target: 'es2023',

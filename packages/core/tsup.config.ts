@@ -7,8 +7,9 @@ export default defineConfig({
     'test/index': 'src/test/index.ts',
     'testing/index': 'src/testing/index.ts',
   },
-  format: ['esm'],
-  dts: true,
+  format: ['esm', 'cjs'],
+  // Declarations resolve workspace packages through their built types, never their sources.
+  dts: { compilerOptions: { customConditions: [] } },
   clean: true,
   sourcemap: true,
   target: 'es2023',

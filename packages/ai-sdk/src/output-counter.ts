@@ -16,7 +16,11 @@ export class OutputCounter {
   private counted = 0
   private pending = ''
 
-  constructor(private readonly estimator: TokenEstimator) {}
+  private readonly estimator: TokenEstimator
+
+  constructor(estimator: TokenEstimator) {
+    this.estimator = estimator
+  }
 
   add(text: string): void {
     this.pending += text

@@ -30,8 +30,10 @@ export async function openStore(
 ): Promise<BudgetStore> {
   if (location.kind === 'sqlite') {
     const tablePrefix = prefix ?? 'tokenwarden'
+    // Created first: it checks the runtime (node:sqlite) before anything here uses it.
+    const store = sqliteStore({ path: location.path, tablePrefix, busyTimeoutMs: timeoutMs })
     assertSqliteBudget(location.path, tablePrefix)
-    return sqliteStore({ path: location.path, tablePrefix, busyTimeoutMs: timeoutMs })
+    return store
   }
   return redisStore({
     url: location.url,

@@ -16,6 +16,7 @@ export {
 export { StoreUnavailableError } from './errors/store-unavailable-error.ts'
 export { TokenwardenError } from './errors/tokenwarden-error.ts'
 export { UnknownPriceError } from './errors/unknown-price-error.ts'
+export { UnsupportedRuntimeError } from './errors/unsupported-runtime-error.ts'
 export { estimateTokens, heuristicEstimator } from './estimation/estimate-tokens.ts'
 export type { TokenEstimator } from './estimation/token-estimator.ts'
 export type { BudgetEventName, BudgetEvents, BudgetMode } from './events/budget-events.ts'

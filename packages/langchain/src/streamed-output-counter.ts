@@ -17,7 +17,11 @@ export class StreamedOutputCounter {
   private pending = ''
   private chunkCount = 0
 
-  constructor(private readonly estimator: TokenEstimator) {}
+  private readonly estimator: TokenEstimator
+
+  constructor(estimator: TokenEstimator) {
+    this.estimator = estimator
+  }
 
   /** Adds one streamed chunk of text. */
   add(text: string): void {

@@ -19,10 +19,13 @@ export class StreamUsageCollector {
   private reported: unknown
   private outputTokens = 0
 
-  constructor(
-    private readonly endpoint: Endpoint,
-    private readonly estimator: { count(text: string): number },
-  ) {}
+  private readonly endpoint: Endpoint
+  private readonly estimator: { count(text: string): number }
+
+  constructor(endpoint: Endpoint, estimator: { count(text: string): number }) {
+    this.endpoint = endpoint
+    this.estimator = estimator
+  }
 
   add(event: unknown): void {
     if (event === null || typeof event !== 'object') return

@@ -12,6 +12,7 @@ import {
   tallyToVector,
   vectorsToState,
 } from '@tokenwarden/core'
+import { loadNodeSqlite } from './load-node-sqlite.ts'
 import { prepareSqlite, type SqliteStatements } from './sqlite-statements.ts'
 import { closedMark, SqliteTransaction } from './sqlite-transaction.ts'
 
@@ -126,6 +127,8 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
       reason: "expected 'normal' or 'full'",
     })
   }
+  // Checked here, not at the first call: failOpen must not turn a missing runtime into no budget at all.
+  const nodeSqlite = loadNodeSqlite()
   const policy = failPolicy({ store: 'sqlite', failOpen, onUnavailable })
   let db: DatabaseSync | undefined = database
   let statements: SqliteStatements | undefined
@@ -134,10 +137,7 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
   function connect(): SqliteStatements {
     if (statements !== undefined) return statements
     if (disposed) throw new Error('the store was disposed')
-    if (db === undefined) {
-      const { DatabaseSync } = process.getBuiltinModule('node:sqlite')
-      db = new DatabaseSync(path!)
-    }
+    db ??= new nodeSqlite.DatabaseSync(path!)
     statements = prepareSqlite(db, { tablePrefix, busyTimeoutMs, synchronous })
     return statements
   }

@@ -48,15 +48,26 @@ export class OpenChildBudget implements ChildBudget, ChildParent, ChildCalls, Re
   private renewing: Promise<void> | undefined
   private ending: Promise<ChildBudgetResult> | undefined
 
+  private readonly parent: ChildParent
+  private readonly context: BudgetContext
+  readonly name: string
+  private readonly holdLeaseMs: number
+  /** The allotment's own counter (caps = the allotment), in the root's store. */
+  private readonly counter: ResolvedCharge
+
   constructor(
-    private readonly parent: ChildParent,
-    private readonly context: BudgetContext,
-    readonly name: string,
+    parent: ChildParent,
+    context: BudgetContext,
+    name: string,
     hold: HeldAllotment & { caps: AllotmentCaps },
-    private readonly holdLeaseMs: number,
-    /** The allotment's own counter (caps = the allotment), in the root's store. */
-    private readonly counter: ResolvedCharge,
+    holdLeaseMs: number,
+    counter: ResolvedCharge,
   ) {
+    this.parent = parent
+    this.context = context
+    this.name = name
+    this.holdLeaseMs = holdLeaseMs
+    this.counter = counter
     this.root = parent.root
     this.holds = [hold]
     this.covered = new Set(hold.keys)

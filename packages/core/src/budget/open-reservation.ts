@@ -33,21 +33,45 @@ export interface ReservationOwner {
 export class OpenReservation implements Reservation {
   state: Reservation['state'] = 'open'
 
+  private readonly engine: ReservationOwner
+  readonly id: string
+  readonly context: BudgetContext
+  readonly model: string | undefined
+  readonly inputTokens: number
+  readonly maxOutputTokens: number
+  readonly amount: Tally
+  expiresAt: number
+  readonly leaseMs: number
+  /** @internal The counters its settle charges. */
+  readonly charges: ResolvedCharge[]
+  /** @internal The store's handle of the lease (see `StoreReserveResult.handle`). */
+  readonly handle: unknown
+
   constructor(
-    private readonly engine: ReservationOwner,
-    readonly id: string,
-    readonly context: BudgetContext,
-    readonly model: string | undefined,
-    readonly inputTokens: number,
-    readonly maxOutputTokens: number,
-    readonly amount: Tally,
-    public expiresAt: number,
-    readonly leaseMs: number,
-    /** @internal The counters its settle charges. */
-    readonly charges: ResolvedCharge[],
-    /** @internal The store's handle of the lease (see `StoreReserveResult.handle`). */
-    readonly handle?: unknown,
-  ) {}
+    engine: ReservationOwner,
+    id: string,
+    context: BudgetContext,
+    model: string | undefined,
+    inputTokens: number,
+    maxOutputTokens: number,
+    amount: Tally,
+    expiresAt: number,
+    leaseMs: number,
+    charges: ResolvedCharge[],
+    handle?: unknown,
+  ) {
+    this.engine = engine
+    this.id = id
+    this.context = context
+    this.model = model
+    this.inputTokens = inputTokens
+    this.maxOutputTokens = maxOutputTokens
+    this.amount = amount
+    this.expiresAt = expiresAt
+    this.leaseMs = leaseMs
+    this.charges = charges
+    this.handle = handle
+  }
 
   async settle(usage: TokenUsage): Promise<SettleResult> {
     if (this.state !== 'open') throw new ReservationClosedError({ reservationId: this.id, state: this.state })

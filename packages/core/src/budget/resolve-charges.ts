@@ -155,17 +155,19 @@ function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number)
  * tracking.appendTo(counters, { user: 'u-1' }, 'gpt-4o', now)
  */
 export class TrackingCharges {
+  private readonly scopes: readonly string[]
+  private readonly period: PeriodSpec
+  private readonly calendar: CalendarOptions
   private readonly last: (CounterCharge | undefined)[]
   private readonly lastIds: (string | undefined)[]
   private windowStart = 0
   private windowEnd = -1
   private expiresAt: number | null = null
 
-  constructor(
-    private readonly scopes: readonly string[],
-    private readonly period: PeriodSpec,
-    private readonly calendar: CalendarOptions,
-  ) {
+  constructor(scopes: readonly string[], period: PeriodSpec, calendar: CalendarOptions) {
+    this.scopes = scopes
+    this.period = period
+    this.calendar = calendar
     this.last = scopes.map(() => undefined)
     this.lastIds = scopes.map(() => undefined)
   }

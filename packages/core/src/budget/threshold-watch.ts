@@ -15,13 +15,25 @@ import type { ResolvedCharge } from './resolve-charges.ts'
  * failing `messages.warning` template never throws out of here (see `message`).
  */
 export class ThresholdWatch {
+  private readonly board: WarningBoard
+  private readonly events: EventHub
+  private readonly mode: BudgetMode
+  private readonly template: (warning: Omit<BudgetWarning, 'message' | 'id'>) => string
+  private readonly nextId: () => string
+
   constructor(
-    private readonly board: WarningBoard,
-    private readonly events: EventHub,
-    private readonly mode: BudgetMode,
-    private readonly template: (warning: Omit<BudgetWarning, 'message' | 'id'>) => string,
-    private readonly nextId: () => string,
-  ) {}
+    board: WarningBoard,
+    events: EventHub,
+    mode: BudgetMode,
+    template: (warning: Omit<BudgetWarning, 'message' | 'id'>) => string,
+    nextId: () => string,
+  ) {
+    this.board = board
+    this.events = events
+    this.mode = mode
+    this.template = template
+    this.nextId = nextId
+  }
 
   /** Threshold crossings of one commit (before = after - usage, per limited unit): posted, emitted, returned. */
   crossings(

@@ -14,11 +14,15 @@ import type { UsageSnapshot } from './validate-request.ts'
  * not (refuse on a USD limit, or count as unpriced with a `priceUnknown` event).
  */
 export class UsagePricing {
-  constructor(
-    private readonly prices: PriceSource | undefined,
-    private readonly unknownPrice: 'error' | 'warn' | 'ignore',
-    private readonly events: EventHub,
-  ) {}
+  private readonly prices: PriceSource | undefined
+  private readonly unknownPrice: 'error' | 'warn' | 'ignore'
+  private readonly events: EventHub
+
+  constructor(prices: PriceSource | undefined, unknownPrice: 'error' | 'warn' | 'ignore', events: EventHub) {
+    this.prices = prices
+    this.unknownPrice = unknownPrice
+    this.events = events
+  }
 
   /**
    * The price source's cost of a usage, checked: `undefined` (unknown) or a finite number ≥ 0, else an

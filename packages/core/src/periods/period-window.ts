@@ -67,10 +67,13 @@ export function assertTimeZone(timeZone: unknown, field: string): asserts timeZo
 
 /** One calendar period kind read on one zone's wall clock. Local times are epoch ms + the zone's offset. */
 class WallClock {
-  constructor(
-    private readonly kind: CalendarKind,
-    private readonly calendar: CalendarOptions,
-  ) {}
+  private readonly kind: CalendarKind
+  private readonly calendar: CalendarOptions
+
+  constructor(kind: CalendarKind, calendar: CalendarOptions) {
+    this.kind = kind
+    this.calendar = calendar
+  }
 
   /** The latest period boundary at or before `t`. */
   startOf(t: number): number {

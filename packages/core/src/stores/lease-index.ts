@@ -17,10 +17,13 @@ export class LeaseIndex {
   private forgetAt: number[] = []
   private head = 0
 
-  constructor(
-    private readonly retentionMs: number,
-    private readonly maxRetained: number,
-  ) {}
+  private readonly retentionMs: number
+  private readonly maxRetained: number
+
+  constructor(retentionMs: number, maxRetained: number) {
+    this.retentionMs = retentionMs
+    this.maxRetained = maxRetained
+  }
 
   /** Keeps a closed or lapsed lease findable until `now + retentionMs` (or until the count cap). */
   remember(lease: Lease, now: number): void {

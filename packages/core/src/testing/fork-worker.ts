@@ -12,13 +12,18 @@ export interface ForkedWorker {
 }
 
 /**
- * Forks a TypeScript worker script (Node strips the types) with IPC.
+ * Forks a TypeScript worker script (Node strips the types) with IPC. Where Node does not strip types by
+ * default (22.6–22.17) the child gets `--experimental-strip-types`.
  *
  * @example
  * const worker = forkWorker(new URL('./my-store-fleet-worker.ts', import.meta.url), [path, json])
  */
 export function forkWorker(script: URL, args: string[]): ForkedWorker {
-  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const stripsTypes = Boolean((process.features as { typescript?: unknown }).typescript)
+  const execArgv = stripsTypes
+    ? process.execArgv
+    : [...process.execArgv, '--experimental-strip-types', '--disable-warning=ExperimentalWarning']
+  const child = fork(script, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const messages: FleetWorkerMessage[] = []
   const waiters: (() => void)[] = []
   let cursor = 0

@@ -1,0 +1,29 @@
+// The README's snippets as a CommonJS TypeScript user writes them (a .cts file, or a package without
+// "type": "module"): the types come from our .d.cts files and must match the frameworks' own CJS types
+// (openai's client class has #private members: an ESM declaration of it is a different class).
+import { AIMessage } from '@langchain/core/messages'
+import { fakeModel } from '@langchain/core/testing'
+import { createBudget, formatStatus, UnsupportedRuntimeError } from '@tokenwarden/core'
+import { BudgetCallbackHandler } from '@tokenwarden/langchain'
+import { withBudget } from '@tokenwarden/openai'
+import { sqliteStore } from '@tokenwarden/sqlite'
+import OpenAI from 'openai'
+
+const budget = createBudget({
+  limits: [{ scope: 'thread', tokens: 100_000 }],
+  store: sqliteStore({ path: './budgets.db' }),
+})
+
+const client = withBudget(new OpenAI({ apiKey: 'sk-test' }), { budget, context: { agent: 'writer' } })
+const thread: OpenAI = client.withContext({ thread: 't-1' }) // still an OpenAI client
+export const completion = thread.chat.completions.create({ model: 'gpt-4o', messages: [] })
+
+// @ts-expect-error: a context id must be a string (proves the types above are not `any`)
+withBudget(new OpenAI({ apiKey: 'sk-test' }), { budget, context: { agent: 42 } })
+
+export const answer = fakeModel()
+  .respond(new AIMessage('hi'))
+  .invoke('Hello', { callbacks: [new BudgetCallbackHandler({ budget, context: { agent: 'writer' } })] })
+
+export const line = async () => (await budget.status({ thread: 't-1' })).map((status) => formatStatus(status))
+export const isRuntimeError = (error: unknown) => UnsupportedRuntimeError.isInstance(error)
