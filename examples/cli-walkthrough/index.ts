@@ -12,7 +12,7 @@ const configFile = join(directory, 'budget.config.json')
 
 const limits: LimitConfig[] = [
   { scope: 'global', costUsd: 1, period: 'day' },
-  { scope: 'agent', tokens: 60_000, period: 'day' },
+  { scope: 'agent', tokens: 60_000, period: 'day', history: true }, // burn-down per agent (global: by default)
   { scope: 'user', tokens: 12_000, period: { rolling: '1h', buckets: 12 } },
   { scope: 'thread', tokens: 24_000 },
 ]

@@ -3,7 +3,7 @@ import { type BudgetStore, createBudget, type LimitConfig } from '@tokenwarden/c
 /** The limits of the CLI tests (written to the `--config` file). */
 export const testLimits: LimitConfig[] = [
   { scope: 'global', costUsd: 1, period: 'month' },
-  { scope: 'agent', tokens: 10_000, period: 'day' },
+  { scope: 'agent', tokens: 10_000, period: 'day', history: true },
   { scope: 'user', tokens: 5_000, period: { rolling: '24h', buckets: 24 } },
   { scope: 'thread', tokens: 3_000 },
 ]

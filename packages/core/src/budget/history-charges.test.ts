@@ -13,7 +13,7 @@ describe('usage history of calendar limits', () => {
     const store = memoryStore()
     const budget = createBudget({
       limits: [
-        { scope: 'agent', tokens: 10_000, period: 'day' },
+        { scope: 'agent', tokens: 10_000, period: 'day', history: true },
         { scope: 'thread', tokens: 5_000 },
       ],
       store,
@@ -47,14 +47,15 @@ describe('usage history of calendar limits', () => {
     expect(report.limits.map((status) => status.limitName).sort()).toEqual(['agent/day', 'thread/none'])
   })
 
-  it('should keep history by default only for scopes with few values, and as each limit says', async () => {
+  it('should keep history by default only for global and per-id limits, and as each limit says', async () => {
     const now = midnight + hour
     const store = memoryStore()
     const budget = createBudget({
       limits: [
         { scope: 'thread', tokens: 10_000, period: 'day' },
         { scope: 'user', tokens: 10_000, period: 'day', history: true },
-        { scope: 'agent', tokens: 10_000, period: 'day', history: false },
+        { scope: 'agent', tokens: 10_000, period: 'day' },
+        { scope: 'model', tokens: 10_000, period: 'day', history: false },
         { scope: 'agent', id: 'boss', costUsd: 5, period: 'day' },
         { scope: 'global', requests: 100, period: 'day' },
       ],
@@ -64,7 +65,7 @@ describe('usage history of calendar limits', () => {
     })
     const reservation = await budget.reserve(
       { agent: 'boss', thread: 't', user: 'u' },
-      { inputTokens: 10, maxOutputTokens: 10 },
+      { model: 'm', inputTokens: 10, maxOutputTokens: 10 },
     )
     await reservation.settle({ inputTokens: 10, outputTokens: 0 })
     const recorded = (await store.list({ now }))

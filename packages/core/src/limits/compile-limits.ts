@@ -85,8 +85,6 @@ export interface CompileLimitsOptions {
 }
 
 const builtIn: ReadonlySet<string> = new Set(builtInScopes)
-/** Scopes whose values are few (history on by default): per-thread or per-user history would not be. */
-const fewValueScopes: ReadonlySet<string> = new Set(['global', 'agent', 'model'])
 const missingScopePolicies = new Set(['refuse', 'skip'])
 
 /**
@@ -232,7 +230,7 @@ function compileLimit(
     id: limit.id,
     onMissingScope,
     replaceDefaults: limit.replaceDefaults === true,
-    history: limit.history ?? (limit.id !== undefined || fewValueScopes.has(limit.scope)),
+    history: limit.history ?? (limit.id !== undefined || limit.scope === 'global'),
     base: undefined as unknown as CompiledLimit,
     variants: limit.id === undefined ? new Map() : undefined,
     caps,

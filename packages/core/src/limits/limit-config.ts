@@ -61,8 +61,9 @@ export interface LimitConfig {
   /**
    * Calendar periods: record usage per part of the period (5 min of an hour, 1 h of a day, 6 h of a
    * week, 1 day of a month) so the CLI draws burn-down charts from it. Each scope value then keeps up to
-   * 24 history counters per period, so it is on by default only where values are few.
-   * @default true for `global`, `agent`, `model` and limits with an `id`; false for other scopes
+   * 24 history counters per period and every settle writes one more counter, so it is on by default only
+   * for one counter per limit.
+   * @default true for `global` and limits with an `id`; false for limits on every value of a scope
    */
   history?: boolean
   /**
