@@ -28,6 +28,8 @@ export interface SqliteStatements {
   renewLease: StatementSync
   /** Sets what an open lease holds: (amount, id). */
   updateLeaseAmount: StatementSync
+  /** Turns a lease row into a closed or lapsed mark in place: (expires_at, mark, id). */
+  markLease: StatementSync
 }
 
 /**
@@ -83,6 +85,7 @@ export function prepareSqlite(
       `UPDATE ${leases} SET expires_at = ? WHERE id = ? AND expires_at > ? AND amount NOT IN ('closed', 'lapsed')`,
     ),
     updateLeaseAmount: db.prepare(`UPDATE ${leases} SET amount = ? WHERE id = ?`),
+    markLease: db.prepare(`UPDATE ${leases} SET expires_at = ?, keys = '[]', amount = ? WHERE id = ?`),
   }
   for (const statement of [
     statements.selectCounter,

@@ -87,7 +87,10 @@ export class SqliteTransaction {
 
   /** Remembers a reservation id as closed (by a commit) or lapsed until the retention passes. */
   remember(reservationId: string, mark: typeof closedMark | typeof lapsedMark): void {
-    this.statements.insertLease.run(reservationId, this.now + this.retentionMs, '[]', mark)
+    // in place when the row exists (cheaper than INSERT OR REPLACE, which deletes and inserts)
+    const forgetAt = this.now + this.retentionMs
+    if (this.statements.markLease.run(forgetAt, mark, reservationId).changes === 0)
+      this.statements.insertLease.run(reservationId, forgetAt, '[]', mark)
   }
 
   /** Gives back `usage` once per group, drawn from its open leases in order; they stay open. */
