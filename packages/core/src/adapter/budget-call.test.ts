@@ -167,15 +167,17 @@ describe('startBudgetCall', () => {
       expect(renew.mock.calls.length).toBeLessThanOrEqual(renewals + 1)
     })
 
-    it('should keep a call alive while the adapter waits for the provider', async () => {
+    it('should keep a call alive until its first progress (its provider call in flight)', async () => {
       vi.useFakeTimers()
-      const budget = newBudget()
+      const budget = newBudget(1_000_000, { leaseMs: 4_000 })
       const call = await startBudgetCall(budget, { context, input, stallMs: 1_000 })
-      const pending = call.wait(new Promise((resolve) => setTimeout(resolve, 10_000, 'done')))
+      const renew = vi.spyOn(call.reservation, 'renew')
       await vi.advanceTimersByTimeAsync(10_000)
-      expect(await pending).toBe('done')
       expect(call.state).toBe('open')
-      await call.finish({ inputTokens: 3, outputTokens: 1 })
+      expect(renew).toHaveBeenCalled()
+      call.progress()
+      await vi.advanceTimersByTimeAsync(2_000)
+      expect(call.state).toBe('stalled')
     })
 
     it('should reject a stall timeout that is not a positive duration', async () => {

@@ -25,12 +25,13 @@ export interface CallInput {
 }
 
 /**
- * A message of a {@link CallInput}: its text, or its parts.
+ * A message of a {@link CallInput}: its text, or its parts, bare or as a message's `content` (so a
+ * framework's `{ role, content }` messages of text parts pass as they are).
  *
  * @example
  * const message: CallMessage = [{ type: 'text', text: 'What is in this picture?' }, { type: 'image', width: 800, height: 600 }]
  */
-export type CallMessage = string | readonly CallPart[]
+export type CallMessage = string | readonly CallPart[] | { content: string | readonly CallPart[] }
 
 /**
  * A part of a message. Any part with a `text` string counts its text (so a framework's own
@@ -80,8 +81,12 @@ export function estimateCallInput(input: CallInput, estimator: TokenEstimator): 
   let tokens = 0
   for (const message of input.messages) {
     tokens += messageOverheadTokens
-    if (typeof message === 'string') tokens += estimator.count(message)
-    else for (const part of message) tokens += partTokens(part, estimator)
+    const content =
+      typeof message === 'string' || Array.isArray(message)
+        ? message
+        : (message as { content: string | readonly CallPart[] }).content
+    if (typeof content === 'string') tokens += estimator.count(content)
+    else for (const part of content) tokens += partTokens(part, estimator)
   }
   if (input.tools !== undefined) for (const tool of input.tools) tokens += estimator.count(stringify(tool))
   if (input.responseSchema !== undefined) tokens += estimator.count(stringify(input.responseSchema))

@@ -3,7 +3,7 @@ export {
   sanitizeUsage,
   type UsageEstimate,
 } from '../usage/sanitize-usage.ts'
-export { BudgetCall, type BudgetCallOptions, type BudgetCallState, startBudgetCall } from './budget-call.ts'
+export { BudgetCall, type BudgetCallState } from './budget-call.ts'
 export {
   type CallBytes,
   type CallInput,
@@ -11,3 +11,4 @@ export {
   type CallPart,
   estimateCallInput,
 } from './estimate-call-input.ts'
+export { type BudgetCallOptions, startBudgetCall } from './start-budget-call.ts'
