@@ -140,6 +140,7 @@ describe('startBudgetCall', () => {
         stallMs: 1_000,
         onStall,
       })
+      call.markSent()
       call.countOutput('partial')
       await vi.advanceTimersByTimeAsync(1_000)
       expect(call.state).toBe('open')
@@ -167,10 +168,23 @@ describe('startBudgetCall', () => {
       expect(renew.mock.calls.length).toBeLessThanOrEqual(renewals + 1)
     })
 
-    it('should keep a call alive until its first progress (its provider call in flight)', async () => {
+    it('should release a call that was never sent once it stalls (an abandoned call)', async () => {
+      vi.useFakeTimers()
+      const budget = newBudget(1_000_000, { leaseMs: 4_000 })
+      await budget.record(context, { inputTokens: 800_000, outputTokens: 0 })
+      const call = await startBudgetCall(budget, { context, input, stallMs: 1_000 })
+      expect(call.notice).toBeDefined()
+      await vi.advanceTimersByTimeAsync(2_000)
+      expect(call.state).toBe('stalled')
+      expect(await held(budget)).toEqual({ used: 800_000, reserved: 0 })
+      expect(budget.takeWarnings(context)).toHaveLength(1)
+    })
+
+    it('should keep a sent call alive until its first progress (its provider call in flight)', async () => {
       vi.useFakeTimers()
       const budget = newBudget(1_000_000, { leaseMs: 4_000 })
       const call = await startBudgetCall(budget, { context, input, stallMs: 1_000 })
+      call.markSent()
       const renew = vi.spyOn(call.reservation, 'renew')
       await vi.advanceTimersByTimeAsync(10_000)
       expect(call.state).toBe('open')

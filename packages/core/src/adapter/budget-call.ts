@@ -7,7 +7,7 @@ import { CallWatch, unwatchProgress, watchProgress } from './watch-progress.ts'
 
 /**
  * How a {@link BudgetCall} ended: still `open`, `finished` (settled), `failed` (released) or `stalled`
- * (no progress for `stallMs`: settled from its estimate).
+ * (no progress for `stallMs`: settled from its estimate, or released when it was never sent).
  *
  * @example
  * if (call.state === 'stalled') controller.error(new Error('stream stalled'))
@@ -36,6 +36,7 @@ export class BudgetCall {
   /** The output limit to send the provider; `undefined`: leave the caller's (absent) limit alone. */
   readonly maxOutputTokens: number | undefined
   private currentState: BudgetCallState = 'open'
+  private sent = false
   private closing: Promise<SettleResult | undefined> | undefined
   /** `closing`, never rejecting (made once, for the later closes). */
   private closed: Promise<undefined> | undefined
@@ -84,9 +85,18 @@ export class BudgetCall {
   }
 
   /**
-   * Marks the call as making progress (a chunk arrived, a reader pulled): its lease stays alive. Until
-   * its first progress a call is waiting for its provider (a non-streaming call, a stream not yet
-   * started) and stays alive; from then on, `stallMs` without progress closes it.
+   * Marks the request as sent to the provider: until its first {@link progress} the call waits for the
+   * provider (a non-streaming call, a stream not yet started) and its lease stays alive. A call never
+   * sent that stalls is released (nothing reached the provider); a sent one is settled from its estimate.
+   */
+  markSent(): void {
+    this.sent = true
+    if (this.watch !== undefined) this.watch.waiting = 1
+  }
+
+  /**
+   * Marks the call as making progress (a chunk arrived, a reader pulled): its lease stays alive; after
+   * `stallMs` without progress (and not waiting for the provider) the call is closed as stalled.
    */
   progress(): void {
     if (this.watch !== undefined) this.watch.progress()
@@ -113,15 +123,7 @@ export class BudgetCall {
 
   /** Releases the call (it failed before using anything) and gives its warnings back. Never rejects. */
   fail(): Promise<void> {
-    if (this.closing === undefined) {
-      this.markClosed('failed')
-      if (this.warnings !== undefined) this.budget.restoreWarnings(this.reservation.context, this.warnings)
-      this.closing = this.reservation.release().then(
-        () => undefined,
-        () => undefined, // the lease frees it if the store is down
-      )
-    }
-    return this.whenClosed(this.closing)
+    return this.release('failed')
   }
 
   /** Fails the call if it is still open (a `finally` for code that may throw); else does nothing. */
@@ -157,6 +159,15 @@ export class BudgetCall {
     return this.closing
   }
 
+  private release(state: BudgetCallState): Promise<undefined> {
+    if (this.closing === undefined) {
+      this.markClosed(state)
+      if (this.warnings !== undefined) this.budget.restoreWarnings(this.reservation.context, this.warnings)
+      this.closing = this.reservation.release().then(ignore, ignore) // the lease frees it if the store is down
+    }
+    return this.whenClosed(this.closing)
+  }
+
   /** The first close, never rejecting (made once for every later close). */
   private whenClosed(closing: Promise<unknown>): Promise<undefined> {
     if (this.closed === undefined) this.closed = closing.then(ignore, ignore)
@@ -171,7 +182,8 @@ export class BudgetCall {
   /** @internal Closes a call the watch found stalled. */
   stalled(onStall: (() => void) | undefined): void {
     if (this.currentState !== 'open') return
-    this.settleOnce(undefined, undefined, undefined, 'stalled').catch(() => {})
+    if (this.sent) this.settleOnce(undefined, undefined, undefined, 'stalled').catch(() => {})
+    else this.release('stalled')
     onStall?.()
   }
 }

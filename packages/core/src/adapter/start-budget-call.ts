@@ -48,6 +48,7 @@ export interface BudgetCallOptions {
  * import { startBudgetCall } from '@tokenwarden/core/adapter'
  * const call = await startBudgetCall(budget, { context: { thread: 't-1' }, model: 'gpt-4o', input: { messages: [prompt] } })
  * try {
+ *   call.markSent()
  *   const response = await provider({ system: call.notice, max_tokens: call.maxOutputTokens })
  *   await call.finish({ inputTokens: response.usage.input, outputTokens: response.usage.output })
  * } finally {

@@ -4,7 +4,7 @@ import type { Reservation } from '../budget/budget.ts'
 export interface WatchedCall {
   /** Set by the call on progress; the watch resets it every tick. */
   progressed: boolean
-  /** A call waiting for its provider (no progress yet) counts as making progress. */
+  /** A call waiting for its provider (sent, no progress yet) counts as making progress. */
   waiting: number
   /** Consecutive ticks without progress. */
   idleTicks: number
@@ -27,7 +27,7 @@ interface WatchOwner {
 /** A call's progress as the shared watch timer sees it. */
 export class CallWatch implements WatchedCall {
   progressed = false
-  waiting = 1 // until the first progress: a provider call in flight
+  waiting = 0 // 1 from `markSent` until the first progress: a provider call in flight
   idleTicks = 0
   ticksSinceRenewal = 0
   watchGroup: unknown
