@@ -21,7 +21,11 @@ export interface BudgetMiddlewareOptions {
   context?: CallContext
   /** The model id used for prices and `model` limits. @default the wrapped model's `modelId` */
   modelId?: string
-  /** Output tokens reserved (and sent as `maxOutputTokens`) when a call sets none. @default budget.defaultMaxOutputTokens */
+  /**
+   * Output tokens reserved when a call sets no `maxOutputTokens`. They are not sent: the provider keeps
+   * its own default unless `clamp` is on (then the clamped amount is sent).
+   * @default budget.defaultMaxOutputTokens
+   */
   defaultMaxOutputTokens?: number
   /**
    * Lower a call's `maxOutputTokens` to what the budget can still afford instead of refusing it; refuses
@@ -47,6 +51,12 @@ export interface BudgetMiddlewareOptions {
    * @default false
    */
   stopStreamsAtReservation?: boolean
+  /**
+   * A call that makes no progress for this long (a stream nobody reads or cancels, a provider that went
+   * quiet) is settled from its estimate and its stream cancelled; progress renews the lease.
+   * @default 60_000
+   */
+  stallMs?: number
   /**
    * Fit each call's prompt to a target size once its context passes a usage level (default 70%
    * moderate, 90% aggressive): drop low-signal turns, truncate the longest tool results, summarize older

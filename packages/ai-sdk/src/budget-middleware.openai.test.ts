@@ -71,7 +71,7 @@ describe('budgetMiddleware', () => {
           expect(await reservedOf(budget, thread)).toBe(0)
         })
 
-        it('should send the warning and the reserved maxOutputTokens to the provider', async () => {
+        it('should send the warning, and no output limit the caller did not set, to the provider', async () => {
           const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
           const model = wrapLanguageModel({
             model: openai[api]('gpt-4o'),
@@ -87,8 +87,9 @@ describe('budgetMiddleware', () => {
           expect(first).not.toContain('[Budget warning]')
           expect(second).toContain('[Budget warning]')
           const maxField = api === 'chat' ? 'max_tokens' : 'max_output_tokens'
+          // The default output is reserved, not sent: the provider keeps its own default.
           expect(server.requests[0]!.body[maxField] ?? server.requests[0]!.body.max_completion_tokens).toBe(
-            100,
+            undefined,
           )
         })
 

@@ -1,42 +1,43 @@
-import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Middleware } from '@ai-sdk/provider'
-import { type BudgetContext, BudgetExceededError, type Reservation } from '@tokenwarden/core'
+import type {
+  LanguageModelV4,
+  LanguageModelV4CallOptions,
+  LanguageModelV4Content,
+  LanguageModelV4Middleware,
+} from '@ai-sdk/provider'
+import { BudgetExceededError, type TokenEstimator } from '@tokenwarden/core'
+import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
 import { applyBudgetPolicies, resolveMiddlewarePolicies } from './apply-budget-policies.ts'
 import { budgetExceededResult, budgetExceededStream } from './budget-exceeded-result.ts'
 import type { BudgetMiddlewareOptions } from './budget-middleware-options.ts'
-import { type BudgetNotice, budgetNotice, warningNotice } from './budget-notice.ts'
-import { estimateContentTokens } from './estimate-content-tokens.ts'
-import { estimatePromptTokens } from './estimate-prompt-tokens.ts'
+import { toCallInput } from './estimate-prompt-tokens.ts'
 import { injectSystemMessage } from './inject-system-message.ts'
-import { keepReservationAlive } from './keep-reservation-alive.ts'
 import { meterStream } from './meter-stream.ts'
 import { callContextResolver, providerOptionsKey } from './resolve-call-context.ts'
-import { toTokenUsage } from './to-token-usage.ts'
+import { reportedUsage } from './to-token-usage.ts'
 import { validateMiddlewareOptions } from './validate-middleware-options.ts'
 
 export type { BudgetMiddlewareOptions } from './budget-middleware-options.ts'
 
-type CallState =
-  | {
-      kind: 'reserved'
-      reservation: Reservation
-      inputTokens: number
-      context: BudgetContext
-      /** The warnings shown with the call, given back to the conversation when the call fails before the model saw them. */
-      notice: BudgetNotice | undefined
-      /** The cheaper model that serves the call, and the id it replaced. */
-      downgrade: { model: LanguageModelV4; from: string } | undefined
-    }
-  | { kind: 'refused'; error: BudgetExceededError }
+/** What `transformParams` decided for a call, found by `wrapGenerate`/`wrapStream` under the params it returned. */
+type CallState = Reserved | { kind: 'refused'; error: BudgetExceededError }
 
-type CallParams = LanguageModelV4CallOptions & Record<symbol, CallState | undefined>
+interface Reserved {
+  kind: 'reserved'
+  call: BudgetCall
+  /** The cheaper model that serves the call, and the id it replaced. */
+  downgrade: { model: LanguageModelV4; from: string } | undefined
+  /** Set once the stream exists: what a stalled call does to it. */
+  onStall: (() => void) | undefined
+}
 
 /**
  * A Vercel AI SDK (`ai` 7) language model middleware that budgets every call of the wrapped model:
  * `generateText`, `streamText`, tool loops and agents. Before a call it estimates the input, reserves input
- * plus `maxOutputTokens` (or refuses without calling the model) and shows pending budget warnings to the
- * model; afterwards it settles the provider's usage (cached and reasoning tokens apart), or an estimate
- * when the provider reports none or a stream is cut, aborted or cancelled. A failed call releases its
- * reservation.
+ * plus the output limit (the caller's, else the default, which is reserved but not sent) or refuses
+ * without calling the model, and shows pending budget warnings to the model; afterwards it settles the
+ * provider's usage (cached and reasoning tokens apart), or an estimate when the provider reports none or
+ * a stream is cut, aborted, cancelled or stalls. A failed call releases its reservation. With room in
+ * the budget the provider receives the params it would receive without the middleware.
  *
  * @example
  * import { openai } from '@ai-sdk/openai'
@@ -69,24 +70,17 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
     onExceeded = 'throw',
     exceededText = (error: BudgetExceededError) => error.message,
     stopStreamsAtReservation = false,
+    stallMs,
   } = options
   const contextOf = callContextResolver(context)
   const hasPolicies = policies.compression !== undefined || policies.downgrade !== undefined
-  // What transformParams decided rides on the params object it returns (wrapGenerate/wrapStream receive
-  // that same object) under a key of this middleware alone: cheaper per call than a WeakMap, invisible to
-  // JSON and Object.keys, and nested budget middlewares each find their own.
-  const stateKey = Symbol('tokenwarden call')
-  const attach = (params: LanguageModelV4CallOptions, state: CallState) => {
-    ;(params as CallParams)[stateKey] = state
-  }
-  const take = (params: LanguageModelV4CallOptions): CallState | undefined => {
-    const state = (params as CallParams)[stateKey]
-    if (state !== undefined) (params as CallParams)[stateKey] = undefined // the reservation is not kept alive by params
+  // Keyed by the params object transformParams returns (wrapGenerate/wrapStream receive that object):
+  // nothing of ours rides on the params the provider sees, and nested budget middlewares keep apart.
+  const calls = new WeakMap<LanguageModelV4CallOptions, CallState>()
+  const take = (params: LanguageModelV4CallOptions) => {
+    const state = calls.get(params)
+    if (state !== undefined) calls.delete(params)
     return state
-  }
-
-  const restoreWarnings = (call: { context: BudgetContext; notice: BudgetNotice | undefined }) => {
-    if (call.notice !== undefined) budget.restoreWarnings(call.context, call.notice.warnings)
   }
 
   return {
@@ -110,111 +104,122 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
         if (outcome.model !== undefined && outcome.downgradedFrom !== undefined)
           downgrade = { model: outcome.model, from: outcome.downgradedFrom }
       }
-      const providerOptions = withoutBudgetOptions(params.providerOptions)
-      // The notice is part of the prompt, so it is taken before the reservation and counted in it.
-      const notice = injectStatus
-        ? await budgetNotice(budget, callContext, { model: id, status: true, warnings: injectWarnings })
-        : injectWarnings
-          ? warningNotice(budget, callContext, id)
-          : undefined
-      if (notice !== undefined) prompt = injectSystemMessage(prompt, notice.text)
-      const inputTokens = estimatePromptTokens(
-        prompt === params.prompt
-          ? params
-          : { prompt, tools: params.tools, responseFormat: params.responseFormat },
-        budget.estimator,
-      )
-      let reservation: Reservation
+      let state: Reserved | undefined // what a stalled call does to its stream is known once it exists
+      let call: BudgetCall
       try {
-        reservation = await budget.reserve(callContext, {
+        call = await startBudgetCall(budget, {
+          context: callContext,
           model: id,
-          inputTokens,
-          maxOutputTokens: params.maxOutputTokens ?? defaultMaxOutputTokens ?? budget.defaultMaxOutputTokens,
+          input: toCallInput({ prompt, tools: params.tools, responseFormat: params.responseFormat }),
+          maxOutputTokens: params.maxOutputTokens,
+          defaultMaxOutputTokens,
           clamp,
+          warnings: injectWarnings,
+          status: injectStatus,
+          stallMs,
+          onStall: () => state?.onStall?.(),
         })
       } catch (error) {
-        restoreWarnings({ context: callContext, notice })
         if (onExceeded !== 'finish' || !BudgetExceededError.isInstance(error)) throw error
-        const refused = { ...params, providerOptions }
-        attach(refused, { kind: 'refused', error })
+        const refused = withParams(params, prompt, undefined)
+        calls.set(refused, { kind: 'refused', error })
         return refused
       }
-      const transformed: LanguageModelV4CallOptions = {
-        ...params,
-        prompt,
-        maxOutputTokens: reservation.maxOutputTokens,
-        providerOptions,
+      state = { kind: 'reserved', call, downgrade, onStall: undefined }
+      try {
+        const transformed = withParams(
+          params,
+          call.notice === undefined ? prompt : injectSystemMessage(prompt, call.notice),
+          call.maxOutputTokens,
+        )
+        calls.set(transformed, state)
+        return transformed
+      } catch (error) {
+        await call.fail()
+        throw error
       }
-      attach(transformed, {
-        kind: 'reserved',
-        reservation,
-        inputTokens,
-        context: callContext,
-        notice,
-        downgrade,
-      })
-      return transformed
     },
 
     async wrapGenerate({ doGenerate, params }) {
-      const call = take(params)
-      if (call === undefined) return doGenerate()
-      if (call.kind === 'refused') return budgetExceededResult(call.error, exceededText(call.error))
-      const { reservation, inputTokens, downgrade } = call
-      let result: Awaited<ReturnType<typeof doGenerate>>
-      const stopRenewing = keepReservationAlive(reservation)
+      const state = take(params)
+      if (state === undefined) return doGenerate()
+      if (state.kind === 'refused') return budgetExceededResult(state.error, exceededText(state.error))
+      const { call, downgrade } = state
+      call.markSent()
       try {
-        result = downgrade === undefined ? await doGenerate() : await downgrade.model.doGenerate(params)
+        const result = await (downgrade === undefined ? doGenerate() : downgrade.model.doGenerate(params))
+        // The output is estimated only when the provider did not report it (or reported it unusably).
+        await call.finish(reportedUsage(result?.usage), {
+          outputTokens: () => contentTokens(result?.content, budget.estimator),
+        })
+        if (downgrade === undefined || result === null || typeof result !== 'object') return result
+        const tokenwarden = { model: downgrade.model.modelId, downgradedFrom: downgrade.from }
+        return { ...result, providerMetadata: { ...result.providerMetadata, tokenwarden } }
       } catch (error) {
-        restoreWarnings(call)
-        await reservation.release().catch(() => {}) // the lease frees it if the store is down
+        await call.fail() // a provider error (or any throw above) releases and gives the warnings back
         throw error
-      } finally {
-        stopRenewing()
       }
-      // The output is estimated only when the provider did not report it (or reported it unusably).
-      const estimate = () => ({
-        inputTokens,
-        outputTokens: estimateContentTokens(result.content, budget.estimator),
-      })
-      await reservation.settle(toTokenUsage(result.usage, estimate))
-      if (downgrade === undefined) return result
-      const tokenwarden = { model: downgrade.model.modelId, downgradedFrom: downgrade.from }
-      return { ...result, providerMetadata: { ...result.providerMetadata, tokenwarden } }
     },
 
     async wrapStream({ doStream, params }) {
-      const call = take(params)
-      if (call === undefined) return doStream()
-      if (call.kind === 'refused') return budgetExceededStream(call.error, exceededText(call.error))
-      const { reservation, inputTokens, downgrade } = call
+      const state = take(params)
+      if (state === undefined) return doStream()
+      if (state.kind === 'refused') return budgetExceededStream(state.error, exceededText(state.error))
+      const { call, downgrade } = state
       let result: Awaited<ReturnType<typeof doStream>>
+      call.markSent()
       try {
-        result = downgrade === undefined ? await doStream() : await downgrade.model.doStream(params)
+        result = await (downgrade === undefined ? doStream() : downgrade.model.doStream(params))
       } catch (error) {
-        restoreWarnings(call)
-        await reservation.release().catch(() => {})
+        await call.fail()
         throw error
       }
-      const stopRenewing = keepReservationAlive(reservation)
-      const stream = meterStream(result.stream, {
-        estimator: budget.estimator,
-        inputTokens,
-        stopAfterOutputTokens: stopStreamsAtReservation ? reservation.maxOutputTokens : undefined,
+      if (!(result?.stream instanceof ReadableStream)) {
+        await call.finish() // nothing to meter: the estimate counts
+        return result
+      }
+      const metered = meterStream(result.stream, call, {
+        stopAtReservation: stopStreamsAtReservation,
         abortSignal: params.abortSignal,
-        settle: (usage) => {
-          stopRenewing()
-          return reservation.settle(usage)
-        },
       })
-      return { ...result, stream }
+      state.onStall = metered.onStall
+      return { ...result, stream: metered.stream }
     },
   }
 }
 
-/** The call's provider options without ours (providers never see the budget context). */
-function withoutBudgetOptions(providerOptions: LanguageModelV4CallOptions['providerOptions']) {
-  if (providerOptions === undefined || !(providerOptionsKey in providerOptions)) return providerOptions
-  const { [providerOptionsKey]: _, ...rest } = providerOptions
-  return rest
+/**
+ * The params the provider receives: the caller's, untouched unless the budget changed something (the
+ * prompt, the output cap, our provider options); never an extra key.
+ */
+function withParams(
+  params: LanguageModelV4CallOptions,
+  prompt: LanguageModelV4CallOptions['prompt'],
+  maxOutputTokens: number | undefined,
+): LanguageModelV4CallOptions {
+  const providerOptions = params.providerOptions
+  const ours = providerOptions !== undefined && providerOptionsKey in providerOptions
+  const capped = maxOutputTokens !== undefined && maxOutputTokens !== params.maxOutputTokens
+  if (!ours && !capped && prompt === params.prompt) return params
+  const transformed: LanguageModelV4CallOptions = { ...params, prompt }
+  if (capped) transformed.maxOutputTokens = maxOutputTokens
+  if (ours) {
+    const { [providerOptionsKey]: _, ...rest } = providerOptions
+    transformed.providerOptions = rest
+  }
+  return transformed
+}
+
+/** The output tokens of a generated result from its text, reasoning and tool calls (when the provider reports none). */
+function contentTokens(
+  content: readonly LanguageModelV4Content[] | undefined,
+  estimator: TokenEstimator,
+): number {
+  if (!Array.isArray(content)) return 0
+  let text = ''
+  for (const part of content) {
+    if (part.type === 'text' || part.type === 'reasoning') text += part.text
+    else if (part.type === 'tool-call') text += `${part.toolName}${part.input}`
+  }
+  return text.length === 0 ? 0 : estimator.count(text)
 }

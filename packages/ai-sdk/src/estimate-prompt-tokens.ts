@@ -1,104 +1,122 @@
 import type {
   LanguageModelV4CallOptions,
+  LanguageModelV4FilePart,
   LanguageModelV4Prompt,
   LanguageModelV4ToolResultOutput,
 } from '@ai-sdk/provider'
 import type { TokenEstimator } from '@tokenwarden/core'
-
-/** Tokens counted for each message's role and separators (OpenAI's chat format uses 3–4). */
-const messageOverheadTokens = 4
-
-/** Tokens counted for an attached file (an image tile at high detail is ~765 for OpenAI). */
-const fileTokens = 1024
+import { type CallInput, type CallPart, estimateCallInput } from '@tokenwarden/core/adapter'
 
 /**
  * Estimates the input tokens of a call from its prompt and tool definitions, with the budget's
- * estimator. Text files count their text, other files a flat amount; the text is never kept.
+ * estimator and the core's rules (`estimateCallInput`): text, tool calls and results, files sized from
+ * their bytes or (images) dimensions, full tool schemas and the JSON output schema. The text is never kept.
  *
  * @example
  * const inputTokens = estimatePromptTokens(params, budget.estimator)
  */
 export function estimatePromptTokens(
-  { prompt, tools, responseFormat }: Pick<LanguageModelV4CallOptions, 'prompt' | 'tools' | 'responseFormat'>,
+  params: Pick<LanguageModelV4CallOptions, 'prompt' | 'tools' | 'responseFormat'>,
   estimator: TokenEstimator,
 ): number {
-  let tokens = countPrompt(prompt, estimator)
-  for (const tool of tools ?? []) {
-    tokens +=
-      tool.type === 'function'
-        ? estimator.count(`${tool.name}${tool.description ?? ''}${stringify(tool.inputSchema)}`)
-        : estimator.count(`${tool.name}${stringify(tool.args)}`)
-  }
-  if (responseFormat?.type === 'json' && responseFormat.schema !== undefined)
-    tokens += estimator.count(stringify(responseFormat.schema))
-  return tokens
+  return estimateCallInput(toCallInput(params), estimator)
 }
 
-function countPrompt(prompt: LanguageModelV4Prompt, estimator: TokenEstimator): number {
-  let tokens = 0
-  for (const message of prompt) {
-    tokens += messageOverheadTokens
-    if (typeof message.content === 'string') {
-      tokens += estimator.count(message.content)
-      continue
-    }
-    for (const part of message.content) {
-      switch (part.type) {
-        case 'text':
-        case 'reasoning':
-          tokens += estimator.count(part.text)
-          break
-        case 'file':
-          tokens += part.data.type === 'text' ? estimator.count(part.data.text) : fileTokens
-          break
-        case 'reasoning-file':
-          tokens += fileTokens
-          break
-        case 'tool-call':
-          tokens += estimator.count(`${part.toolName}${stringify(part.input)}`)
-          break
-        case 'tool-result':
-          tokens += estimator.count(part.toolName) + countToolOutput(part.output, estimator)
-          break
-        case 'tool-approval-response':
-          tokens += estimator.count(part.reason ?? '')
-          break
-      }
-    }
+/**
+ * The neutral description of a V4 call's input that the core's call lifecycle estimates.
+ *
+ * @example
+ * const input = toCallInput({ prompt, tools, responseFormat })
+ */
+export function toCallInput({
+  prompt,
+  tools,
+  responseFormat,
+}: Pick<LanguageModelV4CallOptions, 'prompt' | 'tools' | 'responseFormat'>): CallInput {
+  return {
+    messages: toMessages(prompt),
+    tools,
+    responseSchema: responseFormat?.type === 'json' ? responseFormat.schema : undefined,
   }
-  return tokens
 }
 
-function countToolOutput(output: LanguageModelV4ToolResultOutput, estimator: TokenEstimator): number {
+function toMessages(prompt: LanguageModelV4Prompt): CallInput['messages'] {
+  // Text and reasoning parts are already what the core counts: a prompt of those alone passes as it is.
+  if (prompt.every(isPlain)) return prompt as CallInput['messages']
+  return prompt.map((message) =>
+    typeof message.content === 'string' ? message.content : toMessage(message.content),
+  )
+}
+
+function isPlain(message: LanguageModelV4Prompt[number]): boolean {
+  if (typeof message.content === 'string') return true
+  for (const part of message.content) if (part.type !== 'text' && part.type !== 'reasoning') return false
+  return true
+}
+
+type PromptPart = Exclude<LanguageModelV4Prompt[number]['content'], string>[number]
+
+function toMessage(content: readonly PromptPart[]): CallPart[] {
+  const parts: CallPart[] = []
+  for (const part of content) {
+    switch (part.type) {
+      case 'text':
+      case 'reasoning':
+        parts.push(part)
+        break
+      case 'file':
+        parts.push(filePart(part))
+        break
+      case 'reasoning-file':
+        parts.push({ type: 'file' })
+        break
+      case 'tool-call':
+        parts.push(`${part.toolName}${stringify(part.input)}`)
+        break
+      case 'tool-result':
+        parts.push(part.toolName)
+        toolOutput(part.output, parts)
+        break
+      case 'tool-approval-response':
+        parts.push(part.reason ?? '')
+        break
+    }
+  }
+  return parts
+}
+
+function filePart(part: LanguageModelV4FilePart): CallPart {
+  const { data, mediaType } = part
+  if (data.type === 'text') return data.text
+  const bytes = data.type === 'data' ? data.data : undefined
+  if (mediaType.startsWith('image/')) return { type: 'image', data: bytes }
+  if (mediaType.startsWith('audio/')) return { type: 'audio', data: bytes }
+  return { type: 'file', data: bytes, mediaType }
+}
+
+function toolOutput(output: LanguageModelV4ToolResultOutput, parts: CallPart[]): void {
   switch (output.type) {
     case 'text':
     case 'error-text':
-      return estimator.count(output.value)
+      parts.push(output.value)
+      break
     case 'json':
     case 'error-json':
-      return estimator.count(stringify(output.value))
+      parts.push({ type: 'json', value: output.value })
+      break
     case 'execution-denied':
-      return estimator.count(output.reason ?? '')
+      parts.push(output.reason ?? '')
+      break
     case 'content':
-      return output.value.reduce(
-        (sum, item) =>
-          sum +
-          (item.type === 'text'
-            ? estimator.count(item.text)
-            : item.type === 'file'
-              ? item.data.type === 'text'
-                ? estimator.count(item.data.text)
-                : fileTokens
-              : 0),
-        0,
-      )
-    default:
-      return 0
+      for (const item of output.value) {
+        if (item.type === 'text') parts.push(item.text)
+        else if (item.type === 'file') parts.push(filePart(item as LanguageModelV4FilePart))
+      }
+      break
   }
 }
 
 function stringify(value: unknown): string {
-  if (value === undefined) return ''
   if (typeof value === 'string') return value
   try {
     return JSON.stringify(value) ?? ''

@@ -1,6 +1,7 @@
 import type { LanguageModelV4StreamPart } from '@ai-sdk/provider'
-import { heuristicEstimator, type TokenUsage } from '@tokenwarden/core'
-import { describe, expect, it } from 'vitest'
+import { createBudget, heuristicEstimator, type TokenUsage } from '@tokenwarden/core'
+import { startBudgetCall } from '@tokenwarden/core/adapter'
+import { describe, expect, it, vi } from 'vitest'
 import { meterStream } from './meter-stream.ts'
 import { streamResult, textParts } from './test/model-results.ts'
 
@@ -10,16 +11,37 @@ async function drain(stream: ReadableStream<LanguageModelV4StreamPart>) {
   return parts
 }
 
+/** A call with no input (its estimate is 0) whose settles are recorded, or fail with `settleError`. */
+async function meteredCall(settled: TokenUsage[], settleError?: Error) {
+  const budget = createBudget({
+    limits: [{ scope: 'thread', tokens: 1_000_000 }],
+    estimator: heuristicEstimator,
+  })
+  const call = await startBudgetCall(budget, {
+    context: { thread: 't' },
+    input: { messages: [] },
+    maxOutputTokens: 100,
+  })
+  const settle = call.reservation.settle.bind(call.reservation)
+  vi.spyOn(call.reservation, 'settle').mockImplementation(async (usage) => {
+    if (settleError !== undefined) throw settleError
+    settled.push(usage)
+    return settle(usage)
+  })
+  return call
+}
+
+const options = { stopAtReservation: false, abortSignal: undefined }
+
 describe('meterStream', () => {
   describe('settle', () => {
     it('should settle once, before the finish part reaches the reader, even if the caller aborts later', async () => {
       const settled: TokenUsage[] = []
       const controller = new AbortController()
-      const stream = meterStream(streamResult(textParts(['hi'], { input: 5, output: 2 })).stream, {
-        estimator: heuristicEstimator,
-        inputTokens: 99,
+      const call = await meteredCall(settled)
+      const { stream } = meterStream(streamResult(textParts(['hi'], { input: 5, output: 2 })).stream, call, {
+        ...options,
         abortSignal: controller.signal,
-        settle: async (usage) => settled.push(usage),
       })
       const reader = stream.getReader()
       let part = await reader.read()
@@ -34,23 +56,14 @@ describe('meterStream', () => {
       const settled: TokenUsage[] = []
       const controller = new AbortController()
       controller.abort()
-      meterStream(streamResult([]).stream, {
-        estimator: heuristicEstimator,
-        inputTokens: 7,
-        abortSignal: controller.signal,
-        settle: async (usage) => settled.push(usage),
-      })
-      expect(settled).toEqual([{ inputTokens: 7, outputTokens: 0, estimated: true }])
+      const call = await meteredCall(settled)
+      meterStream(streamResult([]).stream, call, { ...options, abortSignal: controller.signal })
+      await vi.waitFor(() => expect(settled).toEqual([{ inputTokens: 0, outputTokens: 0, estimated: true }]))
     })
 
     it('should error the stream when settling fails', async () => {
-      const stream = meterStream(streamResult(textParts(['hi'])).stream, {
-        estimator: heuristicEstimator,
-        inputTokens: 1,
-        settle: async () => {
-          throw new Error('store down')
-        },
-      })
+      const call = await meteredCall([], new Error('store down'))
+      const { stream } = meterStream(streamResult(textParts(['hi'])).stream, call, options)
       await expect(drain(stream)).rejects.toThrow('store down')
     })
 
@@ -64,13 +77,8 @@ describe('meterStream', () => {
         { type: 'tool-call', toolCallId: 'a', toolName: 'search', input },
         { type: 'tool-call', toolCallId: 'b', toolName: 'search', input },
       ]
-      await drain(
-        meterStream(streamResult(parts).stream, {
-          estimator: heuristicEstimator,
-          inputTokens: 0,
-          settle: async (usage) => settled.push(usage),
-        }),
-      )
+      const call = await meteredCall(settled)
+      await drain(meterStream(streamResult(parts).stream, call, options).stream)
       expect(settled).toEqual([
         { inputTokens: 0, outputTokens: Math.ceil((82 + 6 + 82) / 4), estimated: true },
       ])

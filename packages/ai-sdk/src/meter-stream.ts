@@ -1,88 +1,73 @@
-import type { LanguageModelV4StreamPart, LanguageModelV4Usage } from '@ai-sdk/provider'
-import type { TokenEstimator, TokenUsage } from '@tokenwarden/core'
+import type { LanguageModelV4StreamPart } from '@ai-sdk/provider'
+import type { BudgetCall } from '@tokenwarden/core/adapter'
 import { budgetExceededFinishReason } from './budget-exceeded-result.ts'
-import { OutputCounter } from './output-counter.ts'
-import { toModelUsage, toTokenUsage } from './to-token-usage.ts'
+import { reportedUsage, toModelUsage } from './to-token-usage.ts'
 
 /** Options of {@link meterStream}. */
 export interface MeterStreamOptions {
-  estimator: TokenEstimator
-  /** The call's estimated input tokens (used when the provider reports none). */
-  inputTokens: number
-  /** End the stream gracefully once the estimated output passes this many tokens. */
-  stopAfterOutputTokens?: number
-  /** The caller's abort signal: an abort settles what was produced so far. */
-  abortSignal?: AbortSignal
-  /** Called exactly once: with the provider's usage on `finish`, else with an estimate. */
-  settle: (usage: TokenUsage) => Promise<unknown>
+  /** End the stream gracefully (finish reason `length`) once the counted output passes the reservation. */
+  stopAtReservation: boolean
+  /** The caller's abort signal: an abort finishes the call from what was produced so far. */
+  abortSignal: AbortSignal | undefined
 }
 
 /**
- * Passes a model stream through and settles its usage exactly once: from the final `finish` part, or,
- * when the stream errors, ends without one, is cancelled or is aborted, from an estimate of the input and
- * of the deltas produced so far. Optionally stops the stream (closing open parts, finish reason
- * `length`) when its running output passes a limit.
+ * Passes a model stream through and closes its call exactly once: with the usage of the final `finish`
+ * part, or, when the stream errors, ends without one, is cancelled or aborted, from the estimate of the
+ * input and of the deltas counted so far. Each read counts as progress, so a stream nobody reads
+ * stalls; a stalled call cancels the provider's stream.
  *
  * @example
- * const stream = meterStream(result.stream, { estimator, inputTokens: 1200, settle: (usage) => reservation.settle(usage) })
+ * const stream = meterStream(result.stream, call, { stopAtReservation: false, abortSignal })
  */
 export function meterStream(
   stream: ReadableStream<LanguageModelV4StreamPart>,
-  { estimator, inputTokens, stopAfterOutputTokens, abortSignal, settle }: MeterStreamOptions,
-): ReadableStream<LanguageModelV4StreamPart> {
+  call: BudgetCall,
+  { stopAtReservation, abortSignal }: MeterStreamOptions,
+): { stream: ReadableStream<LanguageModelV4StreamPart>; onStall: () => void } {
   const reader = stream.getReader()
-  const output = new OutputCounter(estimator)
   const streamedToolInputs = new Set<string>()
   const openParts = new Map<string, 'text-end' | 'reasoning-end'>()
-  let settled: Promise<unknown> | undefined
-
-  const finalize = (usage: LanguageModelV4Usage | undefined): Promise<unknown> => {
-    if (settled === undefined) {
-      abortSignal?.removeEventListener('abort', onAbort)
-      settled = settle(toTokenUsage(usage, { inputTokens, outputTokens: output.tokens }))
-    }
-    return settled
+  const finish = (usage?: Parameters<typeof reportedUsage>[0]) => {
+    abortSignal?.removeEventListener('abort', onAbort)
+    return call.finish(reportedUsage(usage))
   }
   const onAbort = () => {
-    finalize(undefined).catch(() => {}) // a failure surfaces through the stream's own settle
+    finish().catch(() => {}) // a failure surfaces through the stream's own finish
   }
   if (abortSignal?.aborted) onAbort()
   else abortSignal?.addEventListener('abort', onAbort, { once: true })
 
-  return new ReadableStream<LanguageModelV4StreamPart>({
+  const metered = new ReadableStream<LanguageModelV4StreamPart>({
     async pull(controller) {
+      call.progress()
       let next: Awaited<ReturnType<typeof reader.read>>
       try {
         next = await reader.read()
       } catch (error) {
-        await finalize(undefined).catch(() => {})
+        await finish().catch(() => {})
         controller.error(error)
         return
       }
       try {
         if (next.done) {
-          await finalize(undefined)
+          await finish()
           controller.close()
           return
         }
         const part = next.value
         track(part)
-        if (part.type === 'finish') await finalize(part.usage)
+        if (part.type === 'finish') await finish(part.usage)
         controller.enqueue(part)
-        if (
-          stopAfterOutputTokens !== undefined &&
-          settled === undefined &&
-          output.tokens > stopAfterOutputTokens
-        ) {
+        if (stopAtReservation && call.state === 'open' && call.overReservation) {
           for (const [id, type] of openParts) controller.enqueue({ type, id })
-          const usage = { inputTokens, outputTokens: output.tokens }
           controller.enqueue({
             type: 'finish',
-            usage: toModelUsage(usage),
+            usage: toModelUsage({ inputTokens: call.inputTokens, outputTokens: call.outputTokens }),
             finishReason: { unified: 'length', raw: budgetExceededFinishReason },
           })
           controller.close()
-          await Promise.all([reader.cancel().catch(() => {}), finalize(undefined)])
+          await Promise.all([reader.cancel().catch(() => {}), finish()])
         }
       } catch (error) {
         controller.error(error)
@@ -91,9 +76,16 @@ export function meterStream(
     },
     async cancel(reason) {
       await reader.cancel(reason).catch(() => {})
-      await finalize(undefined)
+      await finish()
     },
   })
+  return {
+    stream: metered,
+    onStall: () => {
+      abortSignal?.removeEventListener('abort', onAbort)
+      reader.cancel().catch(() => {})
+    },
+  }
 
   function track(part: LanguageModelV4StreamPart): void {
     switch (part.type) {
@@ -109,14 +101,14 @@ export function meterStream(
         break
       case 'text-delta':
       case 'reasoning-delta':
-        output.add(part.delta)
+        call.countOutput(part.delta)
         break
       case 'tool-input-delta':
         streamedToolInputs.add(part.id)
-        output.add(part.delta)
+        call.countOutput(part.delta)
         break
       case 'tool-call':
-        if (!streamedToolInputs.has(part.toolCallId)) output.add(`${part.toolName}${part.input}`)
+        if (!streamedToolInputs.has(part.toolCallId)) call.countOutput(`${part.toolName}${part.input}`)
         break
     }
   }

@@ -1,6 +1,6 @@
 import type { LanguageModelV4Usage } from '@ai-sdk/provider'
 import type { TokenUsage } from '@tokenwarden/core'
-import { sanitizeUsage } from '@tokenwarden/core/adapter'
+import { type ReportedUsage, sanitizeUsage } from '@tokenwarden/core/adapter'
 
 /** Our own estimates of a call, used for whatever the provider did not report. */
 export interface UsageEstimate {
@@ -23,18 +23,28 @@ export function toTokenUsage(
   usage: LanguageModelV4Usage | undefined,
   estimate: UsageEstimate | (() => UsageEstimate),
 ): TokenUsage {
-  const { total: input, noCache, cacheRead, cacheWrite } = usage?.inputTokens ?? {}
-  const { total: output, text, reasoning } = usage?.outputTokens ?? {}
-  return sanitizeUsage(
-    {
-      inputTokens: input ?? sum(noCache, cacheRead, cacheWrite),
-      outputTokens: output ?? sum(text, reasoning),
-      cachedInputTokens: cacheRead,
-      cacheWriteInputTokens: cacheWrite,
-      reasoningTokens: reasoning,
-    },
-    { estimate },
-  )
+  return sanitizeUsage(reportedUsage(usage), { estimate })
+}
+
+/**
+ * The nested usage of a V4 model call on the core's fields, unchecked (for `BudgetCall.finish`, which
+ * sanitizes it): input includes cache reads and writes, output includes reasoning; a missing total is
+ * the sum of its parts.
+ *
+ * @example
+ * await call.finish(reportedUsage(result.usage))
+ */
+export function reportedUsage(usage: LanguageModelV4Usage | undefined): ReportedUsage | undefined {
+  if (usage === undefined || usage === null || typeof usage !== 'object') return undefined
+  const { total: input, noCache, cacheRead, cacheWrite } = usage.inputTokens ?? {}
+  const { total: output, text, reasoning } = usage.outputTokens ?? {}
+  return {
+    inputTokens: input ?? sum(noCache, cacheRead, cacheWrite),
+    outputTokens: output ?? sum(text, reasoning),
+    cachedInputTokens: cacheRead,
+    cacheWriteInputTokens: cacheWrite,
+    reasoningTokens: reasoning,
+  }
 }
 
 /**

@@ -11,7 +11,8 @@ export function validateMiddlewareOptions(options: BudgetMiddlewareOptions): voi
   if (options === null || typeof options !== 'object') {
     throw new BudgetValidationError({ field: 'options', value: options, reason: 'expected { budget, … }' })
   }
-  const { budget, context, modelId, defaultMaxOutputTokens, clamp, onExceeded, exceededText } = options
+  const { budget, context, modelId, defaultMaxOutputTokens, clamp, onExceeded, exceededText, stallMs } =
+    options
   if (budget === null || typeof budget !== 'object' || typeof budget.reserve !== 'function') {
     throw new BudgetValidationError({
       field: 'budget',
@@ -45,6 +46,16 @@ export function validateMiddlewareOptions(options: BudgetMiddlewareOptions): voi
       field: 'defaultMaxOutputTokens',
       value: defaultMaxOutputTokens,
       reason: 'expected a whole number ≥ 1',
+    })
+  }
+  if (
+    stallMs !== undefined &&
+    !(typeof stallMs === 'number' && stallMs > 0 && stallMs < Number.POSITIVE_INFINITY)
+  ) {
+    throw new BudgetValidationError({
+      field: 'stallMs',
+      value: stallMs,
+      reason: 'expected a duration > 0 ms',
     })
   }
   if (clamp !== undefined && typeof clamp !== 'boolean' && (clamp === null || typeof clamp !== 'object')) {
