@@ -1,17 +1,14 @@
-import type { LanguageModelV4CallOptions, LanguageModelV4GenerateResult } from '@ai-sdk/provider'
+import type {
+  LanguageModelV4CallOptions,
+  LanguageModelV4GenerateResult,
+  LanguageModelV4StreamPart,
+} from '@ai-sdk/provider'
 import { createBudget } from '@tokenwarden/core'
 import { generateText, streamText, wrapLanguageModel } from 'ai'
 import { MockLanguageModelV4 } from 'ai/test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { budgetMiddleware } from './budget-middleware.ts'
-import {
-  hangingStreamResult,
-  reservedOf,
-  streamResult,
-  textParts,
-  textResult,
-  usedOf,
-} from './test/model-results.ts'
+import { reservedOf, streamResult, textParts, textResult, usedOf } from './test/model-results.ts'
 
 const thread = { thread: 't-1' }
 
@@ -109,22 +106,58 @@ describe('budgetMiddleware', () => {
   })
 
   describe('streams nobody reads', () => {
-    it('should settle a stream nobody reads or cancels after the stall timeout and cancel it', async () => {
+    it('should keep a stream alive while its reader waits for a slow provider', async () => {
       vi.useFakeTimers()
       const budget = hugeBudget()
-      const { result, cancelled } = hangingStreamResult(textParts(['partial'], null))
-      const mock = new MockLanguageModelV4({ doStream: async () => result })
+      const parts = textParts(['late answer'], { input: 7, output: 3 })
+      const stream = new ReadableStream({
+        start(controller) {
+          setTimeout(() => {
+            for (const part of parts) controller.enqueue(part)
+            controller.close()
+          }, 30_000) // a reasoning model's first token, long after stallMs
+        },
+      })
+      const mock = new MockLanguageModelV4({ doStream: async () => ({ stream }) })
       const model = wrapLanguageModel({
         model: mock,
         middleware: budgetMiddleware({ budget, context: thread, stallMs: 5_000 }),
       })
-      streamText({ model, prompt: 'Hello', onError: () => {} })
+      const text = streamText({ model, prompt: 'Hello' }).text
+      await vi.advanceTimersByTimeAsync(31_000)
+      expect(await text).toBe('late answer')
+      expect(await usedOf(budget, thread)).toBe(10)
+    })
+
+    it('should settle a stream nobody reads or cancels after the stall timeout and cancel it', async () => {
+      vi.useFakeTimers()
+      const budget = hugeBudget()
+      let cancelled = false
+      let pulls = 0
+      // A provider that always has more: only the reader's backpressure stops the pulls.
+      const stream = new ReadableStream<LanguageModelV4StreamPart>({
+        pull(controller) {
+          pulls += 1
+          if (pulls === 1) controller.enqueue({ type: 'stream-start', warnings: [] })
+          else if (pulls === 2) controller.enqueue({ type: 'text-start', id: 't1' })
+          else controller.enqueue({ type: 'text-delta', id: 't1', delta: 'more ' })
+        },
+        cancel() {
+          cancelled = true
+        },
+      })
+      const mock = new MockLanguageModelV4({ doStream: async () => ({ stream }) })
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread, stallMs: 5_000 }),
+      })
+      streamText({ model, prompt: 'Hello', onError: () => {} }) // never read
       await vi.advanceTimersByTimeAsync(100)
       expect(await reservedOf(budget, thread)).toBeGreaterThan(0)
       await vi.advanceTimersByTimeAsync(10_000)
       expect(await reservedOf(budget, thread)).toBe(0)
       expect(await usedOf(budget, thread)).toBeGreaterThan(0)
-      await cancelled
+      expect(cancelled).toBe(true)
     })
   })
 })

@@ -14,8 +14,9 @@ export interface MeterStreamOptions {
 /**
  * Passes a model stream through and closes its call exactly once: with the usage of the final `finish`
  * part, or, when the stream errors, ends without one, is cancelled or aborted, from the estimate of the
- * input and of the deltas counted so far. Each read counts as progress, so a stream nobody reads
- * stalls; a stalled call cancels the provider's stream.
+ * input and of the deltas counted so far. A read in flight keeps the call alive (however long the
+ * provider takes) and each part read counts as progress, so only a stream nobody reads stalls; a
+ * stalled call cancels the provider's stream.
  *
  * @example
  * const stream = meterStream(result.stream, call, { stopAtReservation: false, abortSignal })
@@ -40,10 +41,12 @@ export function meterStream(
 
   const metered = new ReadableStream<LanguageModelV4StreamPart>({
     async pull(controller) {
-      call.progress()
+      // A read in flight waits for the provider (kept alive); a stream nobody pulls makes no progress.
+      call.markSent()
       let next: Awaited<ReturnType<typeof reader.read>>
       try {
         next = await reader.read()
+        call.progress()
       } catch (error) {
         await finish().catch(() => {})
         controller.error(error)

@@ -85,9 +85,10 @@ export class BudgetCall {
   }
 
   /**
-   * Marks the request as sent to the provider: until its first {@link progress} the call waits for the
-   * provider (a non-streaming call, a stream not yet started) and its lease stays alive. A call never
-   * sent that stalls is released (nothing reached the provider); a sent one is settled from its estimate.
+   * Marks the call as waiting for its provider (the request sent, a stream read in flight): until the
+   * next {@link progress} its lease stays alive however long the provider takes (a reasoning model
+   * before its first token). A call never sent that stalls is released (nothing reached the provider);
+   * a sent one is settled from its estimate.
    */
   markSent(): void {
     this.sent = true
