@@ -110,7 +110,10 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
         call = await startBudgetCall(budget, {
           context: callContext,
           model: id,
-          input: toCallInput({ prompt, tools: params.tools, responseFormat: params.responseFormat }),
+          input: toCallInput(
+            { prompt, tools: params.tools, responseFormat: params.responseFormat },
+            chainOf(params.providerOptions),
+          ),
           maxOutputTokens: params.maxOutputTokens,
           defaultMaxOutputTokens,
           clamp,
@@ -151,6 +154,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
         // The output is estimated only when the provider did not report it (or reported it unusably).
         await call.finish(reportedUsage(result?.usage), {
           outputTokens: () => contentTokens(result?.content, budget.estimator),
+          conversation: result?.response?.id, // a later call that continues this response is floored by it
         })
         if (downgrade === undefined || result === null || typeof result !== 'object') return result
         const tokenwarden = { model: downgrade.model.modelId, downgradedFrom: downgrade.from }
@@ -208,6 +212,17 @@ function withParams(
     transformed.providerOptions = rest
   }
   return transformed
+}
+
+/**
+ * The conversation or response chain a call continues (an OpenAI Responses `previousResponseId` or
+ * `conversation` in its provider options), for the core to floor its input estimate.
+ */
+function chainOf(providerOptions: LanguageModelV4CallOptions['providerOptions']): string | undefined {
+  const openai = providerOptions?.openai
+  if (openai === undefined || openai === null) return undefined
+  const chain = openai.previousResponseId ?? openai.conversation
+  return typeof chain === 'string' && chain.length > 0 ? chain : undefined
 }
 
 /** The output tokens of a generated result from its text, reasoning and tool calls (when the provider reports none). */

@@ -23,20 +23,21 @@ export function estimatePromptTokens(
 }
 
 /**
- * The neutral description of a V4 call's input that the core's call lifecycle estimates.
+ * The neutral description of a V4 call's input that the core's call lifecycle estimates; `conversation`
+ * names the response chain it continues (its estimate is floored by the chain's last real usage).
  *
  * @example
  * const input = toCallInput({ prompt, tools, responseFormat })
  */
-export function toCallInput({
-  prompt,
-  tools,
-  responseFormat,
-}: Pick<LanguageModelV4CallOptions, 'prompt' | 'tools' | 'responseFormat'>): CallInput {
+export function toCallInput(
+  { prompt, tools, responseFormat }: Pick<LanguageModelV4CallOptions, 'prompt' | 'tools' | 'responseFormat'>,
+  conversation?: string,
+): CallInput {
   return {
     messages: toMessages(prompt),
     tools,
     responseSchema: responseFormat?.type === 'json' ? responseFormat.schema : undefined,
+    conversation,
   }
 }
 

@@ -29,9 +29,10 @@ export function meterStream(
   const reader = stream.getReader()
   const streamedToolInputs = new Set<string>()
   const openParts = new Map<string, 'text-end' | 'reasoning-end'>()
+  let responseId: string | undefined // a later call that continues this response is floored by it
   const finish = (usage?: Parameters<typeof reportedUsage>[0]) => {
     abortSignal?.removeEventListener('abort', onAbort)
-    return call.finish(reportedUsage(usage))
+    return call.finish(reportedUsage(usage), { conversation: responseId })
   }
   const onAbort = () => {
     finish().catch(() => {}) // a failure surfaces through the stream's own finish
@@ -112,6 +113,9 @@ export function meterStream(
         break
       case 'tool-call':
         if (!streamedToolInputs.has(part.toolCallId)) call.countOutput(`${part.toolName}${part.input}`)
+        break
+      case 'response-metadata':
+        if (typeof part.id === 'string') responseId = part.id
         break
     }
   }
