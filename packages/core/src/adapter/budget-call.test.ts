@@ -55,6 +55,21 @@ describe('startBudgetCall', () => {
   })
 
   describe('failure', () => {
+    it('should leave the call open when its output estimate throws, so close() still releases it', async () => {
+      const budget = newBudget()
+      const call = await startBudgetCall(budget, { context, input, maxOutputTokens: 50 })
+      const broken = () => {
+        throw new Error('content is not iterable')
+      }
+      await expect(call.finish(undefined, { outputTokens: broken })).rejects.toThrow(
+        'content is not iterable',
+      )
+      expect(call.state).toBe('open')
+      await call.close()
+      expect(call.state).toBe('failed')
+      expect(await held(budget)).toEqual({ used: 0, reserved: 0 })
+    })
+
     it('should release on a provider error and give the warnings back', async () => {
       const budget = newBudget(1_000)
       await budget.record(context, { inputTokens: 800, outputTokens: 0 })

@@ -119,7 +119,11 @@ export class BudgetCall {
     reported?: ReportedUsage | null,
     options?: { outputTokens?: number | (() => number); conversation?: string },
   ): Promise<SettleResult | undefined> {
-    return this.settleOnce(reported, options?.outputTokens, options?.conversation, 'finished')
+    try {
+      return this.settleOnce(reported, options?.outputTokens, options?.conversation, 'finished')
+    } catch (error) {
+      return Promise.reject(error) // a throwing estimate rejects like any settle error; the call stays open
+    }
   }
 
   /** Releases the call (it failed before using anything) and gives its warnings back. Never rejects. */
@@ -139,7 +143,7 @@ export class BudgetCall {
     state: BudgetCallState,
   ): Promise<SettleResult | undefined> {
     if (this.closing !== undefined) return this.whenClosed(this.closing)
-    this.markClosed(state)
+    // The usage first: an estimate that throws leaves the call open (and watched) for close() or the stall.
     const usage = sanitizeUsage(reported, {
       estimate: () => ({
         inputTokens: this.inputTokens,
@@ -151,6 +155,7 @@ export class BudgetCall {
               : outputTokens,
       }),
     })
+    this.markClosed(state)
     if (!usage.estimated) {
       const total = usage.inputTokens + usage.outputTokens
       if (this.conversation !== undefined) rememberConversation(this.budget, this.conversation, total)
