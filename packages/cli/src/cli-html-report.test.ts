@@ -122,8 +122,16 @@ describe('tokenwarden report --html', () => {
         /<svg class="burndown"[^>]*data-limit="agent\/day" data-id="researcher".*?<polyline class="remaining" points="([^"]+)"/s.exec(
           dom,
         )
-      // Period start, the start and end of the hour with usage (a straight line would have two points).
-      expect(researcher![1]!.trim().split(/\s+/).length).toBeGreaterThanOrEqual(3)
+      // Period start, the start and end of the hour with usage (a straight line from the period start
+      // would have two points). In the day's first hour the period start is the start of that hour.
+      const hour = 3_600_000
+      const firstHourOfDay =
+        Math.floor(Date.now() / hour) * hour === Math.floor(Date.now() / 86_400_000) * 86_400_000
+      const points = researcher![1]!.trim().split(/\s+/)
+      expect(points.length).toBeGreaterThanOrEqual(firstHourOfDay ? 2 : 3)
+      // the remaining line falls: its last point is lower on the chart (a larger y) than its first
+      const y = (point: string) => Number(point.split(',')[1])
+      expect(y(points.at(-1)!)).toBeGreaterThan(y(points[0]!))
       const text = dom.replace(/<script[^>]*>.*?<\/script>/gs, '')
       expect(text).not.toContain('no usage history recorded')
     })

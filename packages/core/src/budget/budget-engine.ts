@@ -52,6 +52,11 @@ export interface EngineConfig {
   track: readonly string[]
   /** The period of the tracking counters. */
   trackPeriod: PeriodSpec
+  /**
+   * The track period reports read; `undefined` when the budget was given neither limits nor a
+   * `trackPeriod` (e.g. a reader of a store others write): reports read the latest tracked period.
+   */
+  reportTrackPeriod: PeriodSpec | undefined
   prices: PriceSource | undefined
   now: () => number
   warningTemplate: (warning: Omit<BudgetWarning, 'message' | 'id'>) => string
@@ -462,7 +467,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
       this.config.calendar,
       this.config.now(),
       options?.top ?? 10,
-      this.config.trackPeriod,
+      this.config.reportTrackPeriod,
     )
   }
 

@@ -132,6 +132,9 @@ export function createBudget(input: BudgetOptions): Budget {
     defaultMaxOutputTokens,
     track: tracked,
     trackPeriod,
+    // a budget without limits or trackPeriod cannot know the writers' track period: it reads the latest
+    reportTrackPeriod:
+      options.trackPeriod === undefined && table.limits.length === 0 ? undefined : trackPeriod,
     prices,
     now: checkedClock(now),
     warningTemplate,

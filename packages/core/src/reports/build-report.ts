@@ -11,7 +11,8 @@ import type { LimitStatus } from './limit-status.ts'
 /**
  * Builds a {@link HealthReport} from every counter in the store: limit counters in their current
  * period (rolling windows summed over their buckets) and the current track period's tracking counters
- * for top spenders and totals.
+ * for top spenders and totals. Without a `trackPeriod` (a budget that knows neither limits nor the
+ * writers' track period) the latest tracked period that has begun is read.
  */
 export async function buildReport(
   store: BudgetStore,
@@ -19,11 +20,12 @@ export async function buildReport(
   calendar: CalendarOptions,
   now: number,
   top: number,
-  trackPeriod: PeriodSpec,
+  trackPeriod: PeriodSpec | undefined,
 ): Promise<HealthReport> {
   const states = await store.list({ now })
   // reads delete nothing: tracking counters of ended track periods are still listed, and left out here
-  const trackStart = periodWindow(trackPeriod, now, calendar).start
+  const trackStart =
+    trackPeriod === undefined ? latestTrackStart(states, now) : periodWindow(trackPeriod, now, calendar).start
   const windows = new Map<string, { start: number; end: number | null }>()
   const limits = new Map<string, LimitStatus[]>()
   const spenders = new Map<string, Map<string, Tally>>()
@@ -121,4 +123,15 @@ function addTally(a: Tally, b: Tally): Tally {
   const sum = { ...a }
   for (const field of tallyFields) sum[field] += b[field]
   return sum
+}
+
+/** The start of the latest tracked period that has begun (a clock stepped back a little allowed). */
+function latestTrackStart(states: readonly { key: string }[], now: number): number | undefined {
+  let latest: number | undefined
+  for (const state of states) {
+    const parts = decodeCounterKey(state.key)
+    if (parts === undefined || parts.name !== '@track' || parts.periodStart > now + clockStepBackMs) continue
+    if (latest === undefined || parts.periodStart > latest) latest = parts.periodStart
+  }
+  return latest
 }
