@@ -12,10 +12,11 @@ import {
   resolveBudgetPolicies,
   usageLevel,
 } from '@tokenwarden/core'
+import { estimateCallInput } from '@tokenwarden/core/adapter'
 import type { ModelRequest } from 'langchain'
 import { compressMessages, withSummary } from './compress-messages.ts'
-import { estimateMessageTokens } from './estimate-message-tokens.ts'
 import { type SummarizerModel, summarizeWithModel } from './summarize-with-model.ts'
+import { toCallInput } from './to-call-input.ts'
 
 type Model = ModelRequest['model']
 
@@ -46,7 +47,7 @@ export function resolveLangChainPolicies(options: {
 }): LangChainPolicies | undefined {
   if (options.compression == null && options.downgrade === undefined) return undefined
   return resolveBudgetPolicies(options, {
-    prefix: 'options.',
+    prefix: '',
     isModel: isChatModel,
     isSummarizer: isChatModel,
     summarizerKind: 'a chat model',
@@ -99,7 +100,7 @@ export async function applyBudgetPolicies(
   const summaryModel = summarizer === undefined ? undefined : nameOf(summarizer)
   const compressed = await compressMessages({
     messages: next.messages,
-    fixedTokens: estimateMessageTokens(budget.estimator, [next.systemMessage], next.tools.map(toolText)),
+    fixedTokens: estimateCallInput(toCallInput([next.systemMessage], next.tools), budget.estimator),
     usage,
     options: policies.compression,
     estimator: budget.estimator,
@@ -133,18 +134,6 @@ export async function applyBudgetPolicies(
     )
   }
   return { request: next, modelName: charged, downgradedFrom }
-}
-
-/**
- * The text of a tool definition counted in a request's input (name and description).
- *
- * @example
- * toolText({ name: 'search', description: 'Searches the web.' }) // 'search Searches the web.'
- */
-export function toolText(tool: unknown): string {
-  if (tool === null || typeof tool !== 'object') return ''
-  const { name, description } = tool as { name?: unknown; description?: unknown }
-  return `${typeof name === 'string' ? name : ''} ${typeof description === 'string' ? description : ''}`
 }
 
 function isChatModel(value: unknown): value is Model {

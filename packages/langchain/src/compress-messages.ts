@@ -10,7 +10,8 @@ import {
   type TranscriptEntry,
   truncateToTokens,
 } from '@tokenwarden/core'
-import { estimateMessageTokens, messageText } from './estimate-message-tokens.ts'
+import { estimateCallInput } from '@tokenwarden/core/adapter'
+import { messageText, toCallInput } from './to-call-input.ts'
 
 /** The compressed messages, the summary to show in the system message, and the plan. */
 export interface CompressedMessages {
@@ -54,7 +55,7 @@ export async function compressMessages({
   estimator: TokenEstimator
   summarize?: (entries: TranscriptEntry[]) => Promise<string>
 }): Promise<CompressedMessages | undefined> {
-  const sizeOf = (message: BaseMessage) => estimateMessageTokens(estimator, [message])
+  const sizeOf = (message: BaseMessage) => estimateCallInput(toCallInput([message]), estimator)
   const planned: PlanMessage[] = messages.map((message) => {
     const role = roles[message.type] ?? 'user'
     const toolCalls = (message as { tool_calls?: unknown[] }).tool_calls

@@ -6,9 +6,10 @@ import {
   summaryTranscript,
   type TranscriptEntry,
 } from '@tokenwarden/core'
+import { startBudgetCall } from '@tokenwarden/core/adapter'
 import { clampModelOutput } from './clamp-model-output.ts'
-import { estimateMessageTokens, messageText } from './estimate-message-tokens.ts'
-import { tokenUsageFromMessage } from './token-usage-from-message.ts'
+import { reportedUsageOfMessage } from './reported-usage-of-message.ts'
+import { messageText, toCallInput } from './to-call-input.ts'
 
 /** A chat model that can write a summary. */
 export interface SummarizerModel {
@@ -18,7 +19,7 @@ export interface SummarizerModel {
 /**
  * A summarize function for {@link compressMessages} that asks `summarizer` through the same budget and
  * context: reserved before (refused with `BudgetExceededError` when unaffordable), settled with the
- * reported usage under the summarizer's model name, released when it fails.
+ * reported usage under the summarizer's model name, released when it fails (one `BudgetCall`).
  *
  * @example
  * const summarize = summarizeWithModel({ budget, context, summarizer: new ChatOpenAI({ model: 'gpt-4o-mini' }), modelName: 'gpt-4o-mini', maxOutputTokens: 256 })
@@ -39,17 +40,23 @@ export function summarizeWithModel({
   const model = clampModelOutput(summarizer, maxOutputTokens) ?? summarizer
   return async (entries) => {
     const messages = [new SystemMessage(summaryInstructions), new HumanMessage(summaryTranscript(entries))]
-    const inputTokens = estimateMessageTokens(budget.estimator, messages)
-    const reservation = await budget.reserve(context, { model: modelName, inputTokens, maxOutputTokens })
+    const call = await startBudgetCall(budget, {
+      context,
+      model: modelName,
+      input: toCallInput(messages),
+      maxOutputTokens,
+      warnings: false,
+    })
     try {
+      call.markSent()
       const response = await model.invoke(messages)
       const text = messageText(response)
-      await reservation.settle(
-        tokenUsageFromMessage(response, () => ({ inputTokens, outputTokens: budget.estimator.count(text) })),
-      )
+      await call.finish(reportedUsageOfMessage(response), {
+        outputTokens: () => budget.estimator.count(text),
+      })
       return text
     } finally {
-      await reservation.release() // no-op once settled
+      await call.close()
     }
   }
 }
