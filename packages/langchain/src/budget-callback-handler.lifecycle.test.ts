@@ -76,6 +76,32 @@ describe('BudgetCallbackHandler lifecycle', () => {
     })
   })
 
+  describe('handleLLMEnd', () => {
+    it('should still count a slow invoke that answers after stallMs without a token', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
+      const handler = new BudgetCallbackHandler({ budget, context: thread, stallMs: 50 })
+      server.enqueue({ text: 'Thought long about it.', usage: { inputTokens: 30, outputTokens: 12 } })
+      const slow = new ChatOpenAI({
+        model: 'gpt-4o',
+        apiKey: 'test-key',
+        maxRetries: 0,
+        configuration: {
+          baseURL: server.url,
+          fetch: async (input: string | URL | Request, init?: RequestInit) => {
+            await new Promise((resolve) => setTimeout(resolve, 400)) // a reasoning model, long past stallMs
+            return fetch(input, init)
+          },
+        },
+      })
+
+      const message = await slow.invoke('Hi', { callbacks: [handler] })
+
+      expect(message.text).toBe('Thought long about it.')
+      expect(await statusOf(budget)).toMatchObject({ used: 42, reserved: 0 })
+      expect(handler.openRuns).toBe(0)
+    })
+  })
+
   describe('handleLLMNewToken', () => {
     it('should settle what streamed after a stream() left with break', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })

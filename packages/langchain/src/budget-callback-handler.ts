@@ -9,6 +9,9 @@ import { reportedUsageOfMessage } from './reported-usage-of-message.ts'
 import { metadataKey, resolveRunContext } from './resolve-run-context.ts'
 import { messageText, toCallInput } from './to-call-input.ts'
 
+/** Released calls kept for a late result, at most. */
+const maxStalled = 1_000
+
 /** Options of {@link BudgetCallbackHandler}. */
 export interface BudgetCallbackHandlerOptions {
   /** The budget every call is reserved against and settled to. */
@@ -55,6 +58,8 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
   readonly context: BudgetContext
   private readonly options: BudgetCallbackHandlerOptions
   private readonly runs = new Map<string, BudgetCall>()
+  /** Calls the stall watch released before a token came, kept (bounded) for a result that comes late. */
+  private readonly stalled = new Map<string, BudgetCall>()
 
   constructor(options: BudgetCallbackHandlerOptions) {
     // Only a raising, awaited handler can refuse a call before the model runs.
@@ -174,9 +179,13 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
       warnings: false, // a callback cannot show them to the model
       stallMs,
       // Not marked sent until a token arrives: a call another handler refused (LangChain then calls
-      // neither end nor error) is released; a stream left with `break` is settled from what streamed.
+      // neither end nor error) is released, and recorded should its result still come (a slow invoke);
+      // a stream left with `break` is settled from what streamed.
       onStall: () => {
-        if (this.runs.get(runId) === call) this.runs.delete(runId)
+        if (this.runs.get(runId) !== call) return
+        this.runs.delete(runId)
+        this.stalled.set(runId, call)
+        if (this.stalled.size > maxStalled) this.stalled.delete(this.stalled.keys().next().value as string)
       },
     })
     this.runs.set(runId, call)
@@ -185,6 +194,11 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
   private take(runId: string): BudgetCall | undefined {
     const call = this.runs.get(runId)
     if (call !== undefined) this.runs.delete(runId)
+    else if (this.stalled.size > 0) {
+      const late = this.stalled.get(runId)
+      this.stalled.delete(runId)
+      return late
+    }
     return call
   }
 }
