@@ -59,7 +59,10 @@ export interface AgentBudgetMiddlewareOptions {
   onExceeded?: 'throw' | 'finish'
   /** The text of the AI message that ends a run with `onExceeded: 'finish'`. @default the error's message */
   exceededText?: (error: BudgetExceededError) => string
-  /** A model call that does not return for this long keeps its reservation alive while it waits; see README. @default 60_000 */
+  /**
+   * The lifecycle's stall timeout. A model call in flight keeps its lease alive however long the model
+   * takes; only a call whose result never comes and that makes no progress is closed. @default 60_000
+   */
   stallMs?: number
   /** Fit requests to a target size past a usage level (see README). @default off */
   compression?: true | LangChainCompressionOptions
