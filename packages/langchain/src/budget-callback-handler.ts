@@ -143,8 +143,9 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
           return Math.max(call.outputTokens, this.budget.estimator.count(text))
         },
       })
-    } finally {
-      await call.close()
+    } catch (error) {
+      await call.close() // the output estimate threw: the call is still open
+      throw error
     }
   }
 
@@ -153,7 +154,6 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     if (call === undefined) return
     // Output streamed before the failure is billed by the provider: settled from the estimate.
     await (call.outputTokens > 0 ? call.finish() : call.fail())
-    await call.close()
   }
 
   private async start(
