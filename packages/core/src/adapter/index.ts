@@ -3,7 +3,18 @@ export {
   sanitizeUsage,
   type UsageEstimate,
 } from '../usage/sanitize-usage.ts'
+export {
+  applyCallPolicies,
+  type CallPolicyOutcome,
+  type CallPolicyRequest,
+} from './apply-call-policies.ts'
 export { BudgetCall, type BudgetCallState } from './budget-call.ts'
+export type {
+  MessageEdit,
+  PolicyInput,
+  PolicyMessage,
+  SummaryRequest,
+} from './compress-call-input.ts'
 export {
   type CallBytes,
   type CallInput,
