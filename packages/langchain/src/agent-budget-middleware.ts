@@ -11,10 +11,12 @@ import {
 import { startBudgetCall } from '@tokenwarden/core/adapter'
 import type { AgentMiddleware, ModelRequest, WrapModelCallHandler } from 'langchain'
 import {
-  applyBudgetPolicies,
+  type AgentPolicies,
+  appendSystemText,
+  applyAgentPolicies,
   type LangChainCompressionOptions,
-  resolveLangChainPolicies,
-} from './apply-budget-policies.ts'
+  resolveAgentPolicies,
+} from './apply-agent-policies.ts'
 import { clampModelOutput, supportsOutputClamp } from './clamp-model-output.ts'
 import { callModelName, invalid, readMaxOutputTokens, validateOptions } from './read-call-options.ts'
 import { reportedUsageOfMessage } from './reported-usage-of-message.ts'
@@ -97,7 +99,7 @@ export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): Ag
   const exceededText = options.exceededText ?? ((error: BudgetExceededError) => error.message)
   const clampModel = options.clampModel ?? clampModelOutput
   const base = resolveRunContext({}, undefined, options.context, 'context')
-  const policies = resolveLangChainPolicies(options)
+  const policies: AgentPolicies | undefined = resolveAgentPolicies(options)
 
   const contextOf = (runtime: ModelRequest['runtime']): BudgetContext => {
     // The run's metadata reaches middleware through LangGraph's async-local config.
@@ -108,29 +110,26 @@ export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): Ag
   const wrapModelCall = async (original: ModelRequest, handler: WrapModelCallHandler) => {
     const context = contextOf(original.runtime)
     let id = modelId ?? callModelName(original.model)
-    const applied =
-      policies === undefined
-        ? undefined
-        : await applyBudgetPolicies(policies, {
-            budget,
-            context,
-            request: original,
-            modelName: id,
-            nameOf: callModelName,
-          })
-    const request = applied?.request ?? original
-    if (applied !== undefined) id = applied.modelName
+    let request = original
+    let input = toCallInput(messagesOf(request), request.tools)
+    let downgradedFrom: string | undefined
+    if (policies !== undefined) {
+      const applied = await applyAgentPolicies(budget, policies, { context, request, input, modelId: id })
+      if (applied.request.messages !== request.messages)
+        input = toCallInput(messagesOf(applied.request), request.tools) // compressed: estimate what is sent
+      request = applied.request
+      id = applied.modelId
+      downgradedFrom = applied.downgradedFrom
+    }
     const requested = readMaxOutputTokens(request.modelSettings) ?? readMaxOutputTokens(request.model)
     const clampable =
       clamp !== false && (options.clampModel !== undefined || supportsOutputClamp(request.model))
-    const messages: BaseMessage[] =
-      request.systemMessage.text === '' ? request.messages : [request.systemMessage, ...request.messages]
     let call: Awaited<ReturnType<typeof startBudgetCall>>
     try {
       call = await startBudgetCall(budget, {
         context,
         model: id,
-        input: toCallInput(messages, request.tools),
+        input,
         maxOutputTokens: requested,
         defaultMaxOutputTokens,
         clamp: clampable ? clamp : false,
@@ -144,7 +143,7 @@ export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): Ag
     try {
       let next = request
       if (call.notice !== undefined)
-        next = { ...next, systemMessage: appendText(next.systemMessage, call.notice) }
+        next = { ...next, systemMessage: appendSystemText(next.systemMessage, call.notice) }
       if (call.maxOutputTokens !== undefined && call.maxOutputTokens !== requested) {
         const clamped = clampModel(next.model, call.maxOutputTokens)
         if (clamped !== undefined) next = { ...next, model: clamped }
@@ -154,8 +153,8 @@ export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): Ag
       await call.finish(reportedUsageOfMessage(response), {
         outputTokens: () => budget.estimator.count(messageText(response)),
       })
-      if (applied?.downgradedFrom !== undefined && AIMessage.isInstance(response)) {
-        const tokenwarden = { model: id, downgradedFrom: applied.downgradedFrom }
+      if (downgradedFrom !== undefined && AIMessage.isInstance(response)) {
+        const tokenwarden = { model: id, downgradedFrom }
         response.response_metadata = { ...response.response_metadata, tokenwarden }
       }
       return response
@@ -195,7 +194,7 @@ export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): Ag
   } as unknown as AgentMiddleware
 }
 
-function appendText(systemMessage: SystemMessage, text: string): SystemMessage {
-  if (systemMessage.text.length === 0) return new SystemMessage(text)
-  return systemMessage.concat(`\n\n${text}`)
+/** The messages the model receives: the system message (when it has text), then the conversation. */
+function messagesOf(request: ModelRequest): BaseMessage[] {
+  return request.systemMessage.text === '' ? request.messages : [request.systemMessage, ...request.messages]
 }

@@ -1,6 +1,5 @@
 export { type AgentBudgetMiddlewareOptions, agentBudgetMiddleware } from './agent-budget-middleware.ts'
-export type { LangChainCompressionOptions } from './apply-budget-policies.ts'
+export type { LangChainCompressionOptions, SummarizerModel } from './apply-agent-policies.ts'
 export { BudgetCallbackHandler, type BudgetCallbackHandlerOptions } from './budget-callback-handler.ts'
 export { clampModelOutput, supportsOutputClamp } from './clamp-model-output.ts'
 export { formatExceededMessage } from './format-exceeded-message.ts'
-export type { SummarizerModel } from './summarize-with-model.ts'

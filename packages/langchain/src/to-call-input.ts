@@ -1,14 +1,24 @@
 import type { BaseMessage } from '@langchain/core/messages'
 import { convertToOpenAITool } from '@langchain/core/utils/function_calling'
-import type { CallInput, CallMessage, CallPart } from '@tokenwarden/core/adapter'
+import type { CallPart, PolicyInput, PolicyMessage } from '@tokenwarden/core/adapter'
 
 /** Tool definitions as the provider receives them, made once per tool object. */
 const toolDefinitions = new WeakMap<object, unknown>()
 
+const roles: Record<string, PolicyMessage['role']> = {
+  system: 'system',
+  developer: 'system',
+  human: 'user',
+  ai: 'assistant',
+  tool: 'tool',
+  function: 'tool',
+}
+
 /**
- * The neutral description of a LangChain call's input for the core's estimate: each message's text and
- * tool calls, its images, files and audio, and the full tool definitions (`StructuredTool`s converted
- * to the schema the provider receives, once per tool; plain tool objects as they are).
+ * The neutral description of a LangChain call's input, for the core's estimate and policies: each
+ * message's role, text, tool calls and tool results, images, files and audio, and the full tool
+ * definitions (`StructuredTool`s converted to the schema the provider receives, once per tool; plain
+ * tool objects as they are).
  *
  * @example
  * const input = toCallInput([new SystemMessage('Be terse.'), new HumanMessage('Hi')], [searchTool])
@@ -17,8 +27,8 @@ const toolDefinitions = new WeakMap<object, unknown>()
 export function toCallInput(
   messages: readonly (BaseMessage | string)[],
   tools?: readonly unknown[],
-): CallInput {
-  const input: CallInput = { messages: messages.map(toCallMessage) }
+): PolicyInput {
+  const input: PolicyInput = { messages: messages.map(toPolicyMessage) }
   if (tools !== undefined && tools.length > 0) input.tools = tools.map(toolDefinition)
   return input
 }
@@ -44,15 +54,25 @@ export function messageText(message: unknown): string {
   return Array.isArray(toolCalls) && toolCalls.length > 0 ? text + toolCallText(toolCalls) : text
 }
 
-function toCallMessage(message: BaseMessage | string): CallMessage {
-  if (typeof message === 'string') return message
+function toPolicyMessage(message: BaseMessage | string): PolicyMessage {
+  if (typeof message === 'string') return { role: 'user', content: message }
   const { content } = message
-  const toolCalls = (message as { tool_calls?: unknown[] }).tool_calls
-  const calls = Array.isArray(toolCalls) && toolCalls.length > 0 ? toolCallText(toolCalls) : ''
-  if (typeof content === 'string') return calls === '' ? content : content + calls
-  const parts: CallPart[] = Array.isArray(content) ? content.map(toCallPart) : []
-  if (calls !== '') parts.push(calls)
-  return parts
+  const role = roles[message.type] ?? 'user'
+  if (role === 'tool') {
+    const name = typeof message.name === 'string' ? message.name : undefined
+    return { role, content: [{ type: 'tool-result', name, text: messageText(message) }] }
+  }
+  const toolCalls = (message as { tool_calls?: { name?: unknown; args?: unknown }[] }).tool_calls
+  const calls = Array.isArray(toolCalls) && toolCalls.length > 0
+  if (typeof content === 'string' && !calls) return { role, content }
+  const parts: CallPart[] =
+    typeof content === 'string' ? [{ type: 'text', text: content }] : (content ?? []).map(toCallPart)
+  if (calls)
+    for (const call of toolCalls) {
+      const name = typeof call.name === 'string' ? call.name : ''
+      parts.push({ type: 'tool-call', name, text: JSON.stringify(call.args ?? {}) })
+    }
+  return { role, content: parts }
 }
 
 /** A content block: text as it is; images, files and audio by their data; anything else as JSON. */
@@ -70,6 +90,9 @@ function toCallPart(block: unknown): CallPart {
       return { type, data: bytes }
     case 'audio':
       return { type, data: bytes }
+    case 'tool_use':
+    case 'tool_call':
+      return '' // the message's tool_calls count them
     default:
       return { type: 'json', value: block }
   }
