@@ -58,6 +58,58 @@ describe('agentBudgetMiddleware lifecycle', () => {
     })
   })
 
+  describe('options', () => {
+    it('should show a status line with injectStatus and no warning with injectWarnings: false', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      await budget.record(thread, { inputTokens: 800, outputTokens: 0 })
+      const model = fakeModel().respond(answer(20, 5))
+      const agent = createAgent({
+        model,
+        tools: [],
+        systemPrompt: 'Be brief.',
+        middleware: [
+          agentBudgetMiddleware({
+            budget,
+            injectWarnings: false,
+            injectStatus: true,
+            defaultMaxOutputTokens: 10,
+          }),
+        ],
+      })
+
+      await run(agent)
+
+      const [system] = systemTexts(model)
+      expect(system).toContain('Be brief.')
+      expect(system).toContain('[Budget status]')
+      expect(system).not.toContain('[Budget warning]')
+      expect(budget.takeWarnings(thread)).toHaveLength(1) // still pending: it was not shown
+    })
+
+    it('should charge modelId, reserve defaultMaxOutputTokens without sending it, and throw by default', async () => {
+      const budget = createBudget({
+        limits: [{ scope: 'thread', tokens: 1000 }],
+        prices: { models: { 'my-model': { inputPerMillion: 1, outputPerMillion: 1 } } },
+      })
+      const reserved: BudgetEvents['reserved'][] = []
+      budget.on('reserved', (event) => reserved.push(event))
+      const model = fakeModel().respond(answer(20, 5)).respond(answer(1, 1))
+      const agent = createAgent({
+        model,
+        tools: [],
+        middleware: [agentBudgetMiddleware({ budget, modelId: 'my-model', defaultMaxOutputTokens: 980 })],
+      })
+
+      await run(agent)
+      const error = await run(agent).catch((caught: Error) => caught)
+
+      expect(reserved[0]).toMatchObject({ model: 'my-model', amount: { outputTokens: 980 } })
+      expect(model.calls[0]!.options).not.toHaveProperty('max_tokens')
+      expect((error as { cause?: { code?: string } }).cause?.code).toBe('budget_exceeded')
+      expect(model.callCount).toBe(1) // the refused call never reached the model
+    })
+  })
+
   describe('with modelRetryMiddleware', () => {
     it('should let a retry middleware placed after it retry a transient error by class, budgeting the call once', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
