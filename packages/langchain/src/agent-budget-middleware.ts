@@ -8,7 +8,7 @@ import {
   type DowngradeEvent,
   type DowngradeLevel,
 } from '@tokenwarden/core'
-import { startBudgetCall } from '@tokenwarden/core/adapter'
+import { startBudgetCall, validateAdapterOptions } from '@tokenwarden/core/adapter'
 import type { AgentMiddleware, ModelRequest, WrapModelCallHandler } from 'langchain'
 import {
   type AgentPolicies,
@@ -18,7 +18,7 @@ import {
   resolveAgentPolicies,
 } from './apply-agent-policies.ts'
 import { clampModelOutput, supportsOutputClamp } from './clamp-model-output.ts'
-import { callModelName, invalid, readMaxOutputTokens, validateOptions } from './read-call-options.ts'
+import { callModelName, readMaxOutputTokens } from './read-call-options.ts'
 import { reportedUsageOfMessage } from './reported-usage-of-message.ts'
 import { metadataKey, resolveRunContext } from './resolve-run-context.ts'
 import { messageText, toCallInput } from './to-call-input.ts'
@@ -89,13 +89,9 @@ export interface AgentBudgetMiddlewareOptions {
  * await agent.invoke({ messages: [new HumanMessage('Research X')] }, { configurable: { thread_id: 't-1' } })
  */
 export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): AgentMiddleware {
-  validateOptions(options)
+  validateAdapterOptions(options)
   const { budget, modelId, defaultMaxOutputTokens, clamp = false, onExceeded = 'throw', stallMs } = options
   const { injectWarnings = true, injectStatus = false, persistWarnings = false } = options
-  if (onExceeded !== 'throw' && onExceeded !== 'finish')
-    invalid('onExceeded', onExceeded, "expected 'throw' or 'finish'")
-  if (clamp !== false && clamp !== true && (clamp === null || typeof clamp !== 'object'))
-    invalid('clamp', clamp, 'expected a boolean or { minOutputTokens }')
   const exceededText = options.exceededText ?? ((error: BudgetExceededError) => error.message)
   const clampModel = options.clampModel ?? clampModelOutput
   const base = resolveRunContext({}, undefined, options.context, 'context')

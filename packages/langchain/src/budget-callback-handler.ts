@@ -3,8 +3,13 @@ import type { Serialized } from '@langchain/core/load/serializable'
 import type { BaseMessage } from '@langchain/core/messages'
 import type { LLMResult } from '@langchain/core/outputs'
 import { type Budget, type BudgetContext, ReservationOverrunError } from '@tokenwarden/core'
-import { type BudgetCall, type CallInput, startBudgetCall } from '@tokenwarden/core/adapter'
-import { callModelName, readMaxOutputTokens, validateOptions } from './read-call-options.ts'
+import {
+  type BudgetCall,
+  type CallInput,
+  startBudgetCall,
+  validateAdapterOptions,
+} from '@tokenwarden/core/adapter'
+import { callModelName, readMaxOutputTokens } from './read-call-options.ts'
 import { reportedUsageOfMessage } from './reported-usage-of-message.ts'
 import { metadataKey, resolveRunContext } from './resolve-run-context.ts'
 import { messageText, toCallInput } from './to-call-input.ts'
@@ -64,7 +69,7 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
   constructor(options: BudgetCallbackHandlerOptions) {
     // Only a raising, awaited handler can refuse a call before the model runs.
     super({ raiseError: true, _awaitHandler: true })
-    validateOptions(options)
+    validateAdapterOptions(options)
     this.options = options
     this.budget = options.budget
     this.context = resolveRunContext({}, undefined, options.context, 'context')

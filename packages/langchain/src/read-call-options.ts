@@ -1,5 +1,3 @@
-import { type Budget, BudgetValidationError } from '@tokenwarden/core'
-
 const maxTokenKeys = [
   'max_tokens',
   'max_completion_tokens',
@@ -44,43 +42,4 @@ export function readMaxOutputTokens(params: unknown): number | undefined {
     if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value
   }
   return undefined
-}
-
-/**
- * Throws `BudgetValidationError` naming the first bad option shared by the callback handler and the
- * agent middleware (`budget`, `context`, `modelId`, `defaultMaxOutputTokens`, `stallMs`).
- *
- * @example
- * validateOptions({ budget, stallMs: 5_000 })
- */
-export function validateOptions(options: unknown): asserts options is { budget: Budget } {
-  if (options === null || typeof options !== 'object') invalid('options', options, 'expected { budget, … }')
-  const { budget, context, modelId, defaultMaxOutputTokens, stallMs } = options as Record<string, unknown>
-  const { reserve, estimator } = (budget ?? {}) as Partial<Budget>
-  if (typeof reserve !== 'function' || typeof estimator?.count !== 'function')
-    invalid('budget', budget, 'expected a budget from createBudget()')
-  if (context !== undefined && (context === null || typeof context !== 'object'))
-    invalid('context', context, 'expected an object of scope ids such as { agent: "researcher" }')
-  if (modelId !== undefined && (typeof modelId !== 'string' || modelId.length === 0))
-    invalid('modelId', modelId, 'expected a non-empty string')
-  if (
-    defaultMaxOutputTokens !== undefined &&
-    !(Number.isInteger(defaultMaxOutputTokens) && (defaultMaxOutputTokens as number) > 0)
-  )
-    invalid('defaultMaxOutputTokens', defaultMaxOutputTokens, 'expected a whole number ≥ 1')
-  if (
-    stallMs !== undefined &&
-    !(typeof stallMs === 'number' && stallMs > 0 && stallMs < Number.POSITIVE_INFINITY)
-  )
-    invalid('stallMs', stallMs, 'expected a duration > 0 ms')
-}
-
-/**
- * Throws a `BudgetValidationError` for `field`.
- *
- * @example
- * invalid('onExceeded', 'stop', "expected 'throw' or 'finish'")
- */
-export function invalid(field: string, value: unknown, reason: string): never {
-  throw new BudgetValidationError({ field, value, reason })
 }

@@ -1,12 +1,13 @@
-import { type BudgetContext, BudgetValidationError } from '@tokenwarden/core'
+import type { BudgetContext } from '@tokenwarden/core'
+import { mergeCallContext } from '@tokenwarden/core/adapter'
 
 /** Where a run's own scopes go: `metadata: { tokenwarden: { user: 'u-42' } }` on any LangChain call. */
 export const metadataKey = 'tokenwarden'
 
 /**
  * The budget context of one LangChain run: the adapter's `context`, then the LangGraph thread id as
- * `thread`, then the run's `metadata.tokenwarden` scopes, each overriding the previous. Without a thread
- * id or run scopes it is `base` itself (no copy per call).
+ * `thread`, then the run's `metadata.tokenwarden` scopes (the core's `mergeCallContext`), each overriding
+ * the previous. Without a thread id or run scopes it is `base` itself (no copy per call).
  *
  * @example
  * resolveRunContext({ agent: 'a' }, 't-1', { user: 'u-1' }) // { agent: 'a', thread: 't-1', user: 'u-1' }
@@ -17,25 +18,7 @@ export function resolveRunContext(
   overrides: unknown,
   field = `metadata.${metadataKey}`,
 ): BudgetContext {
-  const thread =
-    typeof threadId === 'number' ? String(threadId) : typeof threadId === 'string' ? threadId : ''
-  if (thread === '' && (overrides === undefined || overrides === null)) return base
-  const context: BudgetContext = { ...base }
-  if (thread !== '') context.thread = thread
-  if (overrides === undefined || overrides === null) return context
-  if (typeof overrides !== 'object' || Array.isArray(overrides)) {
-    throw new BudgetValidationError({
-      field,
-      value: overrides,
-      reason: 'expected an object of scope names to ids, such as { agent: "researcher" }',
-    })
-  }
-  for (const [scope, value] of Object.entries(overrides)) {
-    if (value === undefined) continue
-    if (typeof value !== 'string') {
-      throw new BudgetValidationError({ field: `${field}.${scope}`, value, reason: 'expected a string id' })
-    }
-    context[scope] = value
-  }
-  return context
+  const thread = typeof threadId === 'number' ? String(threadId) : threadId
+  const context = typeof thread === 'string' && thread !== '' ? { ...base, thread } : base
+  return mergeCallContext(context, overrides, field)
 }

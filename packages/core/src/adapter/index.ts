@@ -22,4 +22,6 @@ export {
   type CallPart,
   estimateCallInput,
 } from './estimate-call-input.ts'
+export { mergeCallContext } from './merge-call-context.ts'
 export { type BudgetCallOptions, startBudgetCall } from './start-budget-call.ts'
+export { validateAdapterOptions } from './validate-adapter-options.ts'
