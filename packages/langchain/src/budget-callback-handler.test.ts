@@ -211,6 +211,23 @@ describe('BudgetCallbackHandler', () => {
     })
   })
 
+  describe('options', () => {
+    it('should charge modelId and reserve defaultMaxOutputTokens for a call that sets no maximum', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const reserved: BudgetEvents['reserved'][] = []
+      budget.on('reserved', (event) => reserved.push(event))
+      const events = settledEvents(budget)
+      const handler = new BudgetCallbackHandler({ budget, modelId: 'my-model', defaultMaxOutputTokens: 321 })
+
+      await fakeModel()
+        .respond(reply(10, 5))
+        .invoke('hi', { callbacks: [handler], metadata: { tokenwarden: { thread: 't' } } })
+
+      expect(reserved[0]).toMatchObject({ model: 'my-model', amount: { outputTokens: 321 } })
+      expect(events[0]).toMatchObject({ model: 'my-model', context: { thread: 't' } })
+    })
+  })
+
   describe('handleLLMEnd', () => {
     it('should settle the exact usage_metadata, cached and reasoning tokens included', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
