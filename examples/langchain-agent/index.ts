@@ -3,7 +3,7 @@
 import { HumanMessage } from '@langchain/core/messages'
 import { ChatOpenAI } from '@langchain/openai'
 import { BudgetExceededError, createBudget, formatQuantity, formatStatus } from '@tokenwarden/core'
-import { BudgetCallbackHandler, budgetMiddleware } from '@tokenwarden/langchain'
+import { agentBudgetMiddleware, BudgetCallbackHandler, formatExceededMessage } from '@tokenwarden/langchain'
 import { startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import { createAgent, tool } from 'langchain'
 import { z } from 'zod'
@@ -36,7 +36,7 @@ const search = tool(async ({ query }: { query: string }) => `3 papers about ${qu
   schema: z.object({ query: z.string() }),
 })
 
-// 1. createAgent + budgetMiddleware: the agent loops on tool calls until the thread budget runs out,
+// 1. createAgent + agentBudgetMiddleware: the agent loops on tool calls until the thread budget runs out,
 //    sees the warning once in its system message, then ends with an explanatory message.
 server.respondWith(() => ({
   toolCalls: [{ name: 'search', arguments: '{"query":"token budgets"}' }],
@@ -46,7 +46,14 @@ const agent = createAgent({
   model,
   tools: [search],
   systemPrompt: 'You are a careful researcher.',
-  middleware: [budgetMiddleware({ budget, context: { agent: 'researcher' } })],
+  middleware: [
+    agentBudgetMiddleware({
+      budget,
+      context: { agent: 'researcher' },
+      onExceeded: 'finish', // end the run with an AI message instead of throwing
+      exceededText: formatExceededMessage,
+    }),
+  ],
 })
 const result = await agent.invoke(
   { messages: [new HumanMessage('Survey token budgets for agents.')] },
@@ -66,7 +73,10 @@ for (const status of await budget.status({ agent: 'researcher', thread: 'thread-
 server.reset()
 const handler = new BudgetCallbackHandler({ budget, context: { agent: 'researcher' } })
 try {
-  await model.invoke('One more question?', { callbacks: [handler], metadata: { thread_id: 'thread-1' } })
+  await model.invoke('One more question?', {
+    callbacks: [handler],
+    metadata: { tokenwarden: { thread: 'thread-1' } },
+  })
 } catch (error) {
   if (!BudgetExceededError.isInstance(error)) throw error
   console.log(
@@ -81,7 +91,7 @@ server.respondWith(() => ({
 }))
 const fresh = await model.invoke('Summarise token budgets.', {
   callbacks: [handler],
-  metadata: { thread_id: 'thread-2' },
+  metadata: { tokenwarden: { thread: 'thread-2' } },
 })
 console.log(`thread-2 answered: ${fresh.text}`)
 

@@ -46,7 +46,7 @@ describe('research team demo', () => {
   describe('graceful stop', () => {
     it('should clamp the output maximum before refusing', () => {
       expect(stdout).toContain('✂ output maximum clamped 800 → 678 tokens')
-      expect(stdout).toContain('✂ output maximum clamped 600 → 436 tokens')
+      expect(stdout).toContain('✂ output maximum clamped 600 → 332 tokens')
     })
 
     it('should stop each adapter without calling the model once the thread budget is spent', () => {

@@ -2,7 +2,7 @@
  * tokenwarden · the research team: three agents on three frameworks sharing ONE budget.
  *
  *   planner     Vercel AI SDK   (@ai-sdk/openai + budgetMiddleware from @tokenwarden/ai-sdk)
- *   researcher  LangChain agent (createAgent + ChatOpenAI + budgetMiddleware from @tokenwarden/langchain)
+ *   researcher  LangChain agent (createAgent + ChatOpenAI + agentBudgetMiddleware from @tokenwarden/langchain)
  *   writer      openai client   (withBudget from @tokenwarden/openai)
  *
  * Offline by default: a scripted model answers on a local OpenAI-compatible server (no key, no network).
@@ -13,9 +13,9 @@
 import { createOpenAI } from '@ai-sdk/openai'
 import { HumanMessage } from '@langchain/core/messages'
 import { ChatOpenAI } from '@langchain/openai'
-import { budgetMiddleware as aiSdkBudgetMiddleware, budgetExceededFinishReason } from '@tokenwarden/ai-sdk'
+import { budgetExceededFinishReason, budgetMiddleware } from '@tokenwarden/ai-sdk'
 import { BudgetExceededError, createBudget } from '@tokenwarden/core'
-import { budgetMiddleware as langchainBudgetMiddleware } from '@tokenwarden/langchain'
+import { agentBudgetMiddleware, formatExceededMessage } from '@tokenwarden/langchain'
 import { withBudget } from '@tokenwarden/openai'
 import { startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import { genaiPrices } from '@tokenwarden/prices'
@@ -63,7 +63,7 @@ const view = teamConsole({ budget, requests: sent })
 // Planner: AI SDK. A refused call finishes with an explanatory text instead of throwing.
 const planner = wrapLanguageModel({
   model: createOpenAI(connection).chat('o4-mini'),
-  middleware: aiSdkBudgetMiddleware({ budget, context: { agent: 'planner' }, onExceeded: 'finish' }),
+  middleware: budgetMiddleware({ budget, context: { agent: 'planner' }, onExceeded: 'finish' }),
 })
 const plannerInstructions = 'You are the planner of a research team. Split the brief into three questions.'
 
@@ -93,7 +93,13 @@ const researcher = createAgent({
   tools: [search],
   systemPrompt: 'You are the researcher of a research team. Search, then write short notes with sources.',
   middleware: [
-    langchainBudgetMiddleware({ budget, context: { agent: 'researcher' }, clamp: { minOutputTokens: 200 } }),
+    agentBudgetMiddleware({
+      budget,
+      context: { agent: 'researcher' },
+      clamp: { minOutputTokens: 200 },
+      onExceeded: 'finish',
+      exceededText: formatExceededMessage,
+    }),
     progress,
   ],
 })
@@ -130,7 +136,7 @@ try {
     { messages: [new HumanMessage(`Research these questions.\n${plan.text}`)] },
     {
       configurable: { thread_id: ada.thread },
-      context: { tokenwarden: { user: ada.user } },
+      metadata: { tokenwarden: { user: ada.user } },
       recursionLimit: 60,
     },
   )
@@ -170,7 +176,7 @@ try {
   }
 
   view.header(
-    "4 · wrap-up   planner review (onExceeded: 'finish') · researcher follow-up (onExceeded: 'end')",
+    "4 · wrap-up   planner review (onExceeded: 'finish') · researcher follow-up (onExceeded: 'finish')",
   )
   const review = await generateText({
     model: planner,
@@ -192,7 +198,7 @@ try {
     { messages: [new HumanMessage('Find one more source on in-process budgets.')] },
     {
       configurable: { thread_id: ada.thread },
-      context: { tokenwarden: { user: ada.user } },
+      metadata: { tokenwarden: { user: ada.user } },
       recursionLimit: 60,
     },
   )

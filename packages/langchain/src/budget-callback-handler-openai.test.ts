@@ -137,7 +137,11 @@ describe('BudgetCallbackHandler with ChatOpenAI', () => {
     it('should stop a stream that runs past its reservation and count what streamed', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
       const events = recordSettled(budget)
-      const handler = new BudgetCallbackHandler({ budget, context: { thread: 't' } })
+      const handler = new BudgetCallbackHandler({
+        budget,
+        context: { thread: 't' },
+        stopStreamsAtReservation: true,
+      })
       const words = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ')
       server.enqueue({ text: words, usage: { inputTokens: 10, outputTokens: 200 } })
 

@@ -10,8 +10,8 @@ import {
 } from '@tokenwarden/core'
 import { createAgent } from 'langchain'
 import { describe, expect, it, vi } from 'vitest'
+import { agentBudgetMiddleware } from './agent-budget-middleware.ts'
 import { BudgetCallbackHandler } from './budget-callback-handler.ts'
-import { budgetMiddleware } from './budget-middleware.ts'
 
 function reply(
   inputTokens: number,
@@ -48,14 +48,14 @@ describe('BudgetCallbackHandler', () => {
         expect.unreachable()
       } catch (error) {
         expect(BudgetValidationError.isInstance(error)).toBe(true)
-        expect((error as BudgetValidationError).field).toBe('options.budget')
+        expect((error as BudgetValidationError).field).toBe('budget')
       }
     })
 
-    it('should refuse a fractional maxOutputTokens', () => {
+    it('should refuse a fractional defaultMaxOutputTokens', () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
-      expect(() => new BudgetCallbackHandler({ budget, maxOutputTokens: 1.5 })).toThrow(
-        /options\.maxOutputTokens/,
+      expect(() => new BudgetCallbackHandler({ budget, defaultMaxOutputTokens: 1.5 })).toThrow(
+        /defaultMaxOutputTokens/,
       )
     })
   })
@@ -63,7 +63,7 @@ describe('BudgetCallbackHandler', () => {
   describe('handleChatModelStart', () => {
     it('should block the call that would overspend before the model runs', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
-      const handler = new BudgetCallbackHandler({ budget, maxOutputTokens: 200 })
+      const handler = new BudgetCallbackHandler({ budget, defaultMaxOutputTokens: 200 })
       const model = fakeModel().respond(reply(300, 200)).respond(reply(300, 200)).respond(reply(1, 1))
       const config = { callbacks: [handler], metadata: { thread_id: 't-1' } }
 
@@ -82,7 +82,7 @@ describe('BudgetCallbackHandler', () => {
       const events = settledEvents(budget)
       const rejected: BudgetEvents['usageRejected'][] = []
       budget.on('usageRejected', (event) => rejected.push(event))
-      const handler = new BudgetCallbackHandler({ budget, maxOutputTokens: 100 })
+      const handler = new BudgetCallbackHandler({ budget, defaultMaxOutputTokens: 100 })
       const model = fakeModel().respond(
         new AIMessage({
           content: 'x'.repeat(40),
@@ -146,7 +146,7 @@ describe('BudgetCallbackHandler', () => {
       await agent.invoke(
         { messages: [new HumanMessage('hi')] },
         {
-          callbacks: [new BudgetCallbackHandler({ budget, maxOutputTokens: 100 })],
+          callbacks: [new BudgetCallbackHandler({ budget, defaultMaxOutputTokens: 100 })],
           configurable: { thread_id: 'graph-thread' },
         },
       )
@@ -197,7 +197,7 @@ describe('BudgetCallbackHandler', () => {
         limits: [{ scope: 'global', tokens: 25 * 104 }],
         estimator: { count: () => 0 },
       })
-      const handler = new BudgetCallbackHandler({ budget, maxOutputTokens: 100 })
+      const handler = new BudgetCallbackHandler({ budget, defaultMaxOutputTokens: 100 })
       const model = fakeModel()
       for (let i = 0; i < 100; i++) model.respond(reply(4, 100))
 
@@ -208,6 +208,23 @@ describe('BudgetCallbackHandler', () => {
       expect(model.callCount).toBe(25)
       const [status] = await budget.status({})
       expect(status).toMatchObject({ used: 25 * 104, reserved: 0 })
+    })
+  })
+
+  describe('options', () => {
+    it('should charge modelId and reserve defaultMaxOutputTokens for a call that sets no maximum', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
+      const reserved: BudgetEvents['reserved'][] = []
+      budget.on('reserved', (event) => reserved.push(event))
+      const events = settledEvents(budget)
+      const handler = new BudgetCallbackHandler({ budget, modelId: 'my-model', defaultMaxOutputTokens: 321 })
+
+      await fakeModel()
+        .respond(reply(10, 5))
+        .invoke('hi', { callbacks: [handler], metadata: { tokenwarden: { thread: 't' } } })
+
+      expect(reserved[0]).toMatchObject({ model: 'my-model', amount: { outputTokens: 321 } })
+      expect(events[0]).toMatchObject({ model: 'my-model', context: { thread: 't' } })
     })
   })
 
@@ -261,7 +278,7 @@ describe('BudgetCallbackHandler', () => {
       const model = fakeModel().respond(reply(700, 100))
 
       await model.invoke('hi', {
-        callbacks: [new BudgetCallbackHandler({ budget, maxOutputTokens: 100 })],
+        callbacks: [new BudgetCallbackHandler({ budget, defaultMaxOutputTokens: 100 })],
         metadata: { thread_id: 't' },
       })
 
@@ -349,7 +366,11 @@ describe('refusals on the console', () => {
   it('should print nothing when the agent middleware refuses a call', async () => {
     const budget = createBudget({ limits: [{ scope: 'global', tokens: 10 }] })
     const model = fakeModel().respond(reply(1, 1))
-    const agent = createAgent({ model, tools: [], middleware: [budgetMiddleware({ budget })] })
+    const agent = createAgent({
+      model,
+      tools: [],
+      middleware: [agentBudgetMiddleware({ budget, onExceeded: 'finish' })],
+    })
     const captured = captureConsole()
     let result: Awaited<ReturnType<typeof agent.invoke>>
     try {
@@ -357,7 +378,7 @@ describe('refusals on the console', () => {
     } finally {
       captured.restore()
     }
-    expect(result.messages.at(-1)!.text).toContain('I have to stop here')
+    expect((result.messages.at(-1)!.response_metadata as any).tokenwarden.exceeded).toBeDefined()
     expect(captured.lines).toEqual([])
     expect(model.callCount).toBe(0)
   })

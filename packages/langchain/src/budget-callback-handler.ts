@@ -2,104 +2,85 @@ import { BaseCallbackHandler, type HandleLLMNewTokenCallbackFields } from '@lang
 import type { Serialized } from '@langchain/core/load/serializable'
 import type { BaseMessage } from '@langchain/core/messages'
 import type { LLMResult } from '@langchain/core/outputs'
+import { type Budget, type BudgetContext, ReservationOverrunError } from '@tokenwarden/core'
 import {
-  type Budget,
-  type BudgetContext,
-  type Reservation,
-  ReservationOverrunError,
-  type TokenUsage,
-} from '@tokenwarden/core'
-import { sanitizeUsage } from '@tokenwarden/core/adapter'
-import { estimateMessageTokens, messageText } from './estimate-message-tokens.ts'
-import {
-  assertBudget,
-  assertOptionalTokens,
-  callModelName,
-  readMaxOutputTokens,
-} from './read-call-options.ts'
-import { resolveRunContext } from './resolve-run-context.ts'
-import { StreamedOutputCounter } from './streamed-output-counter.ts'
-import { reportedLegacyUsage, reportedUsageOfMessage } from './token-usage-from-message.ts'
+  type BudgetCall,
+  type CallInput,
+  startBudgetCall,
+  validateAdapterOptions,
+} from '@tokenwarden/core/adapter'
+import { callModelName, readMaxOutputTokens } from './read-call-options.ts'
+import { reportedUsageOfMessage } from './reported-usage-of-message.ts'
+import { metadataKey, resolveRunContext } from './resolve-run-context.ts'
+import { messageText, toCallInput } from './to-call-input.ts'
+
+/** Released calls kept for a late result, at most. */
+const maxStalled = 1_000
 
 /** Options of {@link BudgetCallbackHandler}. */
 export interface BudgetCallbackHandlerOptions {
+  /** The budget every call is reserved against and settled to. */
   budget: Budget
   /**
-   * Who the calls are for. Each run may add or override scopes with `metadata.tokenwarden`; LangGraph's
-   * `configurable.thread_id` becomes the `thread`.
+   * Who the calls are for. A run adds or overrides scopes with `metadata: { tokenwarden: { … } }`;
+   * LangGraph's thread id (`configurable.thread_id` of a graph or agent) becomes the `thread`.
    * @default {}
    */
   context?: BudgetContext
-  /** The model name used for prices and `model` limits. @default the call's `model` invocation param */
-  model?: string
-  /** Output tokens reserved when the call sets no maximum. @default the budget's defaultMaxOutputTokens */
-  maxOutputTokens?: number
+  /** The model id used for prices and `model` limits. @default the call's `model` invocation param */
+  modelId?: string
+  /** Output tokens reserved when the call sets no maximum (reserved, not sent). @default budget.defaultMaxOutputTokens */
+  defaultMaxOutputTokens?: number
   /**
    * Stop a stream whose output runs past its reservation (estimated as chunks arrive) by raising a
-   * `ReservationOverrunError`; what streamed is settled. Only in `enforce` mode.
-   * @default true
+   * `ReservationOverrunError` (ChatOpenAI stops; what streamed is settled).
+   * @default false
    */
-  stopStreams?: boolean
-}
-
-const noExtraTexts: readonly string[] = []
-
-interface RunState {
-  reservation: Reservation
-  /** The streamed output so far; made on the first chunk (most calls stream nothing). */
-  output: StreamedOutputCounter | undefined
+  stopStreamsAtReservation?: boolean
+  /**
+   * A call without progress for this long is closed: a stream left with `break` (LangChain then calls
+   * neither end nor error) is settled from what streamed; a call another handler refused is released.
+   * @default 60_000
+   */
+  stallMs?: number
 }
 
 /**
  * A LangChain callback handler that enforces a budget around every chat model or LLM call it sees
  * (models, chains, graphs, agents): it reserves before the model runs and raises `BudgetExceededError`
- * instead of calling the model when the budget cannot afford the call, settles the reported usage
- * (`usage_metadata`, else `llmOutput.tokenUsage`, else an estimate marked as such), releases or settles
- * the streamed part when a call fails, and can stop a stream that runs past its reservation. Callbacks
- * cannot change messages, so it injects no warnings: they stay queued for `budget.takeWarnings` and are
- * emitted as `warning` events.
+ * instead of calling the model when the budget cannot afford the call, counts streamed tokens, settles
+ * the reported usage (`usage_metadata`, else `tokenUsage`, else an estimate marked as such) and releases
+ * a call that failed before any output. Callbacks cannot change a call, so it shows no warnings: they
+ * stay queued for `budget.takeWarnings` and are emitted as `warning` events.
  *
  * @example
  * const handler = new BudgetCallbackHandler({ budget, context: { agent: 'researcher' } })
- * await model.invoke(messages, {
- *   callbacks: [handler],
- *   configurable: { thread_id: 't-1' },
- *   metadata: { tokenwarden: { user: 'u-42' } },
- * })
+ * await model.invoke(messages, { callbacks: [handler], metadata: { tokenwarden: { thread: 't-1', user: 'u-42' } } })
  */
 export class BudgetCallbackHandler extends BaseCallbackHandler {
   name = 'TokenwardenBudgetCallbackHandler'
   readonly budget: Budget
   readonly context: BudgetContext
-  private readonly model: string | undefined
-  private readonly maxOutputTokens: number | undefined
-  private readonly stopStreams: boolean
-  private readonly runs = new Map<string, RunState>()
+  private readonly options: BudgetCallbackHandlerOptions
+  private readonly runs = new Map<string, BudgetCall>()
+  /** Calls the stall watch released before a token came, kept (bounded) for a result that comes late. */
+  private readonly stalled = new Map<string, BudgetCall>()
 
   constructor(options: BudgetCallbackHandlerOptions) {
     // Only a raising, awaited handler can refuse a call before the model runs.
     super({ raiseError: true, _awaitHandler: true })
-    if (options === null || typeof options !== 'object') assertBudget(undefined, 'options')
-    assertBudget(options.budget, 'options.budget')
+    validateAdapterOptions(options)
+    this.options = options
     this.budget = options.budget
-    this.context = resolveRunContext({
-      base: undefined,
-      threadId: undefined,
-      overrides: options.context,
-      field: 'options.context',
-    })
-    this.model = options.model
-    assertOptionalTokens(options.maxOutputTokens, 'options.maxOutputTokens')
-    this.maxOutputTokens = options.maxOutputTokens
-    this.stopStreams = options.stopStreams ?? true
+    this.context = resolveRunContext({}, undefined, options.context, 'context')
   }
 
-  /** Calls that reserved budget and have not finished yet. */
+  /** Calls that reserved budget and have not closed yet. */
   get openRuns(): number {
     return this.runs.size
   }
 
-  override async handleChatModelStart(
+  override handleChatModelStart(
     _llm: Serialized,
     messages: BaseMessage[][],
     runId: string,
@@ -108,14 +89,13 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     _tags?: string[],
     metadata?: Record<string, unknown>,
   ): Promise<void> {
-    const tools = (extraParams?.invocation_params as { tools?: unknown } | undefined)?.tools
-    const extra = Array.isArray(tools) ? [JSON.stringify(tools)] : noExtraTexts
-    const all = messages.length === 1 ? messages[0]! : messages.flat()
-    const inputTokens = estimateMessageTokens(this.budget.estimator, all, extra)
-    await this.start(runId, inputTokens, extraParams, metadata)
+    const params = extraParams?.invocation_params as { tools?: unknown } | undefined
+    const tools = Array.isArray(params?.tools) ? params.tools : undefined
+    const input = toCallInput(messages.length === 1 ? messages[0]! : messages.flat(), tools)
+    return this.start(runId, input, extraParams, metadata)
   }
 
-  override async handleLLMStart(
+  override handleLLMStart(
     _llm: Serialized,
     prompts: string[],
     runId: string,
@@ -124,9 +104,7 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     _tags?: string[],
     metadata?: Record<string, unknown>,
   ): Promise<void> {
-    let inputTokens = 0
-    for (const prompt of prompts) inputTokens += this.budget.estimator.count(prompt)
-    await this.start(runId, inputTokens, extraParams, metadata)
+    return this.start(runId, { messages: prompts }, extraParams, metadata)
   }
 
   override async handleLLMNewToken(
@@ -137,98 +115,95 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     _tags?: string[],
     fields?: HandleLLMNewTokenCallbackFields,
   ): Promise<void> {
-    const run = this.runs.get(runId)
-    if (run === undefined) return
+    const call = this.runs.get(runId)
+    if (call === undefined) return
+    call.markSent() // a token proves the request reached the provider
     const chunks = (fields?.chunk as { message?: { tool_call_chunks?: { args?: unknown }[] } } | undefined)
       ?.message?.tool_call_chunks
     let text = token
     if (Array.isArray(chunks))
       for (const chunk of chunks) if (typeof chunk.args === 'string') text += chunk.args
-    run.output ??= new StreamedOutputCounter(this.budget.estimator)
-    run.output.add(text)
-    const { reservation } = run
-    if (!this.stopStreams || this.budget.mode !== 'enforce') return
-    const streamed = run.output.tokens
-    if (streamed <= reservation.maxOutputTokens) return
+    call.countOutput(text)
+    if (this.options.stopStreamsAtReservation !== true || !call.overReservation) return
     throw new ReservationOverrunError({
-      reservationId: reservation.id,
-      reservedOutputTokens: reservation.maxOutputTokens,
-      producedOutputTokens: streamed,
+      reservationId: call.reservation.id,
+      reservedOutputTokens: call.reservation.maxOutputTokens,
+      producedOutputTokens: call.outputTokens,
     })
   }
 
   override async handleLLMEnd(output: LLMResult, runId: string): Promise<void> {
-    const run = this.runs.get(runId)
-    if (run === undefined) return
-    this.runs.delete(runId)
+    const call = this.take(runId)
+    if (call === undefined) return
+    const generations = output.generations.length === 1 ? output.generations[0]! : output.generations.flat()
+    const message = (generations[0] as { message?: unknown } | undefined)?.message
     try {
-      await run.reservation.settle(this.usageOf(output, run))
+      await call.finish(reportedUsageOfMessage(message, output.llmOutput?.tokenUsage), {
+        outputTokens: () => {
+          let text = ''
+          for (const generation of generations) {
+            const generated = (generation as { message?: unknown }).message
+            text += generated === undefined ? generation.text : messageText(generated)
+          }
+          return Math.max(call.outputTokens, this.budget.estimator.count(text))
+        },
+      })
     } catch (error) {
-      await run.reservation.release() // returns the hold when settling failed
+      await call.close() // the output estimate threw: the call is still open
       throw error
     }
   }
 
   override async handleLLMError(_error: unknown, runId: string): Promise<void> {
-    const run = this.runs.get(runId)
-    if (run === undefined) return
-    this.runs.delete(runId)
-    if (run.output === undefined || run.output.chunks === 0) {
-      await run.reservation.release()
-      return
-    }
-    // Part of a stream arrived before the failure: the provider bills it, so count it as an estimate.
-    try {
-      await run.reservation.settle({
-        inputTokens: run.reservation.inputTokens,
-        outputTokens: run.output.tokens,
-        estimated: true,
-      })
-    } finally {
-      await run.reservation.release()
-    }
+    const call = this.take(runId)
+    if (call === undefined) return
+    // Output streamed before the failure is billed by the provider: settled from the estimate.
+    await (call.outputTokens > 0 ? call.finish() : call.fail())
   }
 
-  private start(
+  private async start(
     runId: string,
-    inputTokens: number,
+    input: CallInput,
     extraParams: Record<string, unknown> | undefined,
     metadata: Record<string, unknown> | undefined,
   ): Promise<void> {
-    const params = extraParams?.invocation_params as Record<string, unknown> | undefined
-    const executionInfo = (extraParams?.options as { executionInfo?: { threadId?: unknown } } | undefined)
+    const params = extraParams?.invocation_params
+    const execution = (extraParams?.options as { executionInfo?: { threadId?: unknown } } | undefined)
       ?.executionInfo
-    const threadId = metadata?.thread_id ?? executionInfo?.threadId
-    const overrides = metadata?.tokenwarden
-    const context =
-      threadId === undefined && overrides == null
-        ? this.context // nothing to merge: the handler's own context, not a copy per call
-        : resolveRunContext({ base: this.context, threadId, overrides, field: 'metadata.tokenwarden' })
-    const model = this.model ?? callModelName(params, metadata)
-    const maxOutputTokens = readMaxOutputTokens(params) ?? this.maxOutputTokens
-    return this.budget.reserve(context, { model, inputTokens, maxOutputTokens }).then((reservation) => {
-      this.runs.set(runId, { reservation, output: undefined })
+    const { modelId, defaultMaxOutputTokens, stallMs } = this.options
+    const call = await startBudgetCall(this.budget, {
+      context: resolveRunContext(
+        this.context,
+        metadata?.thread_id ?? execution?.threadId,
+        metadata?.[metadataKey],
+      ),
+      model: modelId ?? callModelName(params, metadata),
+      input,
+      maxOutputTokens: readMaxOutputTokens(params),
+      defaultMaxOutputTokens,
+      warnings: false, // a callback cannot show them to the model
+      stallMs,
+      // Not marked sent until a token arrives: a call another handler refused (LangChain then calls
+      // neither end nor error) is released, and recorded should its result still come (a slow invoke);
+      // a stream left with `break` is settled from what streamed.
+      onStall: () => {
+        if (this.runs.get(runId) !== call) return
+        this.runs.delete(runId)
+        this.stalled.set(runId, call)
+        if (this.stalled.size > maxStalled) this.stalled.delete(this.stalled.keys().next().value as string)
+      },
     })
+    this.runs.set(runId, call)
   }
 
-  private usageOf(output: LLMResult, run: RunState): TokenUsage {
-    const generations = output.generations.length === 1 ? output.generations[0]! : output.generations.flat()
-    const estimate = () => {
-      let text = ''
-      for (const generation of generations) {
-        const message = (generation as { message?: unknown }).message
-        text += message === undefined ? generation.text : messageText(message as BaseMessage)
-      }
-      const streamed = run.output?.tokens ?? 0
-      return {
-        inputTokens: run.reservation.inputTokens,
-        outputTokens: Math.max(streamed, this.budget.estimator.count(text)),
-      }
+  private take(runId: string): BudgetCall | undefined {
+    const call = this.runs.get(runId)
+    if (call !== undefined) this.runs.delete(runId)
+    else if (this.stalled.size > 0) {
+      const late = this.stalled.get(runId)
+      this.stalled.delete(runId)
+      return late
     }
-    for (const generation of generations) {
-      const reported = reportedUsageOfMessage((generation as { message?: unknown }).message)
-      if (reported !== undefined) return sanitizeUsage(reported, { estimate })
-    }
-    return sanitizeUsage(reportedLegacyUsage(output.llmOutput?.tokenUsage), { estimate })
+    return call
   }
 }

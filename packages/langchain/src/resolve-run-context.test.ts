@@ -6,18 +6,18 @@ describe('resolveRunContext', () => {
   describe('merge', () => {
     it('should let the thread id override the base and the run scopes override both', () => {
       expect(
-        resolveRunContext({
-          base: { agent: 'a', thread: 'static', user: 'default' },
-          threadId: 't-1',
-          overrides: { user: 'u-42' },
-          field: 'metadata.tokenwarden',
-        }),
+        resolveRunContext({ agent: 'a', thread: 'static', user: 'default' }, 't-1', { user: 'u-42' }),
       ).toEqual({ agent: 'a', thread: 't-1', user: 'u-42' })
+    })
+
+    it('should return the base itself when the run adds nothing', () => {
+      const base = { agent: 'a' }
+      expect(resolveRunContext(base, undefined, undefined)).toBe(base)
     })
 
     it('should refuse run scopes that are not an object, naming the field', () => {
       try {
-        resolveRunContext({ base: {}, threadId: undefined, overrides: 'u-42', field: 'metadata.tokenwarden' })
+        resolveRunContext({}, undefined, 'u-42')
         expect.unreachable()
       } catch (error) {
         expect(BudgetValidationError.isInstance(error)).toBe(true)

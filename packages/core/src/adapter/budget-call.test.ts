@@ -195,6 +195,19 @@ describe('startBudgetCall', () => {
       expect(budget.takeWarnings(context)).toHaveLength(1)
     })
 
+    it('should record a late result of a call released before it was known to be sent', async () => {
+      vi.useFakeTimers()
+      const budget = newBudget(1_000_000, { leaseMs: 4_000 })
+      const call = await startBudgetCall(budget, { context, model: 'm', input, stallMs: 1_000 })
+      await vi.advanceTimersByTimeAsync(2_000)
+      expect(call.state).toBe('stalled')
+      expect(await held(budget)).toEqual({ used: 0, reserved: 0 })
+      const recorded = await call.finish({ inputTokens: 10, outputTokens: 5 })
+      expect(recorded?.usage.tokens).toBe(15)
+      expect(await call.finish({ inputTokens: 10, outputTokens: 5 })).toBeUndefined()
+      expect(await held(budget)).toEqual({ used: 15, reserved: 0 })
+    })
+
     it('should keep a sent call alive until its first progress (its provider call in flight)', async () => {
       vi.useFakeTimers()
       const budget = newBudget(1_000_000, { leaseMs: 4_000 })

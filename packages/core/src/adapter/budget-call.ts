@@ -1,5 +1,5 @@
 import type { Budget, Reservation, SettleResult } from '../budget/budget.ts'
-import { type ReportedUsage, sanitizeUsage } from '../usage/sanitize-usage.ts'
+import { type ReportedUsage, sanitizeUsage, type UsageEstimate } from '../usage/sanitize-usage.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import { rememberConversation } from './conversation-floors.ts'
 import { OutputMeter } from './output-meter.ts'
@@ -113,7 +113,8 @@ export class BudgetCall {
    * Settles the call: the provider's usage through `sanitizeUsage` (garbage → estimate and a
    * `usageRejected` event), else the estimate (input, and `outputTokens` or the counted output).
    * `conversation` names the chain a later call continues with (e.g. this response's id). Only the
-   * first close counts; a later one resolves to `undefined`.
+   * first close counts; a later one resolves to `undefined`, except on a call the stall watch released
+   * before it was marked sent: one that turns out to have run (its result arrived late) is recorded then.
    */
   finish(
     reported?: ReportedUsage | null,
@@ -142,19 +143,16 @@ export class BudgetCall {
     next: string | undefined,
     state: BudgetCallState,
   ): Promise<SettleResult | undefined> {
-    if (this.closing !== undefined) return this.whenClosed(this.closing)
+    if (this.closing !== undefined) {
+      // Released by the stall watch before it was known to be sent, yet it ran: its usage still counts.
+      if (this.currentState !== 'stalled' || this.sent || state !== 'finished')
+        return this.whenClosed(this.closing)
+      this.sent = true
+      const usage = sanitizeUsage(reported, { estimate: () => this.estimate(outputTokens) })
+      return this.budget.record(this.reservation.context, { ...usage, model: this.reservation.model })
+    }
     // The usage first: an estimate that throws leaves the call open (and watched) for close() or the stall.
-    const usage = sanitizeUsage(reported, {
-      estimate: () => ({
-        inputTokens: this.inputTokens,
-        outputTokens:
-          outputTokens === undefined
-            ? this.meter.tokens
-            : typeof outputTokens === 'function'
-              ? outputTokens()
-              : outputTokens,
-      }),
-    })
+    const usage = sanitizeUsage(reported, { estimate: () => this.estimate(outputTokens) })
     this.markClosed(state)
     if (!usage.estimated) {
       const total = usage.inputTokens + usage.outputTokens
@@ -163,6 +161,16 @@ export class BudgetCall {
     }
     this.closing = this.reservation.settle(usage)
     return this.closing
+  }
+
+  private estimate(outputTokens: number | (() => number) | undefined): UsageEstimate {
+    const output =
+      outputTokens === undefined
+        ? this.meter.tokens
+        : typeof outputTokens === 'function'
+          ? outputTokens()
+          : outputTokens
+    return { inputTokens: this.inputTokens, outputTokens: output }
   }
 
   private release(state: BudgetCallState): Promise<undefined> {

@@ -35,16 +35,21 @@ export type CallMessage = string | readonly CallPart[] | { content: string | rea
 
 /**
  * A part of a message. Any part with a `text` string counts its text (so a framework's own
- * `{ type: 'text' | 'reasoning', text }` parts pass as they are); `json` counts its value as JSON;
- * images are sized from their dimensions, or from the PNG/JPEG header of their bytes; files and audio
- * from their bytes (or, for audio, seconds); a part of unknown size counts a flat amount.
+ * `{ type: 'text' | 'reasoning', text }` parts pass as they are); a tool call counts its name with its
+ * arguments (`text`), a tool result its name and its text (the text that compression may truncate);
+ * `json` counts its value as JSON; images are sized from their dimensions, or from the PNG/JPEG header
+ * of their bytes; files and audio from their bytes (or, for audio, seconds); a part of unknown size
+ * counts a flat amount.
  *
  * @example
  * const part: CallPart = { type: 'file', data: pdfBytes, mediaType: 'application/pdf' }
+ * const result: CallPart = { type: 'tool-result', name: 'search', text: 'Q3 revenue was $4.2M.' }
  */
 export type CallPart =
   | string
   | { type: string; text: string }
+  | { type: 'tool-call'; name: string; text: string }
+  | { type: 'tool-result'; name?: string; text: string }
   | { type: 'json'; value: unknown }
   | { type: 'image'; width?: number; height?: number; data?: CallBytes }
   | { type: 'file'; data?: CallBytes; mediaType?: string }
@@ -79,24 +84,39 @@ const audioBytesPerSecond = 16_000
  */
 export function estimateCallInput(input: CallInput, estimator: TokenEstimator): number {
   let tokens = 0
-  for (const message of input.messages) {
-    tokens += messageOverheadTokens
-    const content =
-      typeof message === 'string' || Array.isArray(message)
-        ? message
-        : (message as { content: string | readonly CallPart[] }).content
-    if (typeof content === 'string') tokens += estimator.count(content)
-    else for (const part of content) tokens += partTokens(part, estimator)
-  }
+  for (const message of input.messages) tokens += estimateCallMessage(message, estimator)
   if (input.tools !== undefined) for (const tool of input.tools) tokens += estimator.count(stringify(tool))
   if (input.responseSchema !== undefined) tokens += estimator.count(stringify(input.responseSchema))
   return tokens
 }
 
-function partTokens(part: CallPart, estimator: TokenEstimator): number {
+/** @internal One message's tokens under {@link estimateCallInput}'s rules, overhead included. */
+export function estimateCallMessage(message: CallMessage, estimator: TokenEstimator): number {
+  let tokens = messageOverheadTokens
+  const content = contentOf(message)
+  if (typeof content === 'string') tokens += estimator.count(content)
+  else for (const part of content) tokens += estimateCallPart(part, estimator)
+  return tokens
+}
+
+/** @internal The parts (or text) of a message. */
+export function contentOf(message: CallMessage): string | readonly CallPart[] {
+  return typeof message === 'string' || Array.isArray(message)
+    ? (message as string | readonly CallPart[])
+    : (message as { content: string | readonly CallPart[] }).content
+}
+
+/** @internal One part's tokens under {@link estimateCallInput}'s rules. */
+export function estimateCallPart(part: CallPart, estimator: TokenEstimator): number {
   if (typeof part === 'string') return estimator.count(part)
-  if (typeof (part as { text?: unknown }).text === 'string')
-    return estimator.count((part as { text: string }).text)
+  const { text } = part as { text?: unknown }
+  if (typeof text === 'string') {
+    const { name } = part as { name?: unknown }
+    if (typeof name !== 'string') return estimator.count(text)
+    if (part.type === 'tool-call') return estimator.count(name + text)
+    if (part.type === 'tool-result') return estimator.count(name) + estimator.count(text)
+    return estimator.count(text)
+  }
   switch (part.type) {
     case 'json':
       return estimator.count(stringify((part as { value: unknown }).value))

@@ -3,7 +3,18 @@ export {
   sanitizeUsage,
   type UsageEstimate,
 } from '../usage/sanitize-usage.ts'
+export {
+  applyCallPolicies,
+  type CallPolicyOutcome,
+  type CallPolicyRequest,
+} from './apply-call-policies.ts'
 export { BudgetCall, type BudgetCallState } from './budget-call.ts'
+export type {
+  MessageEdit,
+  PolicyInput,
+  PolicyMessage,
+  SummaryRequest,
+} from './compress-call-input.ts'
 export {
   type CallBytes,
   type CallInput,
@@ -11,4 +22,6 @@ export {
   type CallPart,
   estimateCallInput,
 } from './estimate-call-input.ts'
+export { mergeCallContext } from './merge-call-context.ts'
 export { type BudgetCallOptions, startBudgetCall } from './start-budget-call.ts'
+export { validateAdapterOptions } from './validate-adapter-options.ts'

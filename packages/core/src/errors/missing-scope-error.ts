@@ -43,8 +43,8 @@ function missingScopeMessage(scope: string, limitName: string): string {
   const key = /^[A-Za-z_$][\w$]*$/.test(scope) ? scope : id
   const langchain =
     scope === 'thread'
-      ? "configurable: { thread_id } on the run, or the handler's / middleware's context"
-      : `metadata: { tokenwarden: { ${key} } } (callback handler), context: { tokenwarden: { ${key} } } (agent middleware), or their context option`
+      ? "configurable: { thread_id } on a graph or agent run, metadata: { tokenwarden: { thread } } on any call, or the handler's / middleware's context"
+      : `metadata: { tokenwarden: { ${key} } } on the call, or the handler's / middleware's context option`
   return (
     `${ask}, but the call's context has no ${id}. Pass it: ` +
     `core budget.reserve({ ${key}: … }, request); ` +

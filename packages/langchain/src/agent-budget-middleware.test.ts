@@ -12,7 +12,8 @@ import {
 import { createAgent, tool } from 'langchain'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { budgetMiddleware } from './budget-middleware.ts'
+import { agentBudgetMiddleware } from './agent-budget-middleware.ts'
+import { formatExceededMessage } from './format-exceeded-message.ts'
 
 const search = tool(async ({ query }: { query: string }) => `results for ${query}`, {
   name: 'search',
@@ -65,16 +66,16 @@ function run(
   )
 }
 
-describe('budgetMiddleware', () => {
+describe('agentBudgetMiddleware', () => {
   describe('options', () => {
     it('should refuse an unknown onExceeded with a BudgetValidationError naming the field', () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
       try {
-        budgetMiddleware({ budget, onExceeded: 'stop' as 'end' })
+        agentBudgetMiddleware({ budget, onExceeded: 'stop' as 'throw' })
         expect.unreachable()
       } catch (error) {
         expect(BudgetValidationError.isInstance(error)).toBe(true)
-        expect((error as BudgetValidationError).field).toBe('options.onExceeded')
+        expect((error as BudgetValidationError).field).toBe('onExceeded')
       }
     })
   })
@@ -90,7 +91,7 @@ describe('budgetMiddleware', () => {
         model,
         tools: [search],
         systemPrompt: 'You are a researcher.',
-        middleware: [budgetMiddleware({ budget, maxOutputTokens: 10 })],
+        middleware: [agentBudgetMiddleware({ budget, defaultMaxOutputTokens: 10 })],
       })
 
       const result = await run(agent, 't-1')
@@ -105,13 +106,20 @@ describe('budgetMiddleware', () => {
       expect(await threadStatus(budget, 't-1')).toMatchObject({ used: 850, reserved: 0 })
     })
 
-    it('should end the run gracefully with an explanatory message when the budget runs out', async () => {
+    it("should end the run gracefully with an explanatory message with onExceeded: 'finish'", async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 500 }] })
       const model = fakeModel().respond(toolCall(400, 80)).respond(answer(10, 5))
       const agent = createAgent({
         model,
         tools: [search],
-        middleware: [budgetMiddleware({ budget, maxOutputTokens: 50 })],
+        middleware: [
+          agentBudgetMiddleware({
+            budget,
+            defaultMaxOutputTokens: 50,
+            onExceeded: 'finish',
+            exceededText: formatExceededMessage,
+          }),
+        ],
       })
 
       const result = await run(agent, 't-1')
@@ -137,26 +145,28 @@ describe('budgetMiddleware', () => {
         model,
         tools: [search],
         checkpointer: new MemorySaver(),
-        middleware: [budgetMiddleware({ budget, maxOutputTokens: 10 })],
+        middleware: [agentBudgetMiddleware({ budget, defaultMaxOutputTokens: 10, onExceeded: 'finish' })],
       })
 
       const first = await run(agent, 'thread-a')
       const second = await run(agent, 'thread-b')
 
-      expect(first.messages.at(-1)!.text).toContain('I have to stop here')
-      expect(second.messages.at(-1)!.text).toContain('I have to stop here')
+      expect(first.messages.at(-1)!.text).toContain('budget')
+      expect(second.messages.at(-1)!.text).toContain('budget')
+      expect((first.messages.at(-1)!.response_metadata as any).tokenwarden.exceeded.scopeId).toBe('thread-a')
+      expect((second.messages.at(-1)!.response_metadata as any).tokenwarden.exceeded.scopeId).toBe('thread-b')
       expect(model.callCount).toBe(2)
       expect(await threadStatus(budget, 'thread-a')).toMatchObject({ used: 480, reserved: 0 })
       expect(await threadStatus(budget, 'thread-b')).toMatchObject({ used: 480, reserved: 0 })
     })
 
-    it("should throw the BudgetExceededError (as the MiddlewareError's cause) with onExceeded: 'error'", async () => {
+    it("should throw the BudgetExceededError (as the MiddlewareError's cause) by default", async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 500 }] })
       const model = fakeModel().respond(toolCall(400, 80)).respond(answer(1, 1))
       const agent = createAgent({
         model,
         tools: [search],
-        middleware: [budgetMiddleware({ budget, maxOutputTokens: 50, onExceeded: 'error' })],
+        middleware: [agentBudgetMiddleware({ budget, defaultMaxOutputTokens: 50 })],
       })
 
       const error = await run(agent, 't-1').catch((caught) => caught)
@@ -169,7 +179,7 @@ describe('budgetMiddleware', () => {
     it('should refuse a run without a thread id with MissingScopeError (the cause) before the model runs', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
       const model = fakeModel().respond(answer(1, 1))
-      const agent = createAgent({ model, tools: [search], middleware: [budgetMiddleware({ budget })] })
+      const agent = createAgent({ model, tools: [search], middleware: [agentBudgetMiddleware({ budget })] })
 
       const error = await agent
         .invoke({ messages: [new HumanMessage('Research budgets')] })
@@ -185,14 +195,14 @@ describe('budgetMiddleware', () => {
     it('should release the reservation when the model call fails', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 10_000 }] })
       const model = fakeModel().respond(new Error('provider down'))
-      const agent = createAgent({ model, tools: [search], middleware: [budgetMiddleware({ budget })] })
+      const agent = createAgent({ model, tools: [search], middleware: [agentBudgetMiddleware({ budget })] })
 
       await expect(run(agent, 't-1')).rejects.toThrow('provider down')
 
       expect(await threadStatus(budget, 't-1')).toMatchObject({ used: 0, reserved: 0 })
     })
 
-    it('should take scopes from the run context and settle estimated usage when none is reported', async () => {
+    it('should take scopes from the run metadata and settle estimated usage when none is reported', async () => {
       const budget = createBudget({ limits: [{ scope: 'user', tokens: 10_000 }] })
       const settled: { context: object; estimated: boolean }[] = []
       budget.on('settled', (event) => settled.push(event))
@@ -200,12 +210,12 @@ describe('budgetMiddleware', () => {
       const agent = createAgent({
         model,
         tools: [],
-        middleware: [budgetMiddleware({ budget, context: { agent: 'writer' } })],
+        middleware: [agentBudgetMiddleware({ budget, context: { agent: 'writer' } })],
       })
 
       await agent.invoke(
         { messages: [new HumanMessage('Hi')] },
-        { configurable: { thread_id: 't-7' }, context: { tokenwarden: { user: 'u-42' } } },
+        { configurable: { thread_id: 't-7' }, metadata: { tokenwarden: { user: 'u-42' } } },
       )
 
       expect(settled).toEqual([
@@ -229,7 +239,7 @@ describe('budgetMiddleware', () => {
           usage_metadata: { input_tokens: Number.NaN, output_tokens: -1, total_tokens: 0 },
         }),
       )
-      const agent = createAgent({ model, tools: [], middleware: [budgetMiddleware({ budget })] })
+      const agent = createAgent({ model, tools: [], middleware: [agentBudgetMiddleware({ budget })] })
 
       await agent.invoke({ messages: [new HumanMessage('Hi')] }, { configurable: { thread_id: 't-8' } })
 
@@ -249,7 +259,7 @@ describe('budgetMiddleware', () => {
       const agent = createAgent({
         model,
         tools: [search],
-        middleware: [budgetMiddleware({ budget, maxOutputTokens: 10, persistWarnings: true })],
+        middleware: [agentBudgetMiddleware({ budget, defaultMaxOutputTokens: 10, persistWarnings: true })],
       })
 
       const result = await run(agent, 't-1')

@@ -5,7 +5,7 @@ import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/opena
 import { createAgent, tool } from 'langchain'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { budgetMiddleware } from './budget-middleware.ts'
+import { agentBudgetMiddleware } from './agent-budget-middleware.ts'
 
 let server: OpenAITestServer
 
@@ -35,7 +35,7 @@ function chatModel(maxTokens: number) {
   })
 }
 
-describe('budgetMiddleware with ChatOpenAI', () => {
+describe('agentBudgetMiddleware with ChatOpenAI', () => {
   describe('wrapModelCall', () => {
     it('should record the usage the server reported across a tool loop, cached and reasoning included', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
@@ -51,7 +51,7 @@ describe('budgetMiddleware with ChatOpenAI', () => {
       const agent = createAgent({
         model: chatModel(200),
         tools: [lookup],
-        middleware: [budgetMiddleware({ budget })],
+        middleware: [agentBudgetMiddleware({ budget })],
       })
 
       const result = await agent.invoke(
@@ -79,7 +79,7 @@ describe('budgetMiddleware with ChatOpenAI', () => {
       const agent = createAgent({
         model: chatModel(4000),
         tools: [lookup],
-        middleware: [budgetMiddleware({ budget })],
+        middleware: [agentBudgetMiddleware({ budget, clamp: true })],
       })
 
       await agent.invoke({ messages: [new HumanMessage('Hi')] }, { configurable: { thread_id: 't-1' } })
@@ -90,12 +90,12 @@ describe('budgetMiddleware with ChatOpenAI', () => {
       expect(reserved[0]!.amount.tokens).toBe(1000)
     })
 
-    it('should leave max_tokens alone with clamp: false and end the run instead', async () => {
+    it('should leave max_tokens alone without clamp and end the run instead', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
       const agent = createAgent({
         model: chatModel(4000),
         tools: [lookup],
-        middleware: [budgetMiddleware({ budget, clamp: false })],
+        middleware: [agentBudgetMiddleware({ budget, onExceeded: 'finish' })],
       })
 
       const result = await agent.invoke(
@@ -104,7 +104,7 @@ describe('budgetMiddleware with ChatOpenAI', () => {
       )
 
       expect(server.requests).toHaveLength(0)
-      expect(result.messages.at(-1)!.text).toContain('I have to stop here')
+      expect((result.messages.at(-1)!.response_metadata as any).tokenwarden.exceeded).toBeDefined()
     })
   })
 })

@@ -9,10 +9,11 @@ import {
   type LimitConfig,
   truncationMarker,
 } from '@tokenwarden/core'
+import { estimateCallInput } from '@tokenwarden/core/adapter'
 import { createAgent } from 'langchain'
 import { describe, expect, it } from 'vitest'
-import { type BudgetMiddlewareOptions, budgetMiddleware } from './budget-middleware.ts'
-import { estimateMessageTokens } from './estimate-message-tokens.ts'
+import { type AgentBudgetMiddlewareOptions, agentBudgetMiddleware } from './agent-budget-middleware.ts'
+import { toCallInput } from './to-call-input.ts'
 
 const thread = { thread: 't-1' }
 const systemPrompt = 'You are a careful financial analyst.'
@@ -50,7 +51,7 @@ function namedModel(name: string) {
 
 async function setup(
   share: number,
-  options: Partial<BudgetMiddlewareOptions>,
+  options: Partial<AgentBudgetMiddlewareOptions>,
   limits: LimitConfig[] = [],
   messages: () => BaseMessage[] = conversation,
 ) {
@@ -68,7 +69,7 @@ async function setup(
   const settled: BudgetEvents['settled'][] = []
   budget.on('settled', (event) => settled.push(event))
   const model = namedModel('gpt-4o').respond(answer('Q3 beat Q2.', 400, 10))
-  const middleware = budgetMiddleware({ budget, ...options })
+  const middleware = agentBudgetMiddleware({ budget, ...options })
   const agent = createAgent({ model, tools: [], systemPrompt, middleware: [middleware] })
   const run = () => agent.invoke({ messages: messages() }, { configurable: { thread_id: 't-1' } })
   return { budget, settled, model, run }
@@ -83,11 +84,11 @@ function received(
   return {
     system: messages[0]!.type === 'system' ? messages[0]!.text : '',
     rest: messages.slice(1),
-    tokens: estimateMessageTokens(budget.estimator, messages),
+    tokens: estimateCallInput(toCallInput(messages), budget.estimator as never),
   }
 }
 
-describe('budgetMiddleware', () => {
+describe('agentBudgetMiddleware', () => {
   describe('compression', () => {
     it('should fit the request to the moderate target and keep the system prompt and the last turn', async () => {
       const events: CompressionEvent[] = []
@@ -192,10 +193,10 @@ describe('budgetMiddleware', () => {
     it('should name a bad level in a BudgetValidationError', () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
       try {
-        budgetMiddleware({ budget, downgrade: [{ atUsage: 0, model: fakeModel() }] })
+        agentBudgetMiddleware({ budget, downgrade: [{ atUsage: 0, model: fakeModel() }] })
         expect.unreachable()
       } catch (error) {
-        expect(BudgetValidationError.isInstance(error) && error.field).toBe('options.downgrade[0].atUsage')
+        expect(BudgetValidationError.isInstance(error) && error.field).toBe('downgrade[0].atUsage')
       }
     })
   })

@@ -1,0 +1,55 @@
+import { BudgetValidationError } from '../errors/budget-validation-error.ts'
+
+/**
+ * Throws `BudgetValidationError` naming the first bad option of the vocabulary every adapter shares:
+ * `budget`, `context` (an object, or a function where the adapter allows one), `modelId`,
+ * `defaultMaxOutputTokens`, `clamp`, `onExceeded` (one of `modes`), `exceededText`, `stallMs`. Options
+ * an adapter does not have are `undefined` and pass.
+ *
+ * @example
+ * import { validateAdapterOptions } from '@tokenwarden/core/adapter'
+ * validateAdapterOptions(options, { modes: ['throw', 'finish'] })
+ */
+export function validateAdapterOptions(
+  options: unknown,
+  {
+    modes = ['throw', 'finish'],
+    contextFunction = false,
+  }: { modes?: readonly string[]; contextFunction?: boolean } = {},
+): void {
+  if (options === null || typeof options !== 'object') invalid('options', options, 'expected { budget, … }')
+  const { budget, context, modelId, defaultMaxOutputTokens, clamp, onExceeded, exceededText, stallMs } =
+    options as Record<string, unknown>
+  const { reserve, estimator } = (budget ?? {}) as { reserve?: unknown; estimator?: { count?: unknown } }
+  if (typeof reserve !== 'function' || typeof estimator?.count !== 'function')
+    invalid('budget', budget, 'expected a budget from createBudget()')
+  if (context !== undefined && !(contextFunction && typeof context === 'function'))
+    if (context === null || typeof context !== 'object' || Array.isArray(context))
+      invalid(
+        'context',
+        context,
+        contextFunction ? 'expected an object or a function' : 'expected an object of scope ids',
+      )
+  if (modelId !== undefined && (typeof modelId !== 'string' || modelId.length === 0))
+    invalid('modelId', modelId, 'expected a non-empty string')
+  if (
+    defaultMaxOutputTokens !== undefined &&
+    !(Number.isInteger(defaultMaxOutputTokens) && (defaultMaxOutputTokens as number) >= 1)
+  )
+    invalid('defaultMaxOutputTokens', defaultMaxOutputTokens, 'expected a whole number ≥ 1')
+  if (
+    stallMs !== undefined &&
+    !(typeof stallMs === 'number' && stallMs > 0 && stallMs < Number.POSITIVE_INFINITY)
+  )
+    invalid('stallMs', stallMs, 'expected a duration > 0 ms')
+  if (clamp !== undefined && typeof clamp !== 'boolean' && (clamp === null || typeof clamp !== 'object'))
+    invalid('clamp', clamp, 'expected a boolean or { minOutputTokens }')
+  if (onExceeded !== undefined && !modes.includes(onExceeded as string))
+    invalid('onExceeded', onExceeded, `expected ${modes.map((mode) => `'${mode}'`).join(' or ')}`)
+  if (exceededText !== undefined && typeof exceededText !== 'function')
+    invalid('exceededText', exceededText, 'expected a function')
+}
+
+function invalid(field: string, value: unknown, reason: string): never {
+  throw new BudgetValidationError({ field, value, reason })
+}

@@ -1,0 +1,196 @@
+import { AIMessage, type BaseMessage, SystemMessage } from '@langchain/core/messages'
+import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons'
+import {
+  type Budget,
+  type BudgetContext,
+  BudgetExceededError,
+  type CompressionEvent,
+  type DowngradeEvent,
+  type DowngradeLevel,
+} from '@tokenwarden/core'
+import { startBudgetCall, validateAdapterOptions } from '@tokenwarden/core/adapter'
+import type { AgentMiddleware, ModelRequest, WrapModelCallHandler } from 'langchain'
+import {
+  type AgentPolicies,
+  appendSystemText,
+  applyAgentPolicies,
+  type LangChainCompressionOptions,
+  resolveAgentPolicies,
+} from './apply-agent-policies.ts'
+import { clampModelOutput, supportsOutputClamp } from './clamp-model-output.ts'
+import { callModelName, readMaxOutputTokens } from './read-call-options.ts'
+import { reportedUsageOfMessage } from './reported-usage-of-message.ts'
+import { metadataKey, resolveRunContext } from './resolve-run-context.ts'
+import { messageText, toCallInput } from './to-call-input.ts'
+
+/** Options of {@link agentBudgetMiddleware}. */
+export interface AgentBudgetMiddlewareOptions {
+  /** The budget every model call of the agent is reserved against and settled to. */
+  budget: Budget
+  /**
+   * Who the agent's calls are for. A run adds or overrides scopes with
+   * `agent.invoke(input, { metadata: { tokenwarden: { user: 'u-42' } } })`; the run's
+   * `configurable.thread_id` becomes the `thread`.
+   * @default {}
+   */
+  context?: BudgetContext
+  /** The model id used for prices and `model` limits. @default the model's `model` field */
+  modelId?: string
+  /** Output tokens reserved when the model sets no maximum (reserved, not sent). @default budget.defaultMaxOutputTokens */
+  defaultMaxOutputTokens?: number
+  /**
+   * Lower the model's output maximum to what the budget can still afford instead of refusing, where the
+   * model supports it (see `clampModel`); refuses only below `minOutputTokens` (default 1).
+   * @default false
+   */
+  clamp?: boolean | { minOutputTokens?: number }
+  /** Returns a copy of the model limited to `maxOutputTokens`. @default clampModelOutput (ChatOpenAI-like models) */
+  clampModel?: (model: ModelRequest['model'], maxOutputTokens: number) => ModelRequest['model'] | undefined
+  /** Show the conversation's pending budget warnings to the model in its system message. @default true */
+  injectWarnings?: boolean
+  /** Also show a one-line budget status in the system message of every call. @default false */
+  injectStatus?: boolean
+  /** Add the warnings to the agent's state as system messages (kept in the history) instead. @default false */
+  persistWarnings?: boolean
+  /**
+   * When the budget cannot afford the next model call (the model is not called): `'throw'` the
+   * `BudgetExceededError` (the agent rejects with a `MiddlewareError` whose `cause` it is), or `'finish'`
+   * the run with an AI message saying why (`exceededText`).
+   * @default 'throw'
+   */
+  onExceeded?: 'throw' | 'finish'
+  /** The text of the AI message that ends a run with `onExceeded: 'finish'`. @default the error's message */
+  exceededText?: (error: BudgetExceededError) => string
+  /**
+   * The lifecycle's stall timeout. A model call in flight keeps its lease alive however long the model
+   * takes; only a call whose result never comes and that makes no progress is closed. @default 60_000
+   */
+  stallMs?: number
+  /** Fit requests to a target size past a usage level (see README). @default off */
+  compression?: true | LangChainCompressionOptions
+  /** Swap in a cheaper chat model past a usage level, e.g. `[{ atUsage: 0.9, model: mini }]`. @default off */
+  downgrade?: readonly DowngradeLevel<ModelRequest['model']>[]
+  /** Told when a request was compressed (counts only, no text). */
+  onCompressed?: (event: CompressionEvent) => void
+  /** Told when a call went to a cheaper model. */
+  onDowngraded?: (event: DowngradeEvent) => void
+}
+
+/**
+ * A `createAgent` middleware that budgets every model call of the agent: before the call it estimates
+ * the request (messages, images, files, tool schemas), reserves it or refuses without calling the model,
+ * and shows pending budget warnings once in the system message; afterwards it settles the reported
+ * usage (or an estimate). A failed call releases its reservation and gives its warnings back. Place it
+ * before `modelRetryMiddleware` (see README). Do not also attach `BudgetCallbackHandler` to the same
+ * budget: calls would count twice.
+ *
+ * @example
+ * const agent = createAgent({ model, tools, middleware: [agentBudgetMiddleware({ budget, context: { agent: 'researcher' } })] })
+ * await agent.invoke({ messages: [new HumanMessage('Research X')] }, { configurable: { thread_id: 't-1' } })
+ */
+export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): AgentMiddleware {
+  validateAdapterOptions(options)
+  const { budget, modelId, defaultMaxOutputTokens, clamp = false, onExceeded = 'throw', stallMs } = options
+  const { injectWarnings = true, injectStatus = false, persistWarnings = false } = options
+  const exceededText = options.exceededText ?? ((error: BudgetExceededError) => error.message)
+  const clampModel = options.clampModel ?? clampModelOutput
+  const base = resolveRunContext({}, undefined, options.context, 'context')
+  const policies: AgentPolicies | undefined = resolveAgentPolicies(options)
+
+  const contextOf = (runtime: ModelRequest['runtime']): BudgetContext => {
+    // The run's metadata reaches middleware through LangGraph's async-local config.
+    const metadata = AsyncLocalStorageProviderSingleton.getRunnableConfig()?.metadata
+    return resolveRunContext(base, runtime?.configurable?.thread_id, metadata?.[metadataKey])
+  }
+
+  const wrapModelCall = async (original: ModelRequest, handler: WrapModelCallHandler) => {
+    const context = contextOf(original.runtime)
+    let id = modelId ?? callModelName(original.model)
+    let request = original
+    let input = toCallInput(messagesOf(request), request.tools)
+    let downgradedFrom: string | undefined
+    if (policies !== undefined) {
+      const applied = await applyAgentPolicies(budget, policies, { context, request, input, modelId: id })
+      if (applied.request.messages !== request.messages)
+        input = toCallInput(messagesOf(applied.request), request.tools) // compressed: estimate what is sent
+      request = applied.request
+      id = applied.modelId
+      downgradedFrom = applied.downgradedFrom
+    }
+    const requested = readMaxOutputTokens(request.modelSettings) ?? readMaxOutputTokens(request.model)
+    const clampable =
+      clamp !== false && (options.clampModel !== undefined || supportsOutputClamp(request.model))
+    let call: Awaited<ReturnType<typeof startBudgetCall>>
+    try {
+      call = await startBudgetCall(budget, {
+        context,
+        model: id,
+        input,
+        maxOutputTokens: requested,
+        defaultMaxOutputTokens,
+        clamp: clampable ? clamp : false,
+        warnings: injectWarnings && !persistWarnings,
+        status: injectStatus,
+        stallMs,
+      })
+    } catch (error) {
+      return refused(error)
+    }
+    try {
+      let next = request
+      if (call.notice !== undefined)
+        next = { ...next, systemMessage: appendSystemText(next.systemMessage, call.notice) }
+      if (call.maxOutputTokens !== undefined && call.maxOutputTokens !== requested) {
+        const clamped = clampModel(next.model, call.maxOutputTokens)
+        if (clamped !== undefined) next = { ...next, model: clamped }
+      }
+      call.markSent()
+      const response = await handler(next)
+      await call.finish(reportedUsageOfMessage(response), {
+        outputTokens: () => budget.estimator.count(messageText(response)),
+      })
+      if (downgradedFrom !== undefined && AIMessage.isInstance(response)) {
+        const tokenwarden = { model: id, downgradedFrom }
+        response.response_metadata = { ...response.response_metadata, tokenwarden }
+      }
+      return response
+    } finally {
+      await call.close() // a failed model call releases and gives its warnings back
+    }
+  }
+
+  /** What a call the budget cannot afford becomes: one case per `onExceeded` mode. */
+  const refused = (error: unknown): AIMessage => {
+    if (!BudgetExceededError.isInstance(error)) throw error
+    switch (onExceeded) {
+      case 'finish':
+        return new AIMessage({
+          content: exceededText(error),
+          response_metadata: { tokenwarden: { exceeded: error.toJSON() } },
+        })
+      default:
+        throw error
+    }
+  }
+
+  const beforeModel = (_state: unknown, runtime: ModelRequest['runtime']) => {
+    const warnings = budget.takeWarnings(contextOf(runtime), { model: modelId })
+    if (warnings.length === 0) return undefined
+    const content = warnings.map((warning) => warning.message).join('\n')
+    return { messages: [new SystemMessage({ content, name: 'tokenwarden' })] }
+  }
+
+  // The shape `createMiddleware` from `langchain` returns, built here so that importing this package
+  // does not load `langchain` (an optional peer: the callback handler works without it).
+  return {
+    [Symbol.for('AgentMiddleware')]: true,
+    name: 'TokenwardenBudgetMiddleware',
+    wrapModelCall,
+    beforeModel: persistWarnings && injectWarnings ? beforeModel : undefined,
+  } as unknown as AgentMiddleware
+}
+
+/** The messages the model receives: the system message (when it has text), then the conversation. */
+function messagesOf(request: ModelRequest): BaseMessage[] {
+  return request.systemMessage.text === '' ? request.messages : [request.systemMessage, ...request.messages]
+}
