@@ -1,0 +1,253 @@
+import type Anthropic from '@anthropic-ai/sdk'
+import type { APIPromise } from '@anthropic-ai/sdk'
+import type { Stream } from '@anthropic-ai/sdk/core/streaming'
+import {
+  type Budget,
+  type BudgetContext,
+  BudgetValidationError,
+  type ReserveRequest,
+  type TokenEstimator,
+} from '@tokenwarden/core'
+import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
+import { meterMessageStream } from './meter-message-stream.ts'
+import { reportedUsage } from './reported-usage.ts'
+import { type MessagesBody, toCallInput } from './to-call-input.ts'
+
+/** A budgeted client's resolved options. */
+export interface ClientSettings {
+  budget: Budget
+  context: BudgetContext
+  modelId: string | undefined
+  clamp: ReserveRequest['clamp']
+  injectWarnings: boolean
+  injectStatus: boolean
+  stopStreamsAtReservation: boolean
+  stallMs: number | undefined
+}
+
+type RequestOptions = Awaited<Parameters<Anthropic['request']>[0]>
+type ClientOptions = Parameters<Anthropic['withOptions']>[0]
+interface ResponseProps {
+  options: RequestOptions
+}
+type ResponseParser = (client: Anthropic, props: ResponseProps) => Promise<unknown>
+
+/** Settings by client (never on the instance, so nothing collides with SDK fields). */
+const settingsByClient = new WeakMap<object, ClientSettings>()
+const classesByBase = new WeakMap<typeof Anthropic, typeof Anthropic>()
+const budgetedClasses = new WeakSet<object>()
+
+/**
+ * The budgeted subclass of an Anthropic client class (cached per class, so `Anthropic` and your own
+ * subclasses work). It overrides `request()`, which `messages.create`, `messages.stream()`,
+ * `beta.messages.*` and their retries go through once per logical call: a `POST /v1/messages` is
+ * reserved before its first attempt (a refusal rejects before any HTTP request and is not retried),
+ * shown the budget's notice in `system` and sent the clamped `max_tokens` (only when either applies:
+ * otherwise the SDK serializes the caller's body as it would unwrapped), settled from the parsed
+ * message or the metered stream, and released when the request fails. `withOptions()` clones keep the
+ * budget; `withContext()` makes a clone with more context.
+ *
+ * @example
+ * const Budgeted = budgetedClientClass(Anthropic)
+ */
+export function budgetedClientClass(Base: typeof Anthropic): typeof Anthropic {
+  if (budgetedClasses.has(Base)) return Base
+  const cached = classesByBase.get(Base)
+  if (cached !== undefined) return cached
+
+  class BudgetedAnthropic extends Base {
+    override request<Rsp>(
+      options: RequestOptions | Promise<RequestOptions>,
+      remainingRetries: number | null = null,
+    ): APIPromise<Rsp> {
+      const settings = settingsByClient.get(this)
+      if (settings === undefined) return super.request<Rsp>(options, remainingRetries)
+      let call: BudgetCall | undefined
+      let onStall: (() => void) | undefined
+      const planned = Promise.resolve(options).then((resolved) => {
+        if (!isMessagesRequest(resolved)) return resolved
+        return startMessagesCall(settings, resolved, () => onStall?.()).then((started) => {
+          call = started
+          return resolved
+        })
+      })
+      const inner = super.request<Rsp>(planned, remainingRetries)
+      const parts = inner as unknown as { responsePromise?: Promise<ResponseProps>; parseResponse?: unknown }
+      if (typeof parts.responsePromise?.then !== 'function' || typeof parts.parseResponse !== 'function') {
+        throw new TypeError(
+          '[tokenwarden] [anthropic] unsupported @anthropic-ai/sdk: APIPromise has no responsePromise',
+        )
+      }
+      const parseResponse = parts.parseResponse as ResponseParser
+      const tracked = parts.responsePromise.then(
+        (props) => {
+          call?.progress() // headers arrived: from now on a response nobody reads stalls
+          return props
+        },
+        async (error: unknown) => {
+          await call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
+          throw error
+        },
+      )
+      const PromiseClass = inner.constructor as new (
+        client: Anthropic,
+        responsePromise: Promise<ResponseProps>,
+        parse: ResponseParser,
+      ) => APIPromise<Rsp>
+      return new PromiseClass(this, tracked, async (client, props) => {
+        if (call === undefined) return parseResponse(client, props)
+        let value: unknown
+        try {
+          value = await parseResponse(client, props)
+        } catch (error) {
+          await call.finish().catch(() => {}) // sent, then unreadable: the estimate counts
+          throw error
+        }
+        if (props.options.stream === true && isStream(value)) {
+          const metered = meterMessageStream(value, call, {
+            client: this,
+            stopAtReservation: settings.stopStreamsAtReservation,
+          })
+          onStall = metered.onStall
+          return metered.stream
+        }
+        const message = value as { usage?: unknown; content?: unknown } | null | undefined
+        await call.finish(reportedUsage(message?.usage), {
+          outputTokens: () => contentTokens(message?.content, settings.budget.estimator),
+        })
+        return value
+      })
+    }
+
+    override withOptions(options: ClientOptions): this {
+      const client = super.withOptions(options)
+      const settings = settingsByClient.get(this)
+      if (settings !== undefined) settingsByClient.set(client, settings)
+      return client
+    }
+
+    /** A client for the same budget with more context (thread, user, task, …) merged in. */
+    withContext(context: BudgetContext): this {
+      assertContext(context, 'context')
+      const settings = settingsByClient.get(this)
+      const client = super.withOptions({})
+      if (settings !== undefined)
+        settingsByClient.set(client, { ...settings, context: { ...settings.context, ...context } })
+      return client
+    }
+  }
+
+  budgetedClasses.add(BudgetedAnthropic)
+  classesByBase.set(Base, BudgetedAnthropic)
+  return BudgetedAnthropic
+}
+
+/**
+ * Sets (or replaces) the budget settings of a client made from a {@link budgetedClientClass} class.
+ *
+ * @example
+ * setClientSettings(client, settings)
+ */
+export function setClientSettings(client: object, settings: ClientSettings): void {
+  settingsByClient.set(client, settings)
+}
+
+/**
+ * The budget settings of a client, `undefined` for a client that is not budgeted.
+ *
+ * @example
+ * clientSettingsOf(client)?.context
+ */
+export function clientSettingsOf(client: object): ClientSettings | undefined {
+  return settingsByClient.get(client)
+}
+
+/**
+ * Throws `BudgetValidationError` unless `context` is a plain object (its scopes are checked by the budget).
+ *
+ * @example
+ * assertContext({ thread: 't-1' }, 'options.context')
+ */
+export function assertContext(context: unknown, field: string): asserts context is BudgetContext {
+  if (context === null || typeof context !== 'object' || Array.isArray(context)) {
+    throw new BudgetValidationError({ field, value: context, reason: 'expected an object of scope ids' })
+  }
+}
+
+function isMessagesRequest(options: RequestOptions): boolean {
+  const body = options.body
+  return (
+    options.method === 'post' &&
+    options.path === '/v1/messages' &&
+    body !== null &&
+    typeof body === 'object' &&
+    Object.getPrototypeOf(body) === Object.prototype
+  )
+}
+
+/** Reserves the call, then gives the request its notice and clamped `max_tokens` (a new body only when either applies). */
+async function startMessagesCall(
+  settings: ClientSettings,
+  options: RequestOptions,
+  onStall: () => void,
+): Promise<BudgetCall> {
+  const body = options.body as MessagesBody
+  const call = await startBudgetCall(settings.budget, {
+    context: settings.context,
+    model: settings.modelId ?? (typeof body.model === 'string' ? body.model : undefined),
+    input: toCallInput(body),
+    maxOutputTokens: body.max_tokens as number | undefined,
+    clamp: settings.clamp,
+    warnings: settings.injectWarnings,
+    status: settings.injectStatus,
+    stallMs: settings.stallMs,
+    onStall,
+  })
+  try {
+    const cap = call.maxOutputTokens
+    const capped = cap !== undefined && cap !== body.max_tokens
+    if (call.notice !== undefined || capped) {
+      const sent: MessagesBody = { ...body }
+      if (call.notice !== undefined) sent.system = withNotice(body.system, call.notice)
+      if (capped) sent.max_tokens = cap
+      options.body = sent // the SDK's own options object: the caller's params are not touched
+    }
+    call.markSent()
+    return call
+  } catch (error) {
+    await call.fail()
+    throw error
+  }
+}
+
+/**
+ * `system` with the notice: appended to a string, or added as a last text block after the caller's
+ * blocks, which stay as they are (their `cache_control` breakpoints included).
+ */
+function withNotice(system: unknown, notice: string): unknown {
+  if (system === undefined || system === null || system === '') return notice
+  if (typeof system === 'string') return `${system}\n\n${notice}`
+  if (Array.isArray(system)) return [...system, { type: 'text', text: notice }]
+  return system // not a shape the API takes: left for the API to reject
+}
+
+function isStream(value: unknown): value is Stream<unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    Symbol.asyncIterator in value &&
+    (value as { controller?: unknown }).controller instanceof AbortController
+  )
+}
+
+/** The output of a message that reported no usage, from its text, thinking and tool use. */
+function contentTokens(content: unknown, estimator: TokenEstimator): number {
+  if (!Array.isArray(content)) return 0
+  let text = ''
+  for (const block of content as Record<string, unknown>[]) {
+    if (typeof block?.text === 'string') text += block.text
+    else if (typeof block?.thinking === 'string') text += block.thinking
+    else if (block?.type === 'tool_use') text += `${block.name}${JSON.stringify(block.input)}`
+  }
+  return text.length === 0 ? 0 : estimator.count(text)
+}

@@ -1,0 +1,1 @@
+export { type BudgetedAnthropic, type WithBudgetOptions, withBudget } from './with-budget.ts'
