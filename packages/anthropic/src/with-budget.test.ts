@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk'
+import { betaTool } from '@anthropic-ai/sdk/helpers/beta/json-schema'
 import {
   type Budget,
   BudgetExceededError,
@@ -10,7 +11,7 @@ import {
 import { estimateCallInput } from '@tokenwarden/core/adapter'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import { genaiPrices } from '@tokenwarden/prices'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { toCallInput } from './to-call-input.ts'
 import { withBudget } from './with-budget.ts'
 
@@ -125,6 +126,70 @@ describe('withBudget', () => {
       expect(server.requests.map((request) => request.kind)).toEqual(['messages', 'messages', 'messages'])
       expect(settled).toHaveLength(3)
       expectCountedToEqualServer()
+      expect(await reserved()).toBe(0)
+    })
+  })
+
+  describe('helpers', () => {
+    it('should settle messages.parse(), withResponse() and the beta tool runner from the reported usage', async () => {
+      const client = budgeted()
+      server.enqueue(
+        { text: 'a', usage },
+        { text: 'b', usage },
+        { toolCalls: [{ id: 'toolu_1', name: 'lookup', arguments: '{"q":"x"}' }], usage },
+        { text: 'found', usage },
+      )
+      await client.messages.parse(params)
+      const { data, response } = await client.messages.create(params).withResponse()
+      expect(data.content).toHaveLength(1)
+      expect(response.status).toBe(200)
+      const runner = client.beta.messages.toolRunner({
+        ...params,
+        tools: [
+          betaTool({
+            name: 'lookup',
+            description: 'Looks up a fact.',
+            inputSchema: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] },
+            run: () => 'a fact',
+          }),
+        ],
+      })
+      const final = await runner.runUntilDone()
+      expect(final.content).toMatchObject([{ type: 'text', text: 'found' }])
+      expect(server.requests).toHaveLength(4)
+      expectCountedToEqualServer()
+      expect(await reserved()).toBe(0)
+    })
+
+    it('should settle a raw response nobody parses (asResponse) from its estimate once it stalls', async () => {
+      server.enqueue({ usage })
+      const response = await budgeted({ stallMs: 50 }).messages.create(params).asResponse()
+      expect(response.status).toBe(200)
+      await vi.waitFor(() => expect(settled).toHaveLength(1))
+      expect(settled[0]!.estimated).toBe(true)
+      expect(await reserved()).toBe(0)
+    })
+
+    it('should settle and abort a stream nobody reads once it stalls', async () => {
+      server.enqueue({ text: 'one two three', usage })
+      const stream = await budgeted({ stallMs: 50 }).messages.create({ ...params, stream: true })
+      await vi.waitFor(() => expect(settled).toHaveLength(1))
+      expect(stream.controller.signal.aborted).toBe(true)
+      expect(await reserved()).toBe(0)
+    })
+
+    it('should end a stream once its output passes the reservation with stopStreamsAtReservation', async () => {
+      server.enqueue({ text: 'word '.repeat(50), usage: { inputTokens: 10, outputTokens: 50 } })
+      const stream = await budgeted({ stopStreamsAtReservation: true }).messages.create({
+        ...params,
+        max_tokens: 3,
+        stream: true,
+      })
+      let deltas = 0
+      for await (const event of stream) if (event.type === 'content_block_delta') deltas++
+      expect(deltas).toBeLessThan(50)
+      expect(stream.controller.signal.aborted).toBe(true)
+      expect(settled).toHaveLength(1)
       expect(await reserved()).toBe(0)
     })
   })
