@@ -178,7 +178,7 @@ function isMessagesRequest(options: RequestOptions): boolean {
   const body = options.body
   return (
     options.method === 'post' &&
-    options.path === '/v1/messages' &&
+    (options.path === '/v1/messages' || options.path.startsWith('/v1/messages?')) && // `?beta=true` before 1.x's qualifiers
     body !== null &&
     typeof body === 'object' &&
     Object.getPrototypeOf(body) === Object.prototype
