@@ -4,11 +4,13 @@ import type { Stream } from '@anthropic-ai/sdk/core/streaming'
 import {
   type Budget,
   type BudgetContext,
+  BudgetExceededError,
   BudgetValidationError,
   type ReserveRequest,
   type TokenEstimator,
 } from '@tokenwarden/core'
 import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
+import { budgetExceededResponse } from './budget-exceeded-response.ts'
 import { meterMessageStream } from './meter-message-stream.ts'
 import { reportedUsage } from './reported-usage.ts'
 import { type MessagesBody, toCallInput } from './to-call-input.ts'
@@ -23,12 +25,16 @@ export interface ClientSettings {
   injectStatus: boolean
   stopStreamsAtReservation: boolean
   stallMs: number | undefined
+  /** Set with `onExceeded: 'finish'`: the text a refused call answers with. */
+  exceededText: ((error: BudgetExceededError) => string) | undefined
 }
 
 type RequestOptions = Awaited<Parameters<Anthropic['request']>[0]>
 type ClientOptions = Parameters<Anthropic['withOptions']>[0]
 interface ResponseProps {
   options: RequestOptions
+  response: Response
+  controller: AbortController
 }
 type ResponseParser = (client: Anthropic, props: ResponseProps) => Promise<unknown>
 
@@ -64,12 +70,20 @@ export function budgetedClientClass(Base: typeof Anthropic): typeof Anthropic {
       if (settings === undefined) return super.request<Rsp>(options, remainingRetries)
       let call: BudgetCall | undefined
       let onStall: (() => void) | undefined
+      let refused: ResponseProps | undefined // onExceeded 'finish': the response made for a refused call
       const planned = Promise.resolve(options).then((resolved) => {
         if (!isMessagesRequest(resolved)) return resolved
-        return startMessagesCall(settings, resolved, () => onStall?.()).then((started) => {
-          call = started
-          return resolved
-        })
+        return startMessagesCall(settings, resolved, () => onStall?.()).then(
+          (started) => {
+            call = started
+            return resolved
+          },
+          (error: unknown) => {
+            if (settings.exceededText !== undefined && BudgetExceededError.isInstance(error))
+              refused = exceededProps(resolved, settings.exceededText(error))
+            throw error // nothing is sent either way
+          },
+        )
       })
       const inner = super.request<Rsp>(planned, remainingRetries)
       const parts = inner as unknown as { responsePromise?: Promise<ResponseProps>; parseResponse?: unknown }
@@ -85,6 +99,7 @@ export function budgetedClientClass(Base: typeof Anthropic): typeof Anthropic {
           return props
         },
         async (error: unknown) => {
+          if (refused !== undefined) return refused
           await call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
           throw error
         },
@@ -229,6 +244,17 @@ function withNotice(system: unknown, notice: string): unknown {
   if (typeof system === 'string') return `${system}\n\n${notice}`
   if (Array.isArray(system)) return [...system, { type: 'text', text: notice }]
   return system // not a shape the API takes: left for the API to reject
+}
+
+/** The response props of a refused call (`onExceeded: 'finish'`), parsed by the SDK like a real response. */
+function exceededProps(options: RequestOptions, text: string): ResponseProps {
+  const body = options.body as MessagesBody
+  const stream = options.stream === true
+  const response = budgetExceededResponse({ model: body.model, text, stream })
+  return Object.assign(
+    { options, response, controller: new AbortController() },
+    { requestLogID: 'tokenwarden-budget-exceeded', retryOfRequestLogID: undefined, startTime: Date.now() },
+  )
 }
 
 function isStream(value: unknown): value is Stream<unknown> {

@@ -12,6 +12,7 @@ import { estimateCallInput } from '@tokenwarden/core/adapter'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import { genaiPrices } from '@tokenwarden/prices'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { budgetExceededMessageId } from './budget-exceeded-response.ts'
 import { toCallInput } from './to-call-input.ts'
 import { withBudget } from './with-budget.ts'
 
@@ -230,6 +231,31 @@ describe('withBudget', () => {
       expect(await reserved()).toBe(0)
     })
 
+    it("should finish a refused call gracefully with onExceeded: 'finish' (JSON, stream, messages.stream()), sending nothing", async () => {
+      budget = createBudget({ limits: [{ scope: 'thread', tokens: 50 }] })
+      const client = budgeted({
+        onExceeded: 'finish',
+        exceededText: (error) => `Out of budget (${error.scope}).`,
+      })
+      const message = await client.messages.create(params)
+      expect(message).toMatchObject({
+        id: budgetExceededMessageId,
+        stop_reason: 'end_turn',
+        content: [{ type: 'text', text: 'Out of budget (thread).' }],
+        usage: { input_tokens: 0, output_tokens: 0 },
+      })
+      let streamed = ''
+      for await (const event of await client.messages.create({ ...params, stream: true }))
+        if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
+          streamed += event.delta.text
+      expect(streamed).toBe('Out of budget (thread).')
+      const helper = client.messages.stream(params)
+      expect(await helper.finalText()).toBe('Out of budget (thread).')
+      expect(server.requests).toHaveLength(0)
+      expect(settled).toHaveLength(0)
+      expect(await reserved()).toBe(0)
+    })
+
     it('should reject a call without the thread id with MissingScopeError, and scope calls with withContext', async () => {
       const client = withBudget(newClient(), { budget, context: { agent: 'researcher' } })
       await expect(client.messages.create(params)).rejects.toSatisfy(MissingScopeError.isInstance)
@@ -371,7 +397,8 @@ describe('withBudget', () => {
         ['budget', { budget: {} }],
         ['context', { context: 'thread' }],
         ['modelId', { modelId: '' }],
-        ['onExceeded', { onExceeded: 'finish' }],
+        ['onExceeded', { onExceeded: 'end' }],
+        ['exceededText', { exceededText: 'out' }],
         ['stallMs', { stallMs: 0 }],
         ['injectWarnings', { injectWarnings: 'yes' }],
       ] as const) {

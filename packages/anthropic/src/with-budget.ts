@@ -1,5 +1,10 @@
 import type Anthropic from '@anthropic-ai/sdk'
-import { type Budget, type BudgetContext, BudgetValidationError } from '@tokenwarden/core'
+import {
+  type Budget,
+  type BudgetContext,
+  type BudgetExceededError,
+  BudgetValidationError,
+} from '@tokenwarden/core'
 import {
   assertContext,
   budgetedClientClass,
@@ -26,8 +31,15 @@ export interface WithBudgetOptions {
   injectWarnings?: boolean
   /** Also show a one-line budget status on every call, so an agent can plan. @default false */
   injectStatus?: boolean
-  /** When the budget cannot afford a call (nothing is sent): reject with `BudgetExceededError`. @default 'throw' */
-  onExceeded?: 'throw'
+  /**
+   * When the budget cannot afford a call (nothing is sent either way): `throw` a `BudgetExceededError`, or
+   * `finish` gracefully: the call answers with a message (id `budgetExceededMessageId`, `stop_reason`
+   * `end_turn`, zero usage) whose text is `exceededText`, streamed when the call streams.
+   * @default 'throw'
+   */
+  onExceeded?: 'throw' | 'finish'
+  /** The text of a call ended with `onExceeded: 'finish'`. @default the error's message */
+  exceededText?: (error: BudgetExceededError) => string
   /** Abort a stream once its counted output passes the reserved `max_tokens`. @default false */
   stopStreamsAtReservation?: boolean
   /**
@@ -97,6 +109,7 @@ function clientSettings(options: WithBudgetOptions): ClientSettings {
     injectWarnings = true,
     injectStatus = false,
     onExceeded = 'throw',
+    exceededText = (error: BudgetExceededError) => error.message,
     stopStreamsAtReservation = false,
     stallMs,
   } = options
@@ -108,7 +121,9 @@ function clientSettings(options: WithBudgetOptions): ClientSettings {
     throw invalid('modelId', modelId, 'expected a non-empty string')
   for (const [field, value] of Object.entries({ injectWarnings, injectStatus, stopStreamsAtReservation }))
     if (typeof value !== 'boolean') throw invalid(field, value, 'expected a boolean')
-  if (onExceeded !== 'throw') throw invalid('onExceeded', onExceeded, "expected 'throw'")
+  if (onExceeded !== 'throw' && onExceeded !== 'finish')
+    throw invalid('onExceeded', onExceeded, "expected 'throw' or 'finish'")
+  if (typeof exceededText !== 'function') throw invalid('exceededText', exceededText, 'expected a function')
   if (stallMs !== undefined && !(typeof stallMs === 'number' && stallMs > 0 && Number.isFinite(stallMs)))
     throw invalid('stallMs', stallMs, 'expected a duration > 0 ms')
   if (typeof clamp !== 'boolean' && (clamp === null || typeof clamp !== 'object'))
@@ -122,6 +137,7 @@ function clientSettings(options: WithBudgetOptions): ClientSettings {
     injectStatus,
     stopStreamsAtReservation,
     stallMs,
+    exceededText: onExceeded === 'finish' ? exceededText : undefined,
   }
 }
 
