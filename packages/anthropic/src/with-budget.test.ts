@@ -266,6 +266,22 @@ describe('withBudget', () => {
       expect((await budget.status({ ...thread, agent: 'researcher' }))[0]!.used).toBe(112)
     })
 
+    it('should reserve once across the client retries and settle the attempt that answered', async () => {
+      server.enqueue({ status: 500, headers: { 'retry-after-ms': '0' } }, { usage })
+      const client = withBudget(
+        new Anthropic({ apiKey: 'sk-ant-test', baseURL: server.origin, maxRetries: 1 }),
+        {
+          budget,
+          context: thread,
+        },
+      )
+      await client.messages.create(params)
+      expect(server.requests).toHaveLength(2)
+      expect(server.requests[1]!.rawBody).toBe(server.requests[0]!.rawBody)
+      expectCountedToEqualServer()
+      expect(await reserved()).toBe(0)
+    })
+
     it('should release the reservation of a call the API rejects', async () => {
       server.enqueue({ status: 500 })
       await expect(budgeted().messages.create(params)).rejects.toMatchObject({ status: 500 })
