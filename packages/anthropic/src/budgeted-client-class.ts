@@ -2,34 +2,23 @@ import type Anthropic from '@anthropic-ai/sdk'
 import type { APIPromise } from '@anthropic-ai/sdk'
 import type { Stream } from '@anthropic-ai/sdk/core/streaming'
 import {
-  type Budget,
   type BudgetContext,
   BudgetExceededError,
   BudgetValidationError,
-  type ReserveRequest,
   type TokenEstimator,
 } from '@tokenwarden/core'
-import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
+import type { BudgetCall } from '@tokenwarden/core/adapter'
 import { budgetExceededResponse } from './budget-exceeded-response.ts'
 import { meterMessageStream } from './meter-message-stream.ts'
 import { reportedUsage } from './reported-usage.ts'
-import { type MessagesBody, toCallInput } from './to-call-input.ts'
+import {
+  type ClientSettings,
+  isMessagesRequest,
+  type RequestOptions,
+  startMessagesCall,
+} from './start-messages-call.ts'
+import type { MessagesBody } from './to-call-input.ts'
 
-/** A budgeted client's resolved options. */
-export interface ClientSettings {
-  budget: Budget
-  context: BudgetContext
-  modelId: string | undefined
-  clamp: ReserveRequest['clamp']
-  injectWarnings: boolean
-  injectStatus: boolean
-  stopStreamsAtReservation: boolean
-  stallMs: number | undefined
-  /** Set with `onExceeded: 'finish'`: the text a refused call answers with. */
-  exceededText: ((error: BudgetExceededError) => string) | undefined
-}
-
-type RequestOptions = Awaited<Parameters<Anthropic['request']>[0]>
 type ClientOptions = Parameters<Anthropic['withOptions']>[0]
 interface ResponseProps {
   options: RequestOptions
@@ -168,16 +157,6 @@ export function setClientSettings(client: object, settings: ClientSettings): voi
 }
 
 /**
- * The budget settings of a client, `undefined` for a client that is not budgeted.
- *
- * @example
- * clientSettingsOf(client)?.context
- */
-export function clientSettingsOf(client: object): ClientSettings | undefined {
-  return settingsByClient.get(client)
-}
-
-/**
  * Throws `BudgetValidationError` unless `context` is a plain object (its scopes are checked by the budget).
  *
  * @example
@@ -187,63 +166,6 @@ export function assertContext(context: unknown, field: string): asserts context 
   if (context === null || typeof context !== 'object' || Array.isArray(context)) {
     throw new BudgetValidationError({ field, value: context, reason: 'expected an object of scope ids' })
   }
-}
-
-function isMessagesRequest(options: RequestOptions): boolean {
-  const body = options.body
-  return (
-    options.method === 'post' &&
-    (options.path === '/v1/messages' || options.path.startsWith('/v1/messages?')) && // `?beta=true` before 1.x's qualifiers
-    body !== null &&
-    typeof body === 'object' &&
-    Object.getPrototypeOf(body) === Object.prototype
-  )
-}
-
-/** Reserves the call, then gives the request its notice and clamped `max_tokens` (a new body only when either applies). */
-async function startMessagesCall(
-  settings: ClientSettings,
-  options: RequestOptions,
-  onStall: () => void,
-): Promise<BudgetCall> {
-  const body = options.body as MessagesBody
-  const call = await startBudgetCall(settings.budget, {
-    context: settings.context,
-    model: settings.modelId ?? (typeof body.model === 'string' ? body.model : undefined),
-    input: toCallInput(body),
-    maxOutputTokens: body.max_tokens as number | undefined,
-    clamp: settings.clamp,
-    warnings: settings.injectWarnings,
-    status: settings.injectStatus,
-    stallMs: settings.stallMs,
-    onStall,
-  })
-  try {
-    const cap = call.maxOutputTokens
-    const capped = cap !== undefined && cap !== body.max_tokens
-    if (call.notice !== undefined || capped) {
-      const sent: MessagesBody = { ...body }
-      if (call.notice !== undefined) sent.system = withNotice(body.system, call.notice)
-      if (capped) sent.max_tokens = cap
-      options.body = sent // the SDK's own options object: the caller's params are not touched
-    }
-    call.markSent()
-    return call
-  } catch (error) {
-    await call.fail()
-    throw error
-  }
-}
-
-/**
- * `system` with the notice: appended to a string, or added as a last text block after the caller's
- * blocks, which stay as they are (their `cache_control` breakpoints included).
- */
-function withNotice(system: unknown, notice: string): unknown {
-  if (system === undefined || system === null || system === '') return notice
-  if (typeof system === 'string') return `${system}\n\n${notice}`
-  if (Array.isArray(system)) return [...system, { type: 'text', text: notice }]
-  return system // not a shape the API takes: left for the API to reject
 }
 
 /** The response props of a refused call (`onExceeded: 'finish'`), parsed by the SDK like a real response. */

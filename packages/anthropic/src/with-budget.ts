@@ -5,12 +5,8 @@ import {
   type BudgetExceededError,
   BudgetValidationError,
 } from '@tokenwarden/core'
-import {
-  assertContext,
-  budgetedClientClass,
-  type ClientSettings,
-  setClientSettings,
-} from './budgeted-client-class.ts'
+import { assertContext, budgetedClientClass, setClientSettings } from './budgeted-client-class.ts'
+import type { ClientSettings } from './start-messages-call.ts'
 
 /** Options of {@link withBudget}. */
 export interface WithBudgetOptions {
