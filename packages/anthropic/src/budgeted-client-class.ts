@@ -84,7 +84,9 @@ export function budgetedClientClass(Base: typeof Anthropic): typeof Anthropic {
       const parseResponse = parts.parseResponse as ResponseParser
       const tracked = parts.responsePromise.then(
         (props) => {
-          call?.progress() // headers arrived: from now on a response nobody reads stalls
+          if (call === undefined) return props
+          call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
+          onStall = () => props.controller.abort()
           return props
         },
         async (error: unknown) => {
@@ -108,12 +110,10 @@ export function budgetedClientClass(Base: typeof Anthropic): typeof Anthropic {
           throw error
         }
         if (props.options.stream === true && isStream(value)) {
-          const metered = meterMessageStream(value, call, {
+          return meterMessageStream(value, call, {
             client: this,
             stopAtReservation: settings.stopStreamsAtReservation,
           })
-          onStall = metered.onStall
-          return metered.stream
         }
         const message = value as { usage?: unknown; content?: unknown } | null | undefined
         await call.finish(reportedUsage(message?.usage), {

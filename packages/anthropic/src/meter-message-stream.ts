@@ -17,17 +17,17 @@ export interface MeterMessageStreamOptions {
  * once: with the usage of `message_start` (input, cache reads and writes) and the cumulative
  * `message_delta` (output) when the stream ends, or, when it is left with `break`, aborted, cut or
  * errors, with what arrived (the output not yet reported is estimated from the deltas counted). The
- * call is settled before the caller's loop goes on. A read in flight keeps the call alive; a stream
- * nobody reads stalls, which aborts its request (`onStall`).
+ * call is settled before the caller's loop goes on. A read in flight keeps the call alive; each event
+ * counts as progress.
  *
  * @example
- * const metered = meterMessageStream(stream, call, { client, stopAtReservation: false })
+ * return meterMessageStream(stream, call, { client, stopAtReservation: false })
  */
 export function meterMessageStream<Item>(
   stream: Stream<Item>,
   call: BudgetCall,
   { client, stopAtReservation }: MeterMessageStreamOptions,
-): { stream: Stream<Item>; onStall: () => void } {
+): Stream<Item> {
   const controller = stream.controller
   let usage: Record<string, unknown> | undefined
   const finish = () => {
@@ -67,7 +67,7 @@ export function meterMessageStream<Item>(
     }
   }
   const StreamClass = stream.constructor as typeof Stream
-  return { stream: new StreamClass<Item>(iterator, controller, client), onStall: () => controller.abort() }
+  return new StreamClass<Item>(iterator, controller, client)
 }
 
 interface MessageEvent {
