@@ -106,6 +106,15 @@ describe('withBudget', () => {
       expect(settled[0]!.usage.costUsd).toBeCloseTo(expected, 12)
     })
 
+    it('should settle a message without usage from its estimate (input, and the output from its content)', async () => {
+      server.enqueue({ text: 'A short answer of a few words.', omitUsage: true })
+      await budgeted().messages.create(params)
+      expect(settled).toHaveLength(1)
+      expect(settled[0]!.estimated).toBe(true)
+      expect(settled[0]!.usage.outputTokens).toBeGreaterThan(0)
+      expect(settled[0]!.usage.inputTokens).toBe(estimateCallInput(toCallInput(params), budget.estimator))
+    })
+
     it('should equal the server usage for a stream: true create, from message_start and message_delta', async () => {
       server.enqueue({ text: 'one two three', usage })
       const stream = await budgeted().messages.create({ ...params, stream: true })
