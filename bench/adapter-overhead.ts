@@ -5,13 +5,16 @@
  * - ai-sdk: `generateText` on `MockLanguageModelV4`, bare vs `wrapLanguageModel` + `budgetMiddleware`.
  * - langchain: `fakeModel().invoke`, bare vs with `BudgetCallbackHandler`.
  * - openai: `chat.completions.create` with a `fetch` that answers at once (no network), bare vs `withBudget`.
+ * - anthropic: `messages.create` with a `fetch` that answers at once (no network), bare vs `withBudget`.
  *
  * Run: node bench/adapter-overhead.ts [--calls 20000]
  */
+import Anthropic from '@anthropic-ai/sdk'
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
 import { AIMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
 import { budgetMiddleware } from '@tokenwarden/ai-sdk'
+import { withBudget as withAnthropicBudget } from '@tokenwarden/anthropic'
 import { createBudget } from '@tokenwarden/core'
 import { BudgetCallbackHandler } from '@tokenwarden/langchain'
 import { withBudget } from '@tokenwarden/openai'
@@ -139,7 +142,35 @@ function openai() {
   )
 }
 
-const results = [await aiSdk(), await langchain(), await openai()]
+function anthropic() {
+  const body = JSON.stringify({
+    id: 'msg_1',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-haiku-4-5',
+    content: [{ type: 'text', text: 'Hello there' }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: { input_tokens: 12, output_tokens: 5, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+  })
+  const fetch = async () =>
+    new Response(body, { status: 200, headers: { 'content-type': 'application/json' } })
+  const client = () => new Anthropic({ apiKey: 'bench', baseURL: 'http://127.0.0.1:9', fetch, maxRetries: 0 })
+  const bare = client()
+  const budgeted = withAnthropicBudget(client(), { budget: newBudget(), context })
+  const request = {
+    model: 'claude-haiku-4-5',
+    messages: [{ role: 'user' as const, content: 'Say hello' }],
+    max_tokens: 50,
+  }
+  return compare(
+    'anthropic',
+    () => bare.messages.create(request),
+    () => budgeted.messages.create(request),
+  )
+}
+
+const results = [await aiSdk(), await langchain(), await openai(), await anthropic()]
 for (const r of results) {
   const hook =
     'noOpHookUs' in r ? `, no-op hook ${r.noOpHookUs} µs (ours +${r.overheadOverNoOpUs} µs over it)` : ''

@@ -1,3 +1,4 @@
+export { anthropicMessagesRoute } from './routes/anthropic-messages-route.ts'
 export { chatCompletionsRoute } from './routes/chat-completions-route.ts'
 export { embeddingsRoute } from './routes/embeddings-route.ts'
 export { responsesRoute } from './routes/responses-route.ts'

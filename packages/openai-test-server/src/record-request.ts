@@ -44,6 +44,7 @@ export function recordRequest(
     path: requestPath(req),
     headers,
     body,
+    rawBody: raw,
     stream: body?.stream === true,
   }
 }

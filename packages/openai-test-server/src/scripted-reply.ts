@@ -31,7 +31,7 @@ export interface ScriptedReply {
   toolCalls?: { id?: string; name: string; arguments: string }[]
   /** Reported usage. @default input ≈ request size / 4, output = number of text chunks */
   usage?: ScriptedUsage
-  /** Answer with this HTTP error status (e.g. 429, 500) and an OpenAI error body instead. */
+  /** Answer with this HTTP error status (e.g. 429, 500) and the provider's error body instead. */
   status?: number
   /** Extra response headers. */
   headers?: Record<string, string>
@@ -57,11 +57,13 @@ export interface ScriptedReply {
  * expect(last.headers.authorization).toBe('[redacted]')
  */
 export interface RecordedRequest {
-  kind: 'chat' | 'responses' | 'embeddings' | 'other'
+  kind: 'chat' | 'responses' | 'embeddings' | 'messages' | 'other'
   method: string
   path: string
   headers: Record<string, string>
   body: any
+  /** The body exactly as received (UTF-8 text), to compare what two clients sent byte for byte. */
+  rawBody: string
   stream: boolean
 }
 

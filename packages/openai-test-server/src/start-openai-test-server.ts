@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { readBody, recordRequest, requestPath } from './record-request.ts'
+import { anthropicMessagesRoute } from './routes/anthropic-messages-route.ts'
 import { chatCompletionsRoute } from './routes/chat-completions-route.ts'
 import { embeddingsRoute } from './routes/embeddings-route.ts'
 import { responsesRoute } from './routes/responses-route.ts'
@@ -17,7 +18,7 @@ import type { TestServerRoute } from './test-server-route.ts'
 export interface OpenAITestServerOptions {
   /** Decides replies when the queue is empty. @default every request gets `{}` (text 'ok', estimated usage) */
   respond?: Responder
-  /** The endpoint families to answer, tried in order. @default chat completions, responses, embeddings */
+  /** The endpoint families to answer, tried in order. @default chat completions, responses, embeddings, Anthropic messages */
   routes?: readonly TestServerRoute[]
   /** The port on 127.0.0.1. @default 0 (a free port) */
   port?: number
@@ -34,8 +35,10 @@ export interface OpenAITestServerOptions {
  * await server.close()
  */
 export interface OpenAITestServer {
-  /** Base URL for clients, ending in `/v1`. */
+  /** Base URL for OpenAI-style clients, ending in `/v1`. */
   url: string
+  /** The server's origin (`http://127.0.0.1:port`), the base URL for clients whose paths start with `/v1` (Anthropic). */
+  origin: string
   /** Every request received, in order (credential headers redacted). */
   requests: RecordedRequest[]
   /** The usage of every reply that reported usage, in order (what the client was told). */
@@ -52,11 +55,17 @@ export interface OpenAITestServer {
   close(): Promise<void>
 }
 
-const defaultRoutes: readonly TestServerRoute[] = [chatCompletionsRoute, responsesRoute, embeddingsRoute]
+const defaultRoutes: readonly TestServerRoute[] = [
+  chatCompletionsRoute,
+  responsesRoute,
+  embeddingsRoute,
+  anthropicMessagesRoute,
+]
 
 /**
  * Starts a scripted OpenAI-compatible server on 127.0.0.1: `POST /v1/chat/completions`, `/v1/responses`
- * and `/v1/embeddings`, as JSON or server-sent events, with usage that includes cached and reasoning
+ * and `/v1/embeddings`, and Anthropic's `POST /v1/messages` (for a client with `baseURL: server.origin`),
+ * as JSON or server-sent events, with usage that includes cached and reasoning
  * tokens, error statuses, and streams that can be cut mid-way. Replies come from `enqueue`, else from
  * the responder. It records every request, with credential headers redacted. Unknown paths get a 404.
  *
@@ -99,9 +108,10 @@ export async function startOpenAITestServer({
     const reply = queue.length > 0 ? queue.shift()! : await responder(request)
     if (reply.status !== undefined && reply.status >= 400) {
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
-      res.end(
-        JSON.stringify({ error: { message: `scripted ${reply.status}`, type: 'server_error', code: null } }),
-      )
+      const body = route.errorBody?.(reply.status) ?? {
+        error: { message: `scripted ${reply.status}`, type: 'server_error', code: null },
+      }
+      res.end(JSON.stringify(body))
       return
     }
     const usage = reply.omitUsage ? undefined : (reply.usage ?? defaultUsage(request, reply))
@@ -140,6 +150,7 @@ export async function startOpenAITestServer({
 
   return {
     url: `http://127.0.0.1:${address.port}/v1`,
+    origin: `http://127.0.0.1:${address.port}`,
     requests,
     sentUsage,
     enqueue: (...replies) => {

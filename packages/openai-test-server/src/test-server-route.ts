@@ -51,6 +51,8 @@ export interface TestServerRoute {
   json(context: RouteReply): object
   /** The stream's events; routes without streaming leave it out. */
   events?(context: RouteReply): Iterable<SseEvent>
+  /** The body of a scripted error status, in the provider's format. @default an OpenAI error body */
+  errorBody?(status: number): object
   /** The usage the client is told, when it differs from the scripted usage (embeddings: no output). */
   reportedUsage?(usage: ScriptedUsage): ScriptedUsage
 }
