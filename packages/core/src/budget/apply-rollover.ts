@@ -3,7 +3,7 @@ import type { LimitUnit } from '../limits/limit-unit.ts'
 import { type CalendarOptions, periodWindow } from '../periods/period-window.ts'
 import type { BudgetStore } from '../stores/budget-store.ts'
 import { encodeCounterKey } from '../stores/counter-key.ts'
-import type { ResolvedCharge } from './resolve-charges.ts'
+import { type ResolvedCharge, watchLevels } from './resolve-charges.ts'
 
 /**
  * Raises the caps of rollover limits by what their previous period left unused (at most the limit's
@@ -62,5 +62,6 @@ async function withCarry(
     caps[unit] = cap + carry
     return { unit, cap: cap + carry }
   })
-  return { ...resolved, capList, charge: { ...resolved.charge, caps } }
+  const watch = watchLevels(limit.thresholds, capList)
+  return { ...resolved, capList, charge: { ...resolved.charge, caps, watch } }
 }

@@ -10,7 +10,12 @@ import type { CalendarOptions } from '../periods/period-window.ts'
 import type { PriceSource } from '../prices/price-source.ts'
 import { buildReport } from '../reports/build-report.ts'
 import type { LimitStatus } from '../reports/limit-status.ts'
-import type { BudgetStore, StoreDenial } from '../stores/budget-store.ts'
+import type {
+  BudgetStore,
+  StoreCommitResult,
+  StoreDenial,
+  StoreReserveResult,
+} from '../stores/budget-store.ts'
 import type { Tally } from '../usage/tally.ts'
 import type { TokenUsage } from '../usage/token-usage.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
@@ -20,11 +25,11 @@ import { applyRollover } from './apply-rollover.ts'
 import { assertContext } from './assert-context.ts'
 import type { Budget, Reservation, ReserveRequest, SettleResult } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
+import { ChargeCounters } from './charge-counters.ts'
 import { exceededDetails, limitStatus } from './charge-status.ts'
 import { type ChildAllotment, type ChildBudget, createChildBudget } from './child-budget.ts'
 import { type ChildCalls, rootParent } from './child-parent.ts'
 import { conversationOf, randomId } from './conversation-of.ts'
-import { appendHistoryCharges } from './history-charges.ts'
 import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
 import {
   type MissingIdPolicy,
@@ -35,7 +40,7 @@ import {
 } from './resolve-charges.ts'
 import { ThresholdWatch } from './threshold-watch.ts'
 import { UsagePricing } from './usage-pricing.ts'
-import { readUsage, type UsageSnapshot, validateRequest } from './validate-request.ts'
+import { type RequestSnapshot, readUsage, type UsageSnapshot, validateRequest } from './validate-request.ts'
 
 /** Validated options of a budget. */
 export interface EngineConfig {
@@ -82,6 +87,9 @@ export class BudgetEngine implements Budget, ReservationOwner {
   private readonly thresholds: ThresholdWatch
   private readonly idPrefix: string
   private sequence = 0
+  private readonly counterLists: ChargeCounters
+  /** The charges `resolve` returned last (returned again while they are the same). */
+  private lastCharges: ResolvedCharge[] | undefined
 
   /** @internal A new unique id (reservations, holds). */
   nextId(): string {
@@ -100,6 +108,12 @@ export class BudgetEngine implements Budget, ReservationOwner {
     this.thresholds = new ThresholdWatch(this.board, this.events, config.mode, config.warningTemplate, () =>
       this.nextId(),
     )
+    this.counterLists = new ChargeCounters(this.tracking)
+    this.commitNow =
+      config.store.commitSync === undefined
+        ? undefined
+        : (reservationId, context, model, charges, usage, now, handle) =>
+            this.settleNow(reservationId, context, model, charges, usage, now, handle)
   }
 
   on: Budget['on'] = (event, handler) => this.events.on(event, handler)
@@ -128,12 +142,71 @@ export class BudgetEngine implements Budget, ReservationOwner {
    * @internal A reservation on this budget's store; for a child budget's call (`calls`), on the
    * counters its plan holds, owned (settled) by the child.
    */
-  async reserveThrough(
+  reserveThrough(
     context: BudgetContext,
     request: ReserveRequest,
     calls: ChildCalls | undefined,
   ): Promise<Reservation> {
-    const snapshot = validateRequest(request)
+    let snapshot: RequestSnapshot
+    try {
+      snapshot = validateRequest(request)
+      // one synchronous path on an in-process store: no promise but the one returned
+      if (
+        calls === undefined &&
+        snapshot.clamp === undefined &&
+        this.store.reserveSync !== undefined &&
+        !this.config.table.rollover
+      )
+        return Promise.resolve(this.reserveNow(context, snapshot))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.reserveLater(context, snapshot, calls)
+  }
+
+  /** A reservation without clamp, rollover or child plan, on a store with `reserveSync`. */
+  private reserveNow(context: BudgetContext, snapshot: RequestSnapshot): Reservation {
+    const { model, inputTokens } = snapshot
+    const maxOutputTokens = snapshot.maxOutputTokens ?? this.defaultMaxOutputTokens
+    const leaseMs = snapshot.leaseMs ?? this.config.leaseMs
+    const now = this.config.now()
+    const charges = this.resolve(context, model, now)
+    const amount = this.pricing.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
+    const id = this.idPrefix + this.sequence++
+    const expiresAt = now + leaseMs
+    const result = this.store.reserveSync!({
+      reservationId: id,
+      now,
+      leaseExpiresAt: expiresAt,
+      counters: this.counterLists.held(charges),
+      amount,
+      enforce: this.mode === 'enforce',
+      once: true,
+      watchedOnly: true,
+    })
+    if (!result.ok) {
+      throw this.refuse(context, model, charges, { ...result.denial, requested: amount[result.denial.unit] })
+    }
+    return this.opened(
+      result,
+      this,
+      id,
+      context,
+      model,
+      inputTokens,
+      maxOutputTokens,
+      amount,
+      expiresAt,
+      leaseMs,
+      charges,
+    )
+  }
+
+  private async reserveLater(
+    context: BudgetContext,
+    snapshot: RequestSnapshot,
+    calls: ChildCalls | undefined,
+  ): Promise<Reservation> {
     const { model, inputTokens, clamp } = snapshot
     let maxOutputTokens = snapshot.maxOutputTokens ?? this.defaultMaxOutputTokens
     const leaseMs = snapshot.leaseMs ?? this.config.leaseMs
@@ -195,20 +268,10 @@ export class BudgetEngine implements Budget, ReservationOwner {
           requested: amount[result.denial.unit],
         })
       }
-      if (result.exceeded !== undefined) {
-        this.emitExceeded(
-          context,
-          model,
-          charges,
-          { ...result.exceeded, requested: amount[result.exceeded.unit] },
-          false,
-        )
-      }
-      if (this.mode !== 'dry-run') this.thresholds.catchUp(charges, result.counters)
-      if (this.events.has('reserved'))
-        this.events.emit('reserved', { reservationId: id, context, model, amount })
-      return new OpenReservation(
-        calls?.owner ?? this,
+      const owner = calls?.owner ?? this
+      return this.opened(
+        result,
+        owner,
         id,
         context,
         model,
@@ -218,9 +281,53 @@ export class BudgetEngine implements Budget, ReservationOwner {
         expiresAt,
         leaseMs,
         all,
-        result.handle,
+        charges,
       )
     }
+  }
+
+  /** A reservation the store held: reports a passed cap (warn/dry-run), catches up thresholds, emits. */
+  private opened(
+    result: StoreReserveResult & { ok: true },
+    owner: ReservationOwner,
+    id: string,
+    context: BudgetContext,
+    model: string | undefined,
+    inputTokens: number,
+    maxOutputTokens: number,
+    amount: Tally,
+    expiresAt: number,
+    leaseMs: number,
+    all: ResolvedCharge[],
+    held: ResolvedCharge[] = all,
+  ): OpenReservation {
+    if (result.exceeded !== undefined) {
+      this.emitExceeded(
+        context,
+        model,
+        held,
+        { ...result.exceeded, requested: amount[result.exceeded.unit] },
+        false,
+      )
+    }
+    // no states back (watchedOnly): no counter stands at a threshold
+    if (this.mode !== 'dry-run' && result.counters.length !== 0)
+      this.thresholds.catchUp(held, result.counters)
+    if (this.events.has('reserved'))
+      this.events.emit('reserved', { reservationId: id, context, model, amount })
+    return new OpenReservation(
+      owner,
+      id,
+      context,
+      model,
+      inputTokens,
+      maxOutputTokens,
+      amount,
+      expiresAt,
+      leaseMs,
+      all,
+      result.handle,
+    )
   }
 
   record(context: BudgetContext, usage: TokenUsage & { model?: string }): Promise<SettleResult> {
@@ -323,14 +430,79 @@ export class BudgetEngine implements Budget, ReservationOwner {
     estimated = false,
     rejectedFields?: UsageSnapshot['rejectedFields'],
   ): Promise<SettleResult> {
-    const counters = charges.map((c) => c.charge)
-    this.tracking.appendTo(counters, context, model, now)
-    appendHistoryCharges(counters, charges, now)
+    const counters = this.counterLists.settled(charges, context, model, now)
     // a record's id is new and sent once (in-process stores need not remember it)
     const commitRequest = { reservationId, now, counters, usage: tally, handle, drawFrom, once: !reserved }
     const result = this.store.commitSync?.(commitRequest) ?? (await this.store.commit(commitRequest))
+    return this.committed(
+      result,
+      reservationId,
+      context,
+      model,
+      charges,
+      tally,
+      now,
+      reserved,
+      estimated,
+      rejectedFields,
+    )
+  }
+
+  /** @internal A settle of this budget's own reservation on a store with `commitSync`, without a promise. */
+  readonly commitNow: ReservationOwner['commitNow']
+
+  private settleNow(
+    reservationId: string,
+    context: BudgetContext,
+    model: string | undefined,
+    charges: ResolvedCharge[],
+    usage: TokenUsage,
+    now: number,
+    handle: unknown,
+  ): SettleResult {
+    const snapshot = readUsage(usage)
+    const tally = this.pricing.usageTally(context, model, charges, snapshot)
+    const result = this.store.commitSync!({
+      reservationId,
+      now,
+      counters: this.counterLists.settled(charges, context, model, now),
+      usage: tally,
+      handle,
+      drawFrom: undefined,
+      once: false,
+      watchedOnly: true,
+    })
+    return this.committed(
+      result,
+      reservationId,
+      context,
+      model,
+      charges,
+      tally,
+      now,
+      true,
+      snapshot.estimated,
+      snapshot.rejectedFields,
+    )
+  }
+
+  /** What a commit crossed (warnings posted and returned), and its events. */
+  private committed(
+    result: StoreCommitResult,
+    reservationId: string | null,
+    context: BudgetContext,
+    model: string | undefined,
+    charges: ResolvedCharge[],
+    tally: Tally,
+    now: number,
+    reserved: boolean,
+    estimated: boolean,
+    rejectedFields: UsageSnapshot['rejectedFields'],
+  ): SettleResult {
     let warnings: BudgetWarning[]
-    if (result.alreadyApplied === true) {
+    // no states back (watchedOnly): no counter stands at a threshold, so none was crossed
+    if (result.counters.length === 0) warnings = []
+    else if (result.alreadyApplied === true) {
       // a retried settle whose first commit landed: nothing was added now; post what it crossed
       warnings = []
       if (this.mode !== 'dry-run') this.thresholds.catchUp(charges, result.counters)
@@ -496,7 +668,18 @@ export class BudgetEngine implements Budget, ReservationOwner {
     missing: MissingIdPolicy = 'refuse',
   ): ResolvedCharge[] {
     assertContext(context, this.config.scopes)
-    return resolveCharges(this.config.table, context, model, now, this.config.calendar, this.onReset, missing)
+    const charges = resolveCharges(
+      this.config.table,
+      context,
+      model,
+      now,
+      this.config.calendar,
+      this.onReset,
+      missing,
+      this.lastCharges,
+    )
+    this.lastCharges = charges
+    return charges
   }
 
   private readonly onReset: ResetListener = (limit, previousStart, start) => {

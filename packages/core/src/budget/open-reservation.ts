@@ -19,6 +19,21 @@ export interface ReservationOwner {
     now: number,
     handle?: unknown,
   ): Promise<SettleResult>
+  /**
+   * Optional: `commit` done synchronously (an owner on an in-process store), throwing instead of
+   * rejecting; `settle` then makes no promise but the one it returns.
+   */
+  readonly commitNow?:
+    | ((
+        reservationId: string,
+        context: BudgetContext,
+        model: string | undefined,
+        charges: ResolvedCharge[],
+        usage: TokenUsage,
+        now: number,
+        handle: unknown,
+      ) => SettleResult)
+    | undefined
   release(
     reservationId: string,
     context: BudgetContext,
@@ -73,8 +88,25 @@ export class OpenReservation implements Reservation {
     this.handle = handle
   }
 
-  async settle(usage: TokenUsage): Promise<SettleResult> {
-    if (this.state !== 'open') throw new ReservationClosedError({ reservationId: this.id, state: this.state })
+  settle(usage: TokenUsage): Promise<SettleResult> {
+    if (this.state !== 'open') {
+      return Promise.reject(new ReservationClosedError({ reservationId: this.id, state: this.state }))
+    }
+    const commitNow = this.engine.commitNow
+    if (commitNow === undefined) return this.settleLater(usage)
+    this.state = 'settled'
+    try {
+      const engine = this.engine
+      return Promise.resolve(
+        commitNow(this.id, this.context, this.model, this.charges, usage, engine.clock(), this.handle),
+      )
+    } catch (error) {
+      this.state = 'open'
+      return Promise.reject(error)
+    }
+  }
+
+  private async settleLater(usage: TokenUsage): Promise<SettleResult> {
     this.state = 'settled'
     try {
       return await this.engine.commit(

@@ -1,5 +1,6 @@
 import { MissingScopeError } from '../errors/missing-scope-error.ts'
 import type { CompiledLimit, LimitTable } from '../limits/compile-limits.ts'
+import type { LimitUnit } from '../limits/limit-unit.ts'
 import type { PeriodSpec } from '../periods/period.ts'
 import { type CalendarOptions, periodWindow } from '../periods/period-window.ts'
 import type { CounterCharge } from '../stores/budget-store.ts'
@@ -44,7 +45,9 @@ export type ResetListener = (limit: CompiledLimit, previousStart: number, start:
 /**
  * The counters a call with this context charges, one per applicable limit, in the current periods (the
  * context is checked beforehand, see `assertContext`). A context without the id of a scope that has a
- * refusing default limit throws `MissingScopeError`, unless `missing` says otherwise.
+ * refusing default limit throws `MissingScopeError`, unless `missing` says otherwise. Returns
+ * `previous` itself when it holds the same charges (hot loops repeat a context: no array is made; the
+ * arrays returned are never changed).
  */
 export function resolveCharges(
   table: LimitTable,
@@ -54,8 +57,11 @@ export function resolveCharges(
   calendar: CalendarOptions,
   onReset: ResetListener,
   missing: MissingIdPolicy = 'refuse',
+  previous?: readonly ResolvedCharge[],
 ): ResolvedCharge[] {
-  const resolved: ResolvedCharge[] = []
+  // `previous` while every charge so far equals its entry; a new array from the first difference
+  let resolved: ResolvedCharge[] | undefined
+  let count = 0
   for (const group of table.scopes) {
     const scope = group.scope
     const scopeId =
@@ -71,9 +77,41 @@ export function resolveCharges(
       continue
     }
     const limits = group.byId.get(scopeId) ?? group.defaults
-    for (const limit of limits) resolved.push(resolveLimit(limit, scopeId, now, calendar, onReset))
+    for (const limit of limits) {
+      const charge = resolveLimit(limit, scopeId, now, calendar, onReset)
+      if (resolved !== undefined) resolved.push(charge)
+      else if (previous === undefined || previous[count] !== charge) {
+        resolved = previous === undefined ? [] : previous.slice(0, count)
+        resolved.push(charge)
+      }
+      count++
+    }
   }
-  return resolved
+  if (resolved !== undefined) return resolved
+  if (previous === undefined) return []
+  return previous.length === count ? (previous as ResolvedCharge[]) : previous.slice(0, count)
+}
+
+/**
+ * The lowest `used` per capped unit at which a limit's counter needs its state read back: its lowest
+ * threshold times the cap (`CounterCharge.watch`), or `undefined` for a limit without thresholds.
+ *
+ * @example
+ * watchLevels(limit.thresholds, [{ unit: 'tokens', cap: 1000 }]) // { tokens: 750 } with a 0.75 threshold
+ */
+export function watchLevels(
+  thresholds: CompiledLimit['thresholds'],
+  capList: CompiledLimit['capList'],
+): CounterCharge['watch'] {
+  if (thresholds.length === 0) return undefined
+  const watch: Partial<Record<LimitUnit, number>> = {}
+  for (const { unit, cap } of capList) {
+    let level = Number.POSITIVE_INFINITY
+    // the same products the threshold checks compare with (not min(at) × cap: rounding)
+    for (const threshold of thresholds) level = Math.min(level, threshold.at * cap)
+    watch[unit] = level
+  }
+  return watch
 }
 
 function resolveLimit(
@@ -121,7 +159,13 @@ function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number)
       limit,
       scopeId,
       capList: limit.capList,
-      charge: { key, caps: limit.caps, window, expiresAt: limit.base.windowEnd + period.rollingMs },
+      charge: {
+        key,
+        caps: limit.caps,
+        window,
+        expiresAt: limit.base.windowEnd + period.rollingMs,
+        watch: watchLevels(limit.thresholds, limit.capList),
+      },
       boardKey: encodeCounterKey({ name: limit.name, scope: limit.scope, scopeId, periodStart: -1 }),
       periodStart,
       resetsAt: null,
@@ -137,6 +181,7 @@ function buildCharge(limit: CompiledLimit, scopeId: string, periodStart: number)
       key,
       caps: limit.caps,
       expiresAt: limit.rollover === undefined ? resetsAt : limit.base.keepUntil,
+      watch: watchLevels(limit.thresholds, limit.capList),
     },
     boardKey: key,
     periodStart,

@@ -16,6 +16,11 @@ export interface CounterCharge {
   window?: readonly string[]
   /** When the counter's period is over and the store may drop it (epoch ms), or `null` to keep it. */
   expiresAt: number | null
+  /**
+   * Optional: the lowest `used` total per unit (over the window) from which the caller needs this
+   * counter's state back (the budget engine: its limit's lowest threshold). See `watchedOnly`.
+   */
+  watch?: Readonly<Partial<Record<LimitUnit, number>>>
 }
 
 /** A counter's state: settled usage and usage held by open reservations. */
@@ -53,6 +58,13 @@ export interface StoreReserveRequest {
    * (Redis, SQLite) must ignore it; the memory store then skips its lookup by id on the hot path.
    */
   once?: boolean
+  /**
+   * Optional hint: the caller reads `counters` only when some counter's `used` (after the operation)
+   * reached one of its `watch` levels. A store may then return `counters` empty when none did (the
+   * memory store does, and so builds no state on most calls); a store may ignore it and return every
+   * state.
+   */
+  watchedOnly?: boolean
 }
 
 /** The outcome of a reservation. States are totals over the counter's window, after the operation. */
@@ -105,6 +117,8 @@ export interface StoreCommitRequest {
    * is not sent again. Stores whose driver can resend must ignore it (see `StoreReserveRequest.once`).
    */
   once?: boolean
+  /** Optional hint: `counters` may be empty when no `watch` level was reached (see the reserve request's). */
+  watchedOnly?: boolean
 }
 
 /** The counters after a commit (totals over their windows), and whether the reservation was still open. */

@@ -36,6 +36,11 @@ export class CounterSlab {
     return slot
   }
 
+  /** Number `index` of the slot (used fields, then reserved fields); 0 for slot -1. */
+  value(slot: number, index: number): number {
+    return slot === -1 ? 0 : this.numbers[slot * stride + index]!
+  }
+
   generation(slot: number): number {
     return this.generations[slot]!
   }

@@ -36,6 +36,9 @@ export interface MemoryStoreOptions {
   maxRetained?: number
 }
 
+/** What `watchedOnly` operations return while no watch level is reached (never written to). */
+const noStates: CounterState[] = Object.freeze([]) as unknown as CounterState[]
+
 const fieldCount = tallyFieldCount
 const reservedOffset = fieldCount
 const expiresIndex = fieldCount * 2
@@ -121,20 +124,55 @@ export function memoryStore({
       const charge = charges[index]!
       const caps = charge.caps
       if (caps === null) continue
-      let totals: Float64Array | undefined
+      let slot = -2
       for (const unit in caps) {
         const field = unitIndex[unit as LimitUnit]
         const requested = amount[field]!
         if (requested <= 0) continue
-        totals ??= sum(charge, sums)
-        const used = totals[field]!
-        const reserved = totals[reservedOffset + field]!
+        if (slot === -2) slot = counters.slotOf(charge.key)
+        // only the capped field's totals: copying all 18 numbers costs more than the check
+        let used = counters.value(slot, field)
+        let reserved = counters.value(slot, reservedOffset + field)
+        if (charge.window !== undefined) {
+          for (const key of charge.window) {
+            const bucket = counters.slotOf(key)
+            used += counters.value(bucket, field)
+            reserved += counters.value(bucket, reservedOffset + field)
+          }
+        }
         if (used + reserved + requested > caps[unit as LimitUnit]! + epsilon) {
           return { index, unit: unit as LimitUnit, used, reserved }
         }
       }
     }
     return undefined
+  }
+
+  /** The used total of a charge's field over its window. */
+  function usedOf(charge: CounterCharge, field: number): number {
+    let used = counters.value(counters.slotOf(charge.key), field)
+    if (charge.window !== undefined) {
+      for (const key of charge.window) used += counters.value(counters.slotOf(key), field)
+    }
+    return used
+  }
+
+  /** Every state, or none (`watchedOnly`) while no counter's used stands at one of its `watch` levels. */
+  function statesOf(charges: readonly CounterCharge[], watchedOnly: boolean | undefined): CounterState[] {
+    if (watchedOnly === true && !watchReached(charges)) return noStates
+    return charges.map(state)
+  }
+
+  function watchReached(charges: readonly CounterCharge[]): boolean {
+    for (let index = 0; index < charges.length; index++) {
+      const charge = charges[index]!
+      const watch = charge.watch
+      if (watch === undefined) continue
+      for (const unit in watch) {
+        if (usedOf(charge, unitIndex[unit as LimitUnit]) >= watch[unit as LimitUnit]!) return true
+      }
+    }
+    return false
   }
 
   function state(charge: CounterCharge): CounterState {
@@ -165,6 +203,7 @@ export function memoryStore({
       amount,
       enforce,
       once,
+      watchedOnly,
     }: StoreReserveRequest) {
       sweepLeases(now, false)
       counters.prune(now)
@@ -208,7 +247,12 @@ export function memoryStore({
       }
       leases.push(lease)
       if (lease.indexed) index.byId.set(reservationId, lease)
-      return { ok: true, counters: charges.map(state), exceeded, handle: lease } satisfies StoreReserveResult
+      return {
+        ok: true,
+        counters: statesOf(charges, watchedOnly),
+        exceeded,
+        handle: lease,
+      } satisfies StoreReserveResult
     },
 
     commitSync({
@@ -219,6 +263,7 @@ export function memoryStore({
       handle,
       drawFrom: holds,
       once,
+      watchedOnly,
     }: StoreCommitRequest): StoreCommitResult {
       sweepLeases(now, false)
       counters.prune(now)
@@ -255,7 +300,7 @@ export function memoryStore({
         for (const charge of charges) counters.add(counters.ensure(charge.key, charge.expiresAt), 0, vector)
         if (holds !== undefined) drawFrom(holds, vector)
       }
-      return { counters: charges.map(state), reservationFound: found }
+      return { counters: statesOf(charges, watchedOnly), reservationFound: found }
     },
 
     async renew({ reservationId, now, leaseExpiresAt, handle }) {

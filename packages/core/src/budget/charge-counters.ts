@@ -1,0 +1,55 @@
+import type { CounterCharge } from '../stores/budget-store.ts'
+import type { BudgetContext } from './budget-context.ts'
+import { appendHistoryCharges } from './history-charges.ts'
+import type { ResolvedCharge, TrackingCharges } from './resolve-charges.ts'
+
+/**
+ * The counter lists a budget sends its store, made once and reused while they stay the same: a hot loop
+ * repeats one context, so its reserve sends the same list of counters and its settle the same list
+ * plus the tracking and usage history counters. Lists given out are never changed (a store may keep
+ * one while its operation runs).
+ *
+ * @example
+ * const lists = new ChargeCounters(tracking)
+ * store.reserveSync({ …, counters: lists.held(charges) })
+ * store.commitSync({ …, counters: lists.settled(charges, context, model, now) })
+ */
+export class ChargeCounters {
+  private readonly tracking: TrackingCharges
+  private heldFor: readonly ResolvedCharge[] | undefined
+  private heldList: CounterCharge[] = []
+  private settledList: CounterCharge[] = []
+  private readonly scratch: CounterCharge[] = []
+
+  constructor(tracking: TrackingCharges) {
+    this.tracking = tracking
+  }
+
+  /** The counters of these charges (what a reservation holds). */
+  held(charges: readonly ResolvedCharge[]): CounterCharge[] {
+    if (charges !== this.heldFor) {
+      this.heldList = charges.map((c) => c.charge)
+      this.heldFor = charges
+    }
+    return this.heldList
+  }
+
+  /** The counters a settle of these charges adds usage to: theirs, tracking, then usage history. */
+  settled(
+    charges: readonly ResolvedCharge[],
+    context: BudgetContext,
+    model: string | undefined,
+    now: number,
+  ): CounterCharge[] {
+    const scratch = this.scratch
+    scratch.length = 0
+    for (let i = 0; i < charges.length; i++) scratch.push(charges[i]!.charge)
+    this.tracking.appendTo(scratch, context, model, now)
+    appendHistoryCharges(scratch, charges, now)
+    const last = this.settledList
+    let same = last.length === scratch.length
+    for (let i = 0; same && i < scratch.length; i++) same = last[i] === scratch[i]
+    if (!same) this.settledList = scratch.slice()
+    return this.settledList
+  }
+}
