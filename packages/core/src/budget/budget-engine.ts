@@ -12,11 +12,13 @@ import { buildReport } from '../reports/build-report.ts'
 import type { LimitStatus } from '../reports/limit-status.ts'
 import type {
   BudgetStore,
+  StoreCommitRequest,
   StoreCommitResult,
   StoreDenial,
+  StoreReserveRequest,
   StoreReserveResult,
 } from '../stores/budget-store.ts'
-import type { Tally } from '../usage/tally.ts'
+import { emptyTally, type Tally } from '../usage/tally.ts'
 import type { TokenUsage } from '../usage/token-usage.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import { WarningBoard } from '../warnings/warning-board.ts'
@@ -70,6 +72,7 @@ export interface EngineConfig {
 }
 
 let instanceCount = 0
+const emptyAmount = emptyTally()
 
 /** The budget behind `createBudget`: resolves charges, prices usage, talks to the store, posts warnings. */
 export class BudgetEngine implements Budget, ReservationOwner {
@@ -88,6 +91,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
   private readonly idPrefix: string
   private sequence = 0
   private readonly counterLists: ChargeCounters
+  private readonly reserveRequest: StoreReserveRequest
+  private readonly commitRequest: StoreCommitRequest
   /** The charges `resolve` returned last (returned again while they are the same). */
   private lastCharges: ResolvedCharge[] | undefined
 
@@ -109,6 +114,26 @@ export class BudgetEngine implements Budget, ReservationOwner {
       this.nextId(),
     )
     this.counterLists = new ChargeCounters(this.tracking)
+    this.reserveRequest = {
+      reservationId: '',
+      now: 0,
+      leaseExpiresAt: 0,
+      counters: [],
+      amount: emptyAmount,
+      enforce: config.mode === 'enforce',
+      once: true,
+      watchedOnly: true,
+    }
+    this.commitRequest = {
+      reservationId: '',
+      now: 0,
+      counters: [],
+      usage: null,
+      handle: undefined,
+      drawFrom: undefined,
+      once: false,
+      watchedOnly: true,
+    }
     this.commitNow =
       config.store.commitSync === undefined
         ? undefined
@@ -174,16 +199,15 @@ export class BudgetEngine implements Budget, ReservationOwner {
     const amount = this.pricing.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
     const id = this.idPrefix + this.sequence++
     const expiresAt = now + leaseMs
-    const result = this.store.reserveSync!({
-      reservationId: id,
-      now,
-      leaseExpiresAt: expiresAt,
-      counters: this.counterLists.held(charges),
-      amount,
-      enforce: this.mode === 'enforce',
-      once: true,
-      watchedOnly: true,
-    })
+    // one request object for every call: the store reads it synchronously and keeps nothing of it
+    const request = this.reserveRequest
+    request.reservationId = id
+    request.now = now
+    request.leaseExpiresAt = expiresAt
+    request.counters = this.counterLists.held(charges)
+    request.amount = amount
+    const result = this.store.reserveSync!(request)
+    request.amount = emptyAmount
     if (!result.ok) {
       throw this.refuse(context, model, charges, { ...result.denial, requested: amount[result.denial.unit] })
     }
@@ -462,16 +486,15 @@ export class BudgetEngine implements Budget, ReservationOwner {
   ): SettleResult {
     const snapshot = readUsage(usage)
     const tally = this.pricing.usageTally(context, model, charges, snapshot)
-    const result = this.store.commitSync!({
-      reservationId,
-      now,
-      counters: this.counterLists.settled(charges, context, model, now),
-      usage: tally,
-      handle,
-      drawFrom: undefined,
-      once: false,
-      watchedOnly: true,
-    })
+    const request = this.commitRequest
+    request.reservationId = reservationId
+    request.now = now
+    request.counters = this.counterLists.settled(charges, context, model, now)
+    request.usage = tally
+    request.handle = handle
+    const result = this.store.commitSync!(request)
+    request.usage = null
+    request.handle = undefined
     return this.committed(
       result,
       reservationId,

@@ -42,11 +42,17 @@ export class UsagePricing {
   }
 
   /**
-   * The cost of a usage, or 0 and `unpriced` (refused when a USD limit applies and `unknownPrice` is
-   * error). An invalid price (`InvalidPriceError`) is refused when a USD limit applies; otherwise the
-   * call's tokens still count, unpriced, and the error is reported as `handlerError` (`prices.cost`).
+   * The cost of a usage, or `undefined` when unpriced (counted as 0 USD; refused when a USD limit applies
+   * and `unknownPrice` is error). An invalid price (`InvalidPriceError`) is refused when a USD limit
+   * applies; otherwise the call's tokens still count, unpriced, and the error is reported as
+   * `handlerError` (`prices.cost`).
    */
-  priceOf(context: BudgetContext, model: string | undefined, charges: ResolvedCharge[], usage: TokenUsage) {
+  priceOf(
+    context: BudgetContext,
+    model: string | undefined,
+    charges: ResolvedCharge[],
+    usage: TokenUsage,
+  ): number | undefined {
     let cost: number | undefined
     if (model !== undefined) {
       try {
@@ -54,10 +60,10 @@ export class UsagePricing {
       } catch (error) {
         if (!InvalidPriceError.isInstance(error) || charges.some((c) => c.limit.usesCost)) throw error
         this.events.fail('prices.cost', error)
-        return { cost: 0, unpriced: 1 }
+        return undefined
       }
     }
-    if (cost !== undefined) return { cost, unpriced: 0 }
+    if (cost !== undefined) return cost
     const costLimit = charges.find((c) => c.limit.usesCost)
     if (costLimit !== undefined && this.unknownPrice === 'error') {
       throw new UnknownPriceError({ model, limitName: costLimit.limit.name })
@@ -65,7 +71,7 @@ export class UsagePricing {
     if (model !== undefined && this.unknownPrice !== 'ignore' && this.events.has('priceUnknown')) {
       this.events.emit('priceUnknown', { model, context })
     }
-    return { cost: 0, unpriced: 1 }
+    return undefined
   }
 
   /** What a reservation holds: its input and maximum output, priced when a USD limit applies. */
@@ -77,7 +83,7 @@ export class UsagePricing {
     outputTokens: number,
   ): Tally {
     const needsCost = charges.some((c) => c.limit.usesCost)
-    const cost = needsCost ? this.priceOf(context, model, charges, { inputTokens, outputTokens }).cost : 0
+    const cost = needsCost ? (this.priceOf(context, model, charges, { inputTokens, outputTokens }) ?? 0) : 0
     return {
       tokens: inputTokens + outputTokens,
       inputTokens,
@@ -110,9 +116,9 @@ export class UsagePricing {
       estimatedRequests: usage.estimated ? 1 : 0,
       unpricedRequests: 0,
     }
-    const { cost, unpriced } = this.priceOf(context, model, charges, usage)
-    tally.costUsd = cost
-    tally.unpricedRequests = unpriced
+    const cost = this.priceOf(context, model, charges, usage)
+    if (cost === undefined) tally.unpricedRequests = 1
+    else tally.costUsd = cost
     return tally
   }
 

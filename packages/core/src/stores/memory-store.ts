@@ -62,6 +62,9 @@ export function memoryStore({
   let sweepTime = 0
   const scratch = [0, 0, 0, 0, 0, 0, 0, 0, 0]
   const sums = new Float64Array(expiresIndex)
+  // per operation: the slots `check` found (-1: none yet, -2: not looked up), and a commit's slots
+  const found: number[] = []
+  const touched: number[] = []
 
   function returnLease(lease: Lease): void {
     for (let i = 0; i < lease.slots.length; i++)
@@ -129,7 +132,10 @@ export function memoryStore({
         const field = unitIndex[unit as LimitUnit]
         const requested = amount[field]!
         if (requested <= 0) continue
-        if (slot === -2) slot = counters.slotOf(charge.key)
+        if (slot === -2) {
+          slot = counters.slotOf(charge.key)
+          found[index] = slot
+        }
         // only the capped field's totals: copying all 18 numbers costs more than the check
         let used = counters.value(slot, field)
         let reserved = counters.value(slot, reservedOffset + field)
@@ -148,28 +154,36 @@ export function memoryStore({
     return undefined
   }
 
-  /** The used total of a charge's field over its window. */
-  function usedOf(charge: CounterCharge, field: number): number {
-    let used = counters.value(counters.slotOf(charge.key), field)
+  /** The used total of a charge's field over its window (`slot`: its key's, when known). */
+  function usedOf(charge: CounterCharge, field: number, slot: number): number {
+    let used = counters.value(slot === -2 ? counters.slotOf(charge.key) : slot, field)
     if (charge.window !== undefined) {
       for (const key of charge.window) used += counters.value(counters.slotOf(key), field)
     }
     return used
   }
 
-  /** Every state, or none (`watchedOnly`) while no counter's used stands at one of its `watch` levels. */
-  function statesOf(charges: readonly CounterCharge[], watchedOnly: boolean | undefined): CounterState[] {
-    if (watchedOnly === true && !watchReached(charges)) return noStates
+  /**
+   * Every state, or none (`watchedOnly`) while no counter's used stands at one of its `watch` levels
+   * (`slots`: the counters' slots, when the operation has them).
+   */
+  function statesOf(
+    charges: readonly CounterCharge[],
+    watchedOnly: boolean | undefined,
+    slots: readonly number[] | undefined,
+  ): CounterState[] {
+    if (watchedOnly === true && !watchReached(charges, slots)) return noStates
     return charges.map(state)
   }
 
-  function watchReached(charges: readonly CounterCharge[]): boolean {
+  function watchReached(charges: readonly CounterCharge[], slots: readonly number[] | undefined): boolean {
     for (let index = 0; index < charges.length; index++) {
       const charge = charges[index]!
       const watch = charge.watch
       if (watch === undefined) continue
+      const slot = slots === undefined ? -2 : slots[index]!
       for (const unit in watch) {
-        if (usedOf(charge, unitIndex[unit as LimitUnit]) >= watch[unit as LimitUnit]!) return true
+        if (usedOf(charge, unitIndex[unit as LimitUnit], slot) >= watch[unit as LimitUnit]!) return true
       }
     }
     return false
@@ -219,6 +233,7 @@ export function memoryStore({
       }
       // a plain array: allocating a typed array per call costs more than the whole operation
       const vector = tallyToArray(amount, [0, 0, 0, 0, 0, 0, 0, 0, 0])
+      for (let i = 0; i < charges.length; i++) found[i] = -2
       let exceeded = check(charges, vector)
       if (exceeded !== undefined) {
         sweepLeases(now, true)
@@ -230,7 +245,8 @@ export function memoryStore({
       const generations: number[] = new Array(charges.length)
       for (let i = 0; i < charges.length; i++) {
         const charge = charges[i]!
-        const slot = counters.ensure(charge.key, charge.expiresAt)
+        const known = found[i]!
+        const slot = known >= 0 ? known : counters.ensure(charge.key, charge.expiresAt)
         counters.add(slot, reservedOffset, vector)
         slots[i] = slot
         generations[i] = counters.generation(slot)
@@ -249,7 +265,7 @@ export function memoryStore({
       if (lease.indexed) index.byId.set(reservationId, lease)
       return {
         ok: true,
-        counters: statesOf(charges, watchedOnly),
+        counters: statesOf(charges, watchedOnly, slots),
         exceeded,
         handle: lease,
       } satisfies StoreReserveResult
@@ -267,7 +283,7 @@ export function memoryStore({
     }: StoreCommitRequest): StoreCommitResult {
       sweepLeases(now, false)
       counters.prune(now)
-      let found = false
+      let open = false
       if (reservationId !== null && (once !== true || handle !== undefined)) {
         let lease = leaseOf(reservationId, handle)
         if (lease?.closed) {
@@ -285,7 +301,7 @@ export function memoryStore({
             indexed: true,
           }
         } else if (lease.open) {
-          found = true
+          open = true
           lease.open = false
           returnLease(lease)
         }
@@ -295,12 +311,18 @@ export function memoryStore({
         if (lease !== handle) index.remember(lease, now)
         else if (lease.indexed) index.byId.delete(reservationId)
       }
-      if (usage !== null) {
-        const vector = tallyToArray(usage, scratch)
-        for (const charge of charges) counters.add(counters.ensure(charge.key, charge.expiresAt), 0, vector)
-        if (holds !== undefined) drawFrom(holds, vector)
+      if (usage === null)
+        return { counters: statesOf(charges, watchedOnly, undefined), reservationFound: open }
+      const vector = tallyToArray(usage, scratch)
+      for (let i = 0; i < charges.length; i++) {
+        const charge = charges[i]!
+        const slot = counters.ensure(charge.key, charge.expiresAt)
+        counters.add(slot, 0, vector)
+        touched[i] = slot
       }
-      return { counters: statesOf(charges, watchedOnly), reservationFound: found }
+      if (holds !== undefined) drawFrom(holds, vector)
+      // drawing from holds only lowers reserved amounts: the slots stay the counters'
+      return { counters: statesOf(charges, watchedOnly, touched), reservationFound: open }
     },
 
     async renew({ reservationId, now, leaseExpiresAt, handle }) {
