@@ -1,6 +1,6 @@
 import type { CounterCharge } from '../stores/budget-store.ts'
 import type { BudgetContext } from './budget-context.ts'
-import { appendHistoryCharges } from './history-charges.ts'
+import { appendHistoryCharges, historyBucketMs } from './history-charges.ts'
 import type { ResolvedCharge, TrackingCharges } from './resolve-charges.ts'
 
 /**
@@ -18,6 +18,8 @@ export class ChargeCounters {
   private readonly tracking: TrackingCharges
   private heldFor: readonly ResolvedCharge[] | undefined
   private heldList: CounterCharge[] = []
+  /** The held charges add no usage history counter (their settle sends `heldList` when nothing is tracked). */
+  private heldOnly = false
   private settledList: CounterCharge[] = []
   private readonly scratch: CounterCharge[] = []
 
@@ -30,6 +32,7 @@ export class ChargeCounters {
     if (charges !== this.heldFor) {
       this.heldList = charges.map((c) => c.charge)
       this.heldFor = charges
+      this.heldOnly = charges.every((c) => !c.limit.history || historyBucketMs(c.limit.period.kind) === 0)
     }
     return this.heldList
   }
@@ -41,6 +44,7 @@ export class ChargeCounters {
     model: string | undefined,
     now: number,
   ): CounterCharge[] {
+    if (charges === this.heldFor && this.heldOnly && this.tracking.empty) return this.heldList
     const scratch = this.scratch
     scratch.length = 0
     for (let i = 0; i < charges.length; i++) scratch.push(charges[i]!.charge)

@@ -217,6 +217,11 @@ export class TrackingCharges {
     this.lastIds = scopes.map(() => undefined)
   }
 
+  /** No scope is tracked: `appendTo` appends nothing. */
+  get empty(): boolean {
+    return this.scopes.length === 0
+  }
+
   /** Appends the tracking charges of `context` at `now` to `target`. */
   appendTo(target: CounterCharge[], context: BudgetContext, model: string | undefined, now: number): void {
     if (now >= this.windowEnd || this.windowStart - now > clockStepBackMs) this.enter(now)

@@ -32,9 +32,9 @@ export function validateRequest(request: {
   }
   const { model, inputTokens, maxOutputTokens, clamp: clampOption, leaseMs } = request
   if (model !== undefined) assertId(model, 'request.model')
-  assertAmount(inputTokens, 'request.inputTokens', { integer: true })
+  assertCount(inputTokens, 'request.inputTokens')
   if (maxOutputTokens !== undefined) {
-    assertAmount(maxOutputTokens, 'request.maxOutputTokens', { integer: true })
+    assertCount(maxOutputTokens, 'request.maxOutputTokens')
     assertSafeSum(inputTokens, maxOutputTokens, 'request.maxOutputTokens', 'request.inputTokens')
   }
   if (leaseMs !== undefined) assertPositive(leaseMs, 'request.leaseMs')
@@ -83,8 +83,8 @@ export function readUsage(usage: TokenUsage): UsageSnapshot {
     estimated,
     rejectedFields,
   } = usage
-  assertAmount(inputTokens, 'usage.inputTokens', { integer: true })
-  assertAmount(outputTokens, 'usage.outputTokens', { integer: true })
+  assertCount(inputTokens, 'usage.inputTokens')
+  assertCount(outputTokens, 'usage.outputTokens')
   assertSafeSum(inputTokens, outputTokens, 'usage.outputTokens', 'usage.inputTokens')
   assertPart(cachedInputTokens, 'cachedInputTokens', inputTokens, 'inputTokens')
   assertPart(cacheWriteInputTokens, 'cacheWriteInputTokens', inputTokens, 'inputTokens')
@@ -121,7 +121,7 @@ export function readUsage(usage: TokenUsage): UsageSnapshot {
 
 function assertPart(part: number | undefined, name: string, whole: number, wholeName: string): void {
   if (part === undefined) return
-  assertAmount(part, `usage.${name}`, { integer: true })
+  assertCount(part, `usage.${name}`)
   if (part > whole) {
     throw new BudgetValidationError({
       field: `usage.${name}`,
@@ -129,6 +129,12 @@ function assertPart(part: number | undefined, name: string, whole: number, whole
       reason: `must not exceed ${wholeName} (${whole}), which includes it`,
     })
   }
+}
+
+/** Throws unless `value` is a whole number ≥ 0 and ≤ 2^53 − 1 (the common case checked first). */
+function assertCount(value: unknown, field: string): asserts value is number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return
+  assertAmount(value, field, { integer: true })
 }
 
 /** Two safe integers whose sum (the tokens a counter adds) must stay a safe integer. */
