@@ -2,21 +2,14 @@ import { BudgetExceededError } from '../errors/budget-exceeded-error.ts'
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 import type { BudgetMode } from '../events/budget-events.ts'
 import { EventHub } from '../events/event-hub.ts'
-import type { LimitTable } from '../limits/compile-limits.ts'
-import type { Threshold } from '../limits/threshold.ts'
 import { assertId } from '../limits/validate.ts'
-import type { PeriodSpec } from '../periods/period.ts'
-import type { CalendarOptions } from '../periods/period-window.ts'
-import type { PriceSource } from '../prices/price-source.ts'
 import { buildReport } from '../reports/build-report.ts'
 import type { LimitStatus } from '../reports/limit-status.ts'
 import type {
   BudgetStore,
   StoreCommitRequest,
-  StoreCommitResult,
   StoreDenial,
   StoreReserveRequest,
-  StoreReserveResult,
 } from '../stores/budget-store.ts'
 import { emptyTally, type Tally } from '../usage/tally.ts'
 import type { TokenUsage } from '../usage/token-usage.ts'
@@ -28,11 +21,14 @@ import { assertContext } from './assert-context.ts'
 import type { Budget, Reservation, ReserveRequest, SettleResult } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
 import { ChargeCounters } from './charge-counters.ts'
-import { exceededDetails, limitStatus } from './charge-status.ts'
+import { exceededDetails } from './charge-status.ts'
 import { type ChildAllotment, type ChildBudget, createChildBudget } from './child-budget.ts'
 import { type ChildCalls, rootParent } from './child-parent.ts'
+import { commitTally, settleNow } from './commit-tally.ts'
 import { conversationOf, randomId } from './conversation-of.ts'
-import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
+import type { EngineConfig } from './engine-config.ts'
+import type { ReservationOwner } from './open-reservation.ts'
+import { reserveCall } from './reserve-call.ts'
 import {
   type MissingIdPolicy,
   type ResetListener,
@@ -40,39 +36,12 @@ import {
   resolveCharges,
   TrackingCharges,
 } from './resolve-charges.ts'
+import { statusOfCharges } from './status-of-charges.ts'
 import { ThresholdWatch } from './threshold-watch.ts'
 import { UsagePricing } from './usage-pricing.ts'
-import { type RequestSnapshot, readUsage, type UsageSnapshot, validateRequest } from './validate-request.ts'
-
-/** Validated options of a budget. */
-export interface EngineConfig {
-  mode: BudgetMode
-  unknownPrice: 'error' | 'warn' | 'ignore'
-  table: LimitTable
-  /** Every scope the budget knows (built-in and declared); contexts may use no other key. */
-  scopes: ReadonlySet<string>
-  /** The default thresholds of limits (child budgets inherit them). */
-  thresholds: Threshold[]
-  calendar: CalendarOptions
-  leaseMs: number
-  defaultMaxOutputTokens: number
-  track: readonly string[]
-  /** The period of the tracking counters. */
-  trackPeriod: PeriodSpec
-  /**
-   * The track period reports read; `undefined` when the budget was given neither limits nor a
-   * `trackPeriod` (e.g. a reader of a store others write): reports read the latest tracked period.
-   */
-  reportTrackPeriod: PeriodSpec | undefined
-  prices: PriceSource | undefined
-  now: () => number
-  warningTemplate: (warning: Omit<BudgetWarning, 'message' | 'id'>) => string
-  store: BudgetStore
-  estimator: Budget['estimator']
-}
+import { readUsage, type UsageSnapshot, validateRequest } from './validate-request.ts'
 
 let instanceCount = 0
-const emptyAmount = emptyTally()
 
 /** The budget behind `createBudget`: resolves charges, prices usage, talks to the store, posts warnings. */
 export class BudgetEngine implements Budget, ReservationOwner {
@@ -84,19 +53,25 @@ export class BudgetEngine implements Budget, ReservationOwner {
   readonly config: EngineConfig
   /** @internal */
   readonly events = new EventHub()
-  private readonly board = new WarningBoard()
+  /** @internal */
+  readonly board = new WarningBoard()
   private readonly tracking: TrackingCharges
-  private readonly pricing: UsagePricing
-  private readonly thresholds: ThresholdWatch
+  /** @internal */
+  readonly pricing: UsagePricing
+  /** @internal */
+  readonly thresholds: ThresholdWatch
   private readonly idPrefix: string
   private sequence = 0
-  private readonly counterLists: ChargeCounters
-  private readonly reserveRequest: StoreReserveRequest
-  private readonly commitRequest: StoreCommitRequest
+  /** @internal */
+  readonly counterLists: ChargeCounters
+  /** @internal */
+  readonly reserveRequest: StoreReserveRequest
+  /** @internal */
+  readonly commitRequest: StoreCommitRequest
   /** The charges `resolve` returned last (returned again while they are the same). */
   private lastCharges: ResolvedCharge[] | undefined
 
-  /** @internal A new unique id (reservations, holds). */
+  /** @internal A new unique id (reservations, holds, warnings). */
   nextId(): string {
     return this.idPrefix + this.sequence++
   }
@@ -119,7 +94,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
       now: 0,
       leaseExpiresAt: 0,
       counters: [],
-      amount: emptyAmount,
+      amount: emptyTally(),
       enforce: config.mode === 'enforce',
       once: true,
       watchedOnly: true,
@@ -138,7 +113,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
       config.store.commitSync === undefined
         ? undefined
         : (reservationId, context, model, charges, usage, now, handle) =>
-            this.settleNow(reservationId, context, model, charges, usage, now, handle)
+            settleNow(this, reservationId, context, model, charges, usage, now, handle)
   }
 
   on: Budget['on'] = (event, handler) => this.events.on(event, handler)
@@ -163,195 +138,13 @@ export class BudgetEngine implements Budget, ReservationOwner {
     return this.reserveThrough(context, request, undefined)
   }
 
-  /**
-   * @internal A reservation on this budget's store; for a child budget's call (`calls`), on the
-   * counters its plan holds, owned (settled) by the child.
-   */
+  /** @internal A reservation (see `reserveCall`); for a child budget's call (`calls`), owned by the child. */
   reserveThrough(
     context: BudgetContext,
     request: ReserveRequest,
     calls: ChildCalls | undefined,
   ): Promise<Reservation> {
-    let snapshot: RequestSnapshot
-    try {
-      snapshot = validateRequest(request)
-      // one synchronous path on an in-process store: no promise but the one returned
-      if (
-        calls === undefined &&
-        snapshot.clamp === undefined &&
-        this.store.reserveSync !== undefined &&
-        !this.config.table.rollover
-      )
-        return Promise.resolve(this.reserveNow(context, snapshot))
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.reserveLater(context, snapshot, calls)
-  }
-
-  /** A reservation without clamp, rollover or child plan, on a store with `reserveSync`. */
-  private reserveNow(context: BudgetContext, snapshot: RequestSnapshot): Reservation {
-    const { model, inputTokens } = snapshot
-    const maxOutputTokens = snapshot.maxOutputTokens ?? this.defaultMaxOutputTokens
-    const leaseMs = snapshot.leaseMs ?? this.config.leaseMs
-    const now = this.config.now()
-    const charges = this.resolve(context, model, now)
-    const amount = this.pricing.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
-    const id = this.idPrefix + this.sequence++
-    const expiresAt = now + leaseMs
-    // one request object for every call: the store reads it synchronously and keeps nothing of it
-    const request = this.reserveRequest
-    request.reservationId = id
-    request.now = now
-    request.leaseExpiresAt = expiresAt
-    request.counters = this.counterLists.held(charges)
-    request.amount = amount
-    const result = this.store.reserveSync!(request)
-    request.amount = emptyAmount
-    if (!result.ok) {
-      throw this.refuse(context, model, charges, { ...result.denial, requested: amount[result.denial.unit] })
-    }
-    return this.opened(
-      result,
-      this,
-      id,
-      context,
-      model,
-      inputTokens,
-      maxOutputTokens,
-      amount,
-      expiresAt,
-      leaseMs,
-      charges,
-    )
-  }
-
-  private async reserveLater(
-    context: BudgetContext,
-    snapshot: RequestSnapshot,
-    calls: ChildCalls | undefined,
-  ): Promise<Reservation> {
-    const { model, inputTokens, clamp } = snapshot
-    let maxOutputTokens = snapshot.maxOutputTokens ?? this.defaultMaxOutputTokens
-    const leaseMs = snapshot.leaseMs ?? this.config.leaseMs
-    const attempts = clamp === undefined ? 1 : 3
-    for (let attempt = 1; ; attempt++) {
-      const now = this.config.now()
-      let charges: ResolvedCharge[]
-      let all: ResolvedCharge[]
-      if (calls === undefined) {
-        charges = this.resolve(context, model, now)
-        if (this.config.table.rollover) charges = await this.withRollover(charges, now)
-        all = charges
-      } else {
-        const plan = await calls.plan(context, model, now)
-        charges = plan.held
-        all = plan.all
-        context = plan.context
-      }
-      if (clamp !== undefined) {
-        const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
-        const affordable = affordableOutput(
-          charges,
-          states,
-          inputTokens,
-          this.pricing.outputPricing(model, inputTokens),
-        )
-        if (affordable.tokens < maxOutputTokens) {
-          if (affordable.tokens < clamp.minOutputTokens && this.mode === 'enforce') {
-            const denial = affordable.denial!
-            const minimum = this.pricing.reserveAmount(
-              context,
-              model,
-              all,
-              inputTokens,
-              clamp.minOutputTokens,
-            )
-            throw this.refuse(context, model, charges, { ...denial, requested: minimum[denial.unit] })
-          }
-          maxOutputTokens = Math.max(affordable.tokens, clamp.minOutputTokens)
-        }
-      }
-      const amount = this.pricing.reserveAmount(context, model, all, inputTokens, maxOutputTokens)
-      const id = this.idPrefix + this.sequence++
-      const expiresAt = now + leaseMs
-      const reserveRequest = {
-        reservationId: id,
-        now,
-        leaseExpiresAt: expiresAt,
-        counters: charges.map((c) => c.charge),
-        amount,
-        enforce: this.mode === 'enforce',
-        once: true,
-      }
-      const result = this.store.reserveSync?.(reserveRequest) ?? (await this.store.reserve(reserveRequest))
-      if (!result.ok) {
-        if (attempt < attempts) continue
-        throw this.refuse(context, model, charges, {
-          ...result.denial,
-          requested: amount[result.denial.unit],
-        })
-      }
-      const owner = calls?.owner ?? this
-      return this.opened(
-        result,
-        owner,
-        id,
-        context,
-        model,
-        inputTokens,
-        maxOutputTokens,
-        amount,
-        expiresAt,
-        leaseMs,
-        all,
-        charges,
-      )
-    }
-  }
-
-  /** A reservation the store held: reports a passed cap (warn/dry-run), catches up thresholds, emits. */
-  private opened(
-    result: StoreReserveResult & { ok: true },
-    owner: ReservationOwner,
-    id: string,
-    context: BudgetContext,
-    model: string | undefined,
-    inputTokens: number,
-    maxOutputTokens: number,
-    amount: Tally,
-    expiresAt: number,
-    leaseMs: number,
-    all: ResolvedCharge[],
-    held: ResolvedCharge[] = all,
-  ): OpenReservation {
-    if (result.exceeded !== undefined) {
-      this.emitExceeded(
-        context,
-        model,
-        held,
-        { ...result.exceeded, requested: amount[result.exceeded.unit] },
-        false,
-      )
-    }
-    // no states back (watchedOnly): no counter stands at a threshold
-    if (this.mode !== 'dry-run' && result.counters.length !== 0)
-      this.thresholds.catchUp(held, result.counters)
-    if (this.events.has('reserved'))
-      this.events.emit('reserved', { reservationId: id, context, model, amount })
-    return new OpenReservation(
-      owner,
-      id,
-      context,
-      model,
-      inputTokens,
-      maxOutputTokens,
-      amount,
-      expiresAt,
-      leaseMs,
-      all,
-      result.handle,
-    )
+    return reserveCall(this, context, request, calls)
   }
 
   record(context: BudgetContext, usage: TokenUsage & { model?: string }): Promise<SettleResult> {
@@ -440,8 +233,11 @@ export class BudgetEngine implements Budget, ReservationOwner {
     )
   }
 
-  /** @internal Adds a priced usage (child budgets close calls in flight at their reservation with it). */
-  async commitTally(
+  /** @internal A settle of this budget's own reservation on a store with `commitSync`, without a promise. */
+  readonly commitNow: ReservationOwner['commitNow']
+
+  /** @internal Adds a priced usage (see `commitTally`). */
+  commitTally(
     reservationId: string | null,
     context: BudgetContext,
     model: string | undefined,
@@ -454,98 +250,20 @@ export class BudgetEngine implements Budget, ReservationOwner {
     estimated = false,
     rejectedFields?: UsageSnapshot['rejectedFields'],
   ): Promise<SettleResult> {
-    const counters = this.counterLists.settled(charges, context, model, now)
-    // a record's id is new and sent once (in-process stores need not remember it)
-    const commitRequest = { reservationId, now, counters, usage: tally, handle, drawFrom, once: !reserved }
-    const result = this.store.commitSync?.(commitRequest) ?? (await this.store.commit(commitRequest))
-    return this.committed(
-      result,
+    return commitTally(
+      this,
       reservationId,
       context,
       model,
       charges,
       tally,
       now,
+      handle,
       reserved,
+      drawFrom,
       estimated,
       rejectedFields,
     )
-  }
-
-  /** @internal A settle of this budget's own reservation on a store with `commitSync`, without a promise. */
-  readonly commitNow: ReservationOwner['commitNow']
-
-  private settleNow(
-    reservationId: string,
-    context: BudgetContext,
-    model: string | undefined,
-    charges: ResolvedCharge[],
-    usage: TokenUsage,
-    now: number,
-    handle: unknown,
-  ): SettleResult {
-    const snapshot = readUsage(usage)
-    const tally = this.pricing.usageTally(context, model, charges, snapshot)
-    const request = this.commitRequest
-    request.reservationId = reservationId
-    request.now = now
-    request.counters = this.counterLists.settled(charges, context, model, now)
-    request.usage = tally
-    request.handle = handle
-    const result = this.store.commitSync!(request)
-    request.usage = null
-    request.handle = undefined
-    return this.committed(
-      result,
-      reservationId,
-      context,
-      model,
-      charges,
-      tally,
-      now,
-      true,
-      snapshot.estimated,
-      snapshot.rejectedFields,
-    )
-  }
-
-  /** What a commit crossed (warnings posted and returned), and its events. */
-  private committed(
-    result: StoreCommitResult,
-    reservationId: string | null,
-    context: BudgetContext,
-    model: string | undefined,
-    charges: ResolvedCharge[],
-    tally: Tally,
-    now: number,
-    reserved: boolean,
-    estimated: boolean,
-    rejectedFields: UsageSnapshot['rejectedFields'],
-  ): SettleResult {
-    let warnings: BudgetWarning[]
-    // no states back (watchedOnly): no counter stands at a threshold, so none was crossed
-    if (result.counters.length === 0) warnings = []
-    else if (result.alreadyApplied === true) {
-      // a retried settle whose first commit landed: nothing was added now; post what it crossed
-      warnings = []
-      if (this.mode !== 'dry-run') this.thresholds.catchUp(charges, result.counters)
-    } else warnings = this.thresholds.crossings(charges, result.counters, tally, context)
-    if (warnings.length > 0) this.board.prune(now)
-    const eventId = reserved ? reservationId : null
-    if (this.events.has('settled')) {
-      this.events.emit('settled', {
-        reservationId: eventId,
-        context,
-        model,
-        usage: tally,
-        estimated,
-        at: now,
-      })
-    }
-    if (rejectedFields !== undefined && this.events.has('usageRejected')) {
-      this.events.emit('usageRejected', { reservationId: eventId, context, model, fields: rejectedFields })
-    }
-    return { warnings, usage: tally, costUsd: tally.costUsd }
   }
 
   async release(
@@ -620,16 +338,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
   }
 
   /** @internal The statuses of these charges (child budgets: their own limit and the parent's). */
-  async statusOf(charges: ResolvedCharge[], now: number): Promise<LimitStatus[]> {
-    const states = await this.store.read({ now, counters: charges.map((c) => c.charge) })
-    const statuses: LimitStatus[] = []
-    charges.forEach((resolved, index) => {
-      for (const { unit, cap } of resolved.capList) {
-        const state = states[index]!
-        statuses.push(limitStatus(resolved, unit, cap, state.used[unit], state.reserved[unit]))
-      }
-    })
-    return statuses
+  statusOf(charges: ResolvedCharge[], now: number): Promise<LimitStatus[]> {
+    return statusOfCharges(this.store, charges, now)
   }
 
   async affordableOutputTokens(
@@ -729,7 +439,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
     return error
   }
 
-  private emitExceeded(
+  /** @internal */
+  emitExceeded(
     context: BudgetContext,
     model: string | undefined,
     charges: ResolvedCharge[],

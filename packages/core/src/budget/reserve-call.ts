@@ -1,0 +1,212 @@
+import type { StoreReserveResult } from '../stores/budget-store.ts'
+import { emptyTally, type Tally } from '../usage/tally.ts'
+import { affordableOutput } from './affordable-output.ts'
+import type { Reservation, ReserveRequest } from './budget.ts'
+import type { BudgetContext } from './budget-context.ts'
+import type { BudgetEngine } from './budget-engine.ts'
+import type { ChildCalls } from './child-parent.ts'
+import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
+import type { ResolvedCharge } from './resolve-charges.ts'
+import { type RequestSnapshot, validateRequest } from './validate-request.ts'
+
+/** What the engine's reusable reserve request holds between calls (nothing of a caller's). */
+const emptyAmount = emptyTally()
+
+/**
+ * A reservation on the engine's store; for a child budget's call (`calls`), on the counters its plan
+ * holds, owned (settled) by the child. On an in-process store (`reserveSync`), without clamp, rollover
+ * or child plan, one synchronous path: no promise but the one returned.
+ *
+ * @example
+ * const reservation = await reserveCall(engine, { thread: 't-1' }, { inputTokens: 900 }, undefined)
+ */
+export function reserveCall(
+  engine: BudgetEngine,
+  context: BudgetContext,
+  request: ReserveRequest,
+  calls: ChildCalls | undefined,
+): Promise<Reservation> {
+  let snapshot: RequestSnapshot
+  try {
+    snapshot = validateRequest(request)
+    if (
+      calls === undefined &&
+      snapshot.clamp === undefined &&
+      engine.store.reserveSync !== undefined &&
+      !engine.config.table.rollover
+    )
+      return Promise.resolve(reserveNow(engine, context, snapshot))
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return reserveLater(engine, context, snapshot, calls)
+}
+
+/** A reservation without clamp, rollover or child plan, on a store with `reserveSync`. */
+function reserveNow(engine: BudgetEngine, context: BudgetContext, snapshot: RequestSnapshot): Reservation {
+  const { model, inputTokens } = snapshot
+  const maxOutputTokens = snapshot.maxOutputTokens ?? engine.defaultMaxOutputTokens
+  const leaseMs = snapshot.leaseMs ?? engine.config.leaseMs
+  const now = engine.config.now()
+  const charges = engine.resolve(context, model, now)
+  const amount = engine.pricing.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
+  const id = engine.nextId()
+  const expiresAt = now + leaseMs
+  // one request object for every call: the store reads it synchronously and keeps nothing of it
+  const request = engine.reserveRequest
+  request.reservationId = id
+  request.now = now
+  request.leaseExpiresAt = expiresAt
+  request.counters = engine.counterLists.held(charges)
+  request.amount = amount
+  const result = engine.store.reserveSync!(request)
+  request.amount = emptyAmount
+  if (!result.ok) {
+    throw engine.refuse(context, model, charges, { ...result.denial, requested: amount[result.denial.unit] })
+  }
+  return opened(
+    engine,
+    result,
+    engine,
+    id,
+    context,
+    model,
+    inputTokens,
+    maxOutputTokens,
+    amount,
+    expiresAt,
+    leaseMs,
+    charges,
+  )
+}
+
+async function reserveLater(
+  engine: BudgetEngine,
+  context: BudgetContext,
+  snapshot: RequestSnapshot,
+  calls: ChildCalls | undefined,
+): Promise<Reservation> {
+  const { model, inputTokens, clamp } = snapshot
+  let maxOutputTokens = snapshot.maxOutputTokens ?? engine.defaultMaxOutputTokens
+  const leaseMs = snapshot.leaseMs ?? engine.config.leaseMs
+  const attempts = clamp === undefined ? 1 : 3
+  for (let attempt = 1; ; attempt++) {
+    const now = engine.config.now()
+    let charges: ResolvedCharge[]
+    let all: ResolvedCharge[]
+    if (calls === undefined) {
+      charges = engine.resolve(context, model, now)
+      if (engine.config.table.rollover) charges = await engine.withRollover(charges, now)
+      all = charges
+    } else {
+      const plan = await calls.plan(context, model, now)
+      charges = plan.held
+      all = plan.all
+      context = plan.context
+    }
+    if (clamp !== undefined) {
+      const states = await engine.store.read({ now, counters: charges.map((c) => c.charge) })
+      const affordable = affordableOutput(
+        charges,
+        states,
+        inputTokens,
+        engine.pricing.outputPricing(model, inputTokens),
+      )
+      if (affordable.tokens < maxOutputTokens) {
+        if (affordable.tokens < clamp.minOutputTokens && engine.mode === 'enforce') {
+          const denial = affordable.denial!
+          const minimum = engine.pricing.reserveAmount(
+            context,
+            model,
+            all,
+            inputTokens,
+            clamp.minOutputTokens,
+          )
+          throw engine.refuse(context, model, charges, { ...denial, requested: minimum[denial.unit] })
+        }
+        maxOutputTokens = Math.max(affordable.tokens, clamp.minOutputTokens)
+      }
+    }
+    const amount = engine.pricing.reserveAmount(context, model, all, inputTokens, maxOutputTokens)
+    const id = engine.nextId()
+    const expiresAt = now + leaseMs
+    const reserveRequest = {
+      reservationId: id,
+      now,
+      leaseExpiresAt: expiresAt,
+      counters: charges.map((c) => c.charge),
+      amount,
+      enforce: engine.mode === 'enforce',
+      once: true,
+    }
+    const result = engine.store.reserveSync?.(reserveRequest) ?? (await engine.store.reserve(reserveRequest))
+    if (!result.ok) {
+      if (attempt < attempts) continue
+      throw engine.refuse(context, model, charges, {
+        ...result.denial,
+        requested: amount[result.denial.unit],
+      })
+    }
+    const owner = calls?.owner ?? engine
+    return opened(
+      engine,
+      result,
+      owner,
+      id,
+      context,
+      model,
+      inputTokens,
+      maxOutputTokens,
+      amount,
+      expiresAt,
+      leaseMs,
+      all,
+      charges,
+    )
+  }
+}
+
+/** A reservation the store held: reports a passed cap (warn/dry-run), catches up thresholds, emits. */
+function opened(
+  engine: BudgetEngine,
+  result: StoreReserveResult & { ok: true },
+  owner: ReservationOwner,
+  id: string,
+  context: BudgetContext,
+  model: string | undefined,
+  inputTokens: number,
+  maxOutputTokens: number,
+  amount: Tally,
+  expiresAt: number,
+  leaseMs: number,
+  all: ResolvedCharge[],
+  held: ResolvedCharge[] = all,
+): OpenReservation {
+  if (result.exceeded !== undefined) {
+    engine.emitExceeded(
+      context,
+      model,
+      held,
+      { ...result.exceeded, requested: amount[result.exceeded.unit] },
+      false,
+    )
+  }
+  // no states back (watchedOnly): no counter stands at a threshold
+  if (engine.mode !== 'dry-run' && result.counters.length !== 0)
+    engine.thresholds.catchUp(held, result.counters)
+  if (engine.events.has('reserved'))
+    engine.events.emit('reserved', { reservationId: id, context, model, amount })
+  return new OpenReservation(
+    owner,
+    id,
+    context,
+    model,
+    inputTokens,
+    maxOutputTokens,
+    amount,
+    expiresAt,
+    leaseMs,
+    all,
+    result.handle,
+  )
+}
