@@ -30,6 +30,85 @@ testBudgetStore({
           expect(late.counters[0]!.used.tokens).toBe(5)
         })
       })
+
+      describe('watchedOnly', () => {
+        const watched = [
+          { key: 'w', caps: { tokens: 100 }, expiresAt: null, watch: { tokens: 75 } },
+          { key: 'track', caps: null, expiresAt: null },
+        ]
+        const tokens = (n: number) => ({ ...emptyTally(), tokens: n, requests: 1 })
+
+        it('should return no states while no counter stands at its watch level, and every state from it on', async () => {
+          const store = memoryStore()
+          const reserve = (id: string, n: number) =>
+            store.reserve({
+              reservationId: id,
+              now: t0,
+              leaseExpiresAt: t0 + 60_000,
+              counters: watched,
+              amount: tokens(n),
+              enforce: true,
+              watchedOnly: true,
+            })
+          const below = await reserve('r-1', 50)
+          expect(below.ok && below.counters).toEqual([])
+          const settled = await store.commit({
+            reservationId: 'r-1',
+            now: t0,
+            counters: watched,
+            usage: tokens(74),
+            watchedOnly: true,
+          })
+          expect(settled.counters).toEqual([])
+          const reached = await store.commit({
+            reservationId: 'r-2',
+            now: t0,
+            counters: watched,
+            usage: tokens(1),
+            watchedOnly: true,
+          })
+          expect(reached.counters.map((c) => [c.key, c.used.tokens])).toEqual([
+            ['w', 75],
+            ['track', 75],
+          ])
+          const held = await reserve('r-3', 10)
+          expect(held.ok && held.counters.map((c) => c.reserved.tokens)).toEqual([10, 10])
+        })
+
+        it('should sum a rolling window before comparing with the watch level', async () => {
+          const store = memoryStore()
+          await store.commit({
+            reservationId: 'old',
+            now: t0,
+            counters: [{ key: 'w-0', caps: null, expiresAt: null }],
+            usage: tokens(70),
+          })
+          const window = [
+            { key: 'w-1', caps: { tokens: 100 }, window: ['w-0'], expiresAt: null, watch: { tokens: 75 } },
+          ]
+          const commit = (id: string, n: number) =>
+            store.commit({
+              reservationId: id,
+              now: t0,
+              counters: window,
+              usage: tokens(n),
+              watchedOnly: true,
+            })
+          expect((await commit('a', 4)).counters).toEqual([])
+          expect((await commit('b', 1)).counters[0]!.used.tokens).toBe(75)
+        })
+
+        it('should return every state without the hint', async () => {
+          const store = memoryStore()
+          const result = await store.commit({
+            reservationId: 'a',
+            now: t0,
+            counters: watched,
+            usage: tokens(1),
+          })
+          expect(result.counters).toHaveLength(2)
+        })
+      })
     })
   },
 })

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { memoryStore } from '../stores/memory-store.ts'
+import { createBudget } from './create-budget.ts'
+
+// The hot path reuses resolved charges, counter lists and request objects while a context repeats, and
+// reads counter states back only once a counter reaches its lowest threshold: these tests change what
+// the caches would have to notice.
+const t0 = Date.UTC(2026, 0, 1)
+const request = { inputTokens: 10, maxOutputTokens: 5 }
+const usage = { inputTokens: 10, outputTokens: 0 }
+
+describe('reused charges and counter lists', () => {
+  it('should charge the new thread when the same context object changes between calls', async () => {
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], track: [] })
+    const context = { thread: 'a' }
+    await (await budget.reserve(context, request)).settle(usage)
+    context.thread = 'b'
+    await (await budget.reserve(context, request)).settle(usage)
+    await (await budget.reserve(context, request)).settle(usage)
+    expect((await budget.status({ thread: 'a' }))[0]!.used).toBe(10)
+    expect((await budget.status({ thread: 'b' }))[0]!.used).toBe(20)
+  })
+
+  it('should keep alternating contexts, their tracking and usage history apart', async () => {
+    const clock = { at: t0 }
+    const store = memoryStore()
+    const budget = createBudget({
+      limits: [
+        { scope: 'thread', tokens: 1000 },
+        { scope: 'global', tokens: 1_000_000, period: 'day' },
+      ],
+      track: ['user'],
+      store,
+      now: () => clock.at,
+    })
+    for (let i = 0; i < 4; i++) {
+      const context = { thread: `t-${i % 2}`, user: `u-${i % 2}` }
+      await (await budget.reserve(context, request)).settle(usage)
+      clock.at += 3_600_000 // the next usage history bucket of the day limit
+    }
+    const used = Object.fromEntries(
+      (await store.list({ now: clock.at })).map((state) => [state.key, state.used.tokens]),
+    )
+    const of = (prefix: string) => Object.keys(used).filter((key) => key.startsWith(prefix))
+    expect(of('thread/').map((key) => used[key])).toEqual([20, 20])
+    expect(of('@track|user|').map((key) => used[key])).toEqual([20, 20])
+    expect(of('@history:').map((key) => used[key])).toEqual([10, 10, 10, 10])
+  })
+})
+
+describe('counter states read back from the lowest threshold on', () => {
+  it('should warn once, on the settle that crosses the threshold, in a loop of repeated pairs', async () => {
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100, thresholds: [0.5] }] })
+    const context = { thread: 't' }
+    const warned: number[] = []
+    for (let i = 1; i <= 8; i++) {
+      const result = await (await budget.reserve(context, request)).settle(usage)
+      if (result.warnings.length > 0) warned.push(i)
+    }
+    expect(warned).toEqual([5])
+  })
+
+  it('should catch up a crossing made by another budget on the same store at the next reserve', async () => {
+    const store = memoryStore()
+    const limits = [{ scope: 'thread', tokens: 100, thresholds: [0.5] }]
+    const context = { thread: 't' }
+    const budget = createBudget({ limits, store })
+    await (await budget.reserve(context, request)).settle(usage)
+    expect(budget.takeWarnings(context)).toEqual([])
+    await createBudget({ limits, store }).record(context, { inputTokens: 45, outputTokens: 0 })
+    const reservation = await budget.reserve(context, request)
+    expect(budget.takeWarnings(context).map((w) => w.threshold)).toEqual([0.5])
+    await reservation.release()
+  })
+})
