@@ -28,7 +28,6 @@ export class LeaseIndex {
   /** Keeps a closed or lapsed lease findable until `now + retentionMs` (or until the count cap). */
   remember(lease: Lease, now: number): void {
     lease.slots = none
-    lease.generations = none
     lease.amount = none
     lease.indexed = true
     this.byId.set(lease.id, lease)

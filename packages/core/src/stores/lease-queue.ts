@@ -1,9 +1,11 @@
 /** A reservation of the memory store: what it holds, on which counters, until when. */
 export interface Lease {
   readonly id: string
-  /** The counter slots it holds amounts on, with their generations (a dropped counter gets nothing back). */
+  /**
+   * The counter slots it holds amounts on, each followed by its generation (`[slot, generation, …]`: a
+   * dropped counter gets nothing back; one array per lease).
+   */
   slots: number[]
-  generations: number[]
   /** What it still holds (a child budget's hold shrinks as its calls settle). */
   amount: number[]
   expiresAt: number

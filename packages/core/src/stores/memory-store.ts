@@ -40,6 +40,11 @@ export interface MemoryStoreOptions {
 const noStates: CounterState[] = Object.freeze([]) as unknown as CounterState[]
 
 const fieldCount = tallyFieldCount
+const tokensField = unitIndex.tokens
+const inputTokensField = unitIndex.inputTokens
+const outputTokensField = unitIndex.outputTokens
+const costUsdField = unitIndex.costUsd
+const requestsField = unitIndex.requests
 const reservedOffset = fieldCount
 const expiresIndex = fieldCount * 2
 
@@ -67,8 +72,9 @@ export function memoryStore({
   const touched: number[] = []
 
   function returnLease(lease: Lease): void {
-    for (let i = 0; i < lease.slots.length; i++)
-      counters.release(lease.slots[i]!, lease.generations[i]!, lease.amount, epsilon)
+    const slots = lease.slots
+    for (let i = 0; i < slots.length; i += 2)
+      counters.release(slots[i]!, slots[i + 1]!, lease.amount, epsilon)
   }
 
   function lapse(lease: Lease): void {
@@ -105,8 +111,8 @@ export function memoryStore({
         lease.amount[f] = lease.amount[f]! - delta[f]!
         left[f] = left[f]! - delta[f]!
       }
-      for (let i = 0; i < lease.slots.length; i++)
-        counters.release(lease.slots[i]!, lease.generations[i]!, delta, epsilon)
+      const slots = lease.slots
+      for (let i = 0; i < slots.length; i += 2) counters.release(slots[i]!, slots[i + 1]!, delta, epsilon)
     }
   }
 
@@ -182,11 +188,18 @@ export function memoryStore({
       const watch = charge.watch
       if (watch === undefined) continue
       const slot = slots === undefined ? -2 : slots[index]!
-      for (const unit in watch) {
-        if (usedOf(charge, unitIndex[unit as LimitUnit], slot) >= watch[unit as LimitUnit]!) return true
-      }
+      // each unit by name (a loop over the keys would look each unit's field up by string)
+      if (reached(charge, watch.tokens, tokensField, slot)) return true
+      if (reached(charge, watch.inputTokens, inputTokensField, slot)) return true
+      if (reached(charge, watch.outputTokens, outputTokensField, slot)) return true
+      if (reached(charge, watch.costUsd, costUsdField, slot)) return true
+      if (reached(charge, watch.requests, requestsField, slot)) return true
     }
     return false
+  }
+
+  function reached(charge: CounterCharge, level: number | undefined, field: number, slot: number): boolean {
+    return level !== undefined && usedOf(charge, field, slot) >= level
   }
 
   function state(charge: CounterCharge): CounterState {
@@ -241,20 +254,19 @@ export function memoryStore({
         if (exceeded !== undefined && enforce)
           return { ok: false, denial: exceeded } satisfies StoreReserveResult
       }
-      const slots: number[] = new Array(charges.length)
-      const generations: number[] = new Array(charges.length)
+      const slots: number[] = new Array(charges.length * 2)
       for (let i = 0; i < charges.length; i++) {
         const charge = charges[i]!
         const known = found[i]!
         const slot = known >= 0 ? known : counters.ensure(charge.key, charge.expiresAt)
         counters.add(slot, reservedOffset, vector)
-        slots[i] = slot
-        generations[i] = counters.generation(slot)
+        slots[i * 2] = slot
+        slots[i * 2 + 1] = counters.generation(slot)
+        touched[i] = slot
       }
       const lease: Lease = {
         id: reservationId,
         slots,
-        generations,
         amount: vector,
         expiresAt: leaseExpiresAt,
         open: true,
@@ -265,7 +277,7 @@ export function memoryStore({
       if (lease.indexed) index.byId.set(reservationId, lease)
       return {
         ok: true,
-        counters: statesOf(charges, watchedOnly, slots),
+        counters: statesOf(charges, watchedOnly, touched),
         exceeded,
         handle: lease,
       } satisfies StoreReserveResult
@@ -293,7 +305,6 @@ export function memoryStore({
           lease = {
             id: reservationId,
             slots: [],
-            generations: [],
             amount: [],
             expiresAt: now,
             open: false,
