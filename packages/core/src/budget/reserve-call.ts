@@ -11,6 +11,13 @@ import { type RequestSnapshot, validateRequest } from './validate-request.ts'
 
 /** What the engine's reusable reserve request holds between calls (nothing of a caller's). */
 const emptyAmount = emptyTally()
+const requestScratch: RequestSnapshot = {
+  model: undefined,
+  inputTokens: 0,
+  maxOutputTokens: undefined,
+  clamp: undefined,
+  leaseMs: undefined,
+}
 
 /**
  * A reservation on the engine's store; for a child budget's call (`calls`), on the counters its plan
@@ -28,7 +35,8 @@ export function reserveCall(
 ): Promise<Reservation> {
   let snapshot: RequestSnapshot
   try {
-    snapshot = validateRequest(request)
+    // read into one reused snapshot: reserveNow reads it first thing; the async path gets a copy
+    snapshot = validateRequest(request, requestScratch)
     if (
       calls === undefined &&
       snapshot.clamp === undefined &&
@@ -39,11 +47,12 @@ export function reserveCall(
   } catch (error) {
     return Promise.reject(error)
   }
-  return reserveLater(engine, context, snapshot, calls)
+  return reserveLater(engine, context, { ...snapshot }, calls)
 }
 
 /** A reservation without clamp, rollover or child plan, on a store with `reserveSync`. */
 function reserveNow(engine: BudgetEngine, context: BudgetContext, snapshot: RequestSnapshot): Reservation {
+  // the snapshot is reused by the next call: read it before anything else runs
   const { model, inputTokens } = snapshot
   const maxOutputTokens = snapshot.maxOutputTokens ?? engine.defaultMaxOutputTokens
   const leaseMs = snapshot.leaseMs ?? engine.config.leaseMs

@@ -14,15 +14,19 @@ export interface RequestSnapshot {
 
 /**
  * Reads a reserve (or affordability) request once, field by field, and validates the copy (a getter
- * that changes between reads cannot turn the reservation into NaN); `clamp` is normalised.
+ * that changes between reads cannot turn the reservation into NaN); `clamp` is normalised. With
+ * `into`, the copy is written there (a caller that reads it at once and keeps nothing makes none).
  */
-export function validateRequest(request: {
-  model?: string
-  inputTokens: number
-  clamp?: ReserveRequest['clamp']
-  maxOutputTokens?: number
-  leaseMs?: number
-}): RequestSnapshot {
+export function validateRequest(
+  request: {
+    model?: string
+    inputTokens: number
+    clamp?: ReserveRequest['clamp']
+    maxOutputTokens?: number
+    leaseMs?: number
+  },
+  into?: RequestSnapshot,
+): RequestSnapshot {
   if (request === null || typeof request !== 'object') {
     throw new BudgetValidationError({
       field: 'request',
@@ -52,7 +56,13 @@ export function validateRequest(request: {
     assertAmount(min, 'request.clamp.minOutputTokens', { integer: true })
     clamp = { minOutputTokens: min }
   }
-  return { model, inputTokens, maxOutputTokens, clamp, leaseMs }
+  if (into === undefined) return { model, inputTokens, maxOutputTokens, clamp, leaseMs }
+  into.model = model
+  into.inputTokens = inputTokens
+  into.maxOutputTokens = maxOutputTokens
+  into.clamp = clamp
+  into.leaseMs = leaseMs
+  return into
 }
 
 /** A usage as read once: only this copy is validated, priced and counted. */
