@@ -48,6 +48,34 @@ describe('reused charges and counter lists', () => {
   })
 })
 
+describe('reused settle lists without tracking', () => {
+  it('should move to the next usage history bucket while one context repeats, and back after a clock step', async () => {
+    const clock = { at: t0 }
+    const store = memoryStore()
+    const budget = createBudget({
+      limits: [{ scope: 'global', tokens: 1_000_000, period: 'day' }],
+      track: [],
+      store,
+      now: () => clock.at,
+    })
+    const context = {}
+    // hours 0, 0, 1, 2, then the clock steps back into hour 1
+    for (const hour of [0, 0, 1, 2, 1]) {
+      clock.at = t0 + hour * 3_600_000 + 60_000
+      await (await budget.reserve(context, request)).settle(usage)
+    }
+    const history = (await store.list({ now: clock.at }))
+      .filter((state) => state.key.startsWith('@history:'))
+      .map((state) => [Number(state.key.split('|')[3]) - t0, state.used.tokens])
+      .sort((a, b) => a[0]! - b[0]!)
+    expect(history).toEqual([
+      [0, 20],
+      [3_600_000, 20],
+      [7_200_000, 10],
+    ])
+  })
+})
+
 describe('counter states read back from the lowest threshold on', () => {
   it('should warn once, on the settle that crosses the threshold, in a loop of repeated pairs', async () => {
     const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100, thresholds: [0.5] }] })

@@ -21,6 +21,10 @@ export class ChargeCounters {
   /** The held charges add no usage history counter (their settle sends `heldList` when nothing is tracked). */
   private heldOnly = false
   private settledList: CounterCharge[] = []
+  /** `settledList` is the settle list of `settledFor` from `settledFrom` until `settledUntil` (no tracking). */
+  private settledFor: readonly ResolvedCharge[] | undefined
+  private settledFrom = 0
+  private settledUntil = -1
   private readonly scratch: CounterCharge[] = []
 
   constructor(tracking: TrackingCharges) {
@@ -44,7 +48,13 @@ export class ChargeCounters {
     model: string | undefined,
     now: number,
   ): CounterCharge[] {
-    if (charges === this.heldFor && this.heldOnly && this.tracking.empty) return this.heldList
+    const untracked = this.tracking.empty
+    if (untracked) {
+      if (charges === this.heldFor && this.heldOnly) return this.heldList
+      // the same usage history buckets: the same list
+      if (charges === this.settledFor && now >= this.settledFrom && now < this.settledUntil)
+        return this.settledList
+    }
     const scratch = this.scratch
     scratch.length = 0
     for (let i = 0; i < charges.length; i++) scratch.push(charges[i]!.charge)
@@ -54,6 +64,24 @@ export class ChargeCounters {
     let same = last.length === scratch.length
     for (let i = 0; same && i < scratch.length; i++) same = last[i] === scratch[i]
     if (!same) this.settledList = scratch.slice()
+    if (untracked) this.keepUntilNextBucket(charges)
     return this.settledList
+  }
+
+  /** The time span in which every usage history bucket of these charges stays the one just appended. */
+  private keepUntilNextBucket(charges: readonly ResolvedCharge[]): void {
+    let from = Number.NEGATIVE_INFINITY
+    let until = Number.POSITIVE_INFINITY
+    for (let i = 0; i < charges.length; i++) {
+      const resolved = charges[i]!
+      const bucketMs = resolved.limit.history ? historyBucketMs(resolved.limit.period.kind) : 0
+      if (bucketMs === 0 || resolved.history === undefined) continue
+      const start = resolved.history.bucketStart
+      from = Math.max(from, start, resolved.periodStart)
+      until = Math.min(until, start + bucketMs, resolved.resetsAt ?? Number.POSITIVE_INFINITY)
+    }
+    this.settledFor = charges
+    this.settledFrom = from
+    this.settledUntil = until
   }
 }
