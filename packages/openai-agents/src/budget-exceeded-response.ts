@@ -1,0 +1,53 @@
+import { type ModelResponse, type StreamEvent, Usage } from '@openai/agents'
+
+/** The `providerData.tokenwarden` marker of a response the budget made instead of the model. */
+export const budgetExceededMarker = 'budget-exceeded'
+
+/**
+ * The response of a call the budget refused with `onExceeded: 'finish'` (nothing was sent): one
+ * assistant message with `text`, no tool calls, so the run ends with it as its final output. Its usage
+ * is empty (no request was made) and it has no response id (nothing can continue it).
+ *
+ * @example
+ * return budgetExceededResponse('The budget for this conversation is used up.')
+ */
+export function budgetExceededResponse(text: string, usage: Usage = new Usage()): ModelResponse {
+  return {
+    usage,
+    output: [
+      {
+        type: 'message',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text }],
+      },
+    ],
+    providerData: { tokenwarden: budgetExceededMarker },
+  }
+}
+
+/**
+ * The stream of {@link budgetExceededResponse}: `response_started`, the text as one delta, and
+ * {@link budgetResponseDone}.
+ *
+ * @example
+ * yield* budgetExceededEvents('The budget for this conversation is used up.')
+ */
+export function* budgetExceededEvents(text: string): Generator<StreamEvent> {
+  yield { type: 'response_started' }
+  if (text.length > 0) yield { type: 'output_text_delta', delta: text }
+  yield budgetResponseDone(text, new Usage())
+}
+
+/**
+ * The `response_done` event of a response the budget ended (refused, or stopped at its reservation):
+ * the text as one assistant message, `usage`, and an empty response id (the SDK's stream schema
+ * requires one; nothing can continue it).
+ *
+ * @example
+ * yield budgetResponseDone(textSoFar, new Usage({ inputTokens: 120, outputTokens: 800 }))
+ */
+export function budgetResponseDone(text: string, usage: Usage): StreamEvent {
+  const { output, providerData } = budgetExceededResponse(text, usage)
+  return { type: 'response_done', response: { id: '', usage, output, providerData } } as StreamEvent
+}

@@ -1,0 +1,6 @@
+export { budgetExceededMarker } from './budget-exceeded-response.ts'
+export { budgetModel } from './budget-model.ts'
+export type { BudgetModelOptions, ModelCallContext } from './budget-model-options.ts'
+export { budgetModelProvider } from './budget-model-provider.ts'
+export { reportedUsage, toCallInput } from './model-call-input.ts'
+export { withBudgetContext } from './with-budget-context.ts'
