@@ -272,3 +272,60 @@ describe('budgetModel', () => {
     })
   })
 })
+
+describe('budgetModel in other runs', () => {
+  let server: OpenAITestServer
+  let client: OpenAI
+  beforeAll(async () => {
+    ;({ server, client } = await startServer())
+  })
+  afterAll(() => server.close())
+
+  it('should budget an agent used as a tool under its own name, inside the parent run', async () => {
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
+    const settled = recordSettlements(budget)
+    const runner = budgetedRunner(client, 'responses', { budget })
+    const summarizer = new Agent({ name: 'summarizer', instructions: 'Summarise.', model: 'gpt-4o' })
+    const lead = new Agent({
+      name: 'lead',
+      instructions: 'Use the summarizer.',
+      model: 'gpt-4o',
+      tools: [summarizer.asTool({ toolName: 'summarize', toolDescription: 'Summarise a text.' })],
+    })
+    server.enqueue(
+      {
+        toolCalls: [{ name: 'summarize', arguments: '{"input":"a long text"}' }],
+        usage: { inputTokens: 50, outputTokens: 9 },
+      },
+      { text: 'A summary.', usage: { inputTokens: 30, outputTokens: 4 } },
+      { text: 'Here it is: a summary.', usage: { inputTokens: 80, outputTokens: 7 } },
+    )
+    const result = await withBudgetContext(thread, () => runner.run(lead, 'Summarise this.'))
+    expect(result.finalOutput).toBe('Here it is: a summary.')
+    expect(settled.map((event) => event.context.agent)).toEqual(['lead', 'summarizer', 'lead'])
+    expect(settled.every((event) => event.context.thread === 't-1')).toBe(true)
+  })
+
+  it('should settle a stream nobody reads after stallMs and abort its request', async () => {
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
+    const settled = recordSettlements(budget)
+    const model = budgetModel(new OpenAIResponsesModel(client, 'gpt-4o'), {
+      budget,
+      context: thread,
+      stallMs: 50,
+    })
+    server.enqueue({
+      text: 'one two three four five six',
+      delayMs: 5,
+      usage: { inputTokens: 20, outputTokens: 6 },
+    })
+    const events = model.getStreamedResponse(request())[Symbol.asyncIterator]()
+    await events.next() // one event, then nobody reads on
+    await expect.poll(() => settled.length, { timeout: 10_000 }).toBe(1)
+    expect(settled[0]!.estimated).toBe(true)
+    expect(await reservedOf(budget, thread)).toBe(0)
+    const rest: string[] = []
+    for (let next = await events.next(); !next.done; next = await events.next()) rest.push(next.value.type)
+    expect(rest).not.toContain('response_done') // the request was aborted before the server finished
+  })
+})
