@@ -4,7 +4,7 @@
 # both versions. Run from .ci/run, or alone after `pnpm build`: bash .ci/test-lowest-node.sh
 #   Node 22.16.0 — @tokenwarden/sqlite and @tokenwarden/cli (node:sqlite with setReturnArrays), and the
 #                  stores' multi-process tests (their workers are .ts files: type stripping, flagged here)
-#   Node 22.0.0  — core, prices, ai-sdk, openai, anthropic, langchain, observability, redis (every test but the
+#   Node 22.0.0  — core, prices, ai-sdk, openai, anthropic, openai-agents, langchain, observability, redis (every test but the
 #                  multi-process ones), and that the SQLite store and the CLI refuse it with one clear line
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ echo "== Node $("$node_22_16" --version): sqlite, cli, multi-process store tests
 "$node_22_16" "$vitest" run packages/sqlite packages/cli packages/redis/src/redis-fleet.test.ts
 
 echo "== Node $("$node_22_0" --version): core, prices, adapters, observability, redis"
-"$node_22_0" "$vitest" run packages/core packages/prices packages/ai-sdk packages/openai packages/anthropic packages/langchain \
+"$node_22_0" "$vitest" run packages/core packages/prices packages/ai-sdk packages/openai packages/anthropic packages/openai-agents packages/langchain \
   packages/observability packages/redis --exclude '**/*-fleet.test.ts'
 
 echo "== Node $("$node_22_0" --version): the SQLite store and the CLI refuse it clearly"

@@ -6,6 +6,8 @@
  * - langchain: `fakeModel().invoke`, bare vs with `BudgetCallbackHandler`.
  * - openai: `chat.completions.create` with a `fetch` that answers at once (no network), bare vs `withBudget`.
  * - anthropic: `messages.create` with a `fetch` that answers at once (no network), bare vs `withBudget`.
+ * - openai-agents: `Runner.run` of an agent on a `Model` that answers at once, bare vs `budgetModel` (and a
+ *   pass-through wrapper: what any wrapper costs).
  *
  * Run: node bench/adapter-overhead.ts [--calls 20000]
  */
@@ -13,11 +15,13 @@ import Anthropic from '@anthropic-ai/sdk'
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
 import { AIMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
+import { Agent, type Model, Runner, Usage } from '@openai/agents'
 import { budgetMiddleware } from '@tokenwarden/ai-sdk'
 import { withBudget as withAnthropicBudget } from '@tokenwarden/anthropic'
 import { createBudget } from '@tokenwarden/core'
 import { BudgetCallbackHandler } from '@tokenwarden/langchain'
 import { withBudget } from '@tokenwarden/openai'
+import { budgetModel } from '@tokenwarden/openai-agents'
 import { generateText, wrapLanguageModel } from 'ai'
 import { MockLanguageModelV4 } from 'ai/test'
 import OpenAI from 'openai'
@@ -170,12 +174,49 @@ function anthropic() {
   )
 }
 
-const results = [await aiSdk(), await langchain(), await openai(), await anthropic()]
+
+function openaiAgents() {
+  const model: Model = {
+    async getResponse() {
+      return {
+        usage: new Usage({ inputTokens: 12, outputTokens: 5 }),
+        output: [
+          {
+            type: 'message' as const,
+            role: 'assistant' as const,
+            status: 'completed' as const,
+            content: [{ type: 'output_text' as const, text: 'Hello there' }],
+          },
+        ],
+        responseId: 'resp_1',
+      }
+    },
+    async *getStreamedResponse() {},
+  }
+  const passThrough: Model = {
+    getResponse: (request) => model.getResponse(request),
+    getStreamedResponse: (request) => model.getStreamedResponse(request),
+  }
+  const runner = new Runner({ tracingDisabled: true })
+  const agent = (on: Model) =>
+    new Agent({ name: 'bench', instructions: 'Greet.', model: on, modelSettings: { maxTokens: 50 } })
+  const bare = agent(model)
+  const budgeted = agent(budgetModel(model, { budget: newBudget(), context: { thread: 't-1' } }))
+  const hooked = agent(passThrough)
+  return compare(
+    'openai-agents',
+    () => runner.run(bare, 'Say hello'),
+    () => runner.run(budgeted, 'Say hello'),
+    () => runner.run(hooked, 'Say hello'),
+  )
+}
+
+const results = [await aiSdk(), await langchain(), await openai(), await anthropic(), await openaiAgents()]
 for (const r of results) {
   const hook =
     'noOpHookUs' in r ? `, no-op hook ${r.noOpHookUs} µs (ours +${r.overheadOverNoOpUs} µs over it)` : ''
   console.error(
-    `${r.adapter.padEnd(10)} bare ${r.bareUs} µs, budgeted ${r.budgetedUs} µs, +${r.overheadUs} µs (×${r.ratio})${hook}`,
+    `${r.adapter.padEnd(14)} bare ${r.bareUs} µs, budgeted ${r.budgetedUs} µs, +${r.overheadUs} µs (×${r.ratio})${hook}`,
   )
 }
 console.log(JSON.stringify({ benchmark: 'adapter-overhead', node: process.version, calls, results }))

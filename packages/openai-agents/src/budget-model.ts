@@ -45,17 +45,10 @@ export function wrapModel(model: Model, options: BudgetModelOptions, modelId: st
     stallMs,
   } = options
 
-  const contextOf = async (request: ModelRequest): Promise<BudgetContext> => {
+  const contextOf = (request: ModelRequest): BudgetContext | Promise<BudgetContext> => {
     const agent = currentAgentName()
-    const base = typeof context === 'function' ? await context({ agent, request }) : context
-    if (base === null || typeof base !== 'object')
-      throw new BudgetValidationError({
-        field: 'context',
-        value: base,
-        reason: 'expected an object of scope ids',
-      })
-    const run = currentBudgetContext()
-    return agent === undefined && run === undefined ? base : { ...(agent && { agent }), ...base, ...run }
+    if (typeof context !== 'function') return merged(agent, context)
+    return Promise.resolve(context({ agent, request })).then((base) => merged(agent, base))
   }
 
   /** Reserves the call; the refusal itself when the run is to finish with `exceededText`. */
@@ -64,8 +57,9 @@ export function wrapModel(model: Model, options: BudgetModelOptions, modelId: st
     onStall?: () => void,
   ): Promise<BudgetCall | BudgetExceededError> => {
     try {
+      const resolved = contextOf(request) // a static context is not awaited (no extra hop per call)
       return await startBudgetCall(budget, {
-        context: await contextOf(request),
+        context: resolved instanceof Promise ? await resolved : resolved,
         model: modelId,
         input: toCallInput(request),
         maxOutputTokens: request.modelSettings?.maxTokens,
@@ -165,6 +159,18 @@ function withCall(request: ModelRequest, call: BudgetCall, signal: AbortSignal |
   if (capped) next.modelSettings = { ...request.modelSettings, maxTokens: maxOutputTokens }
   if (signal !== undefined) next.signal = signal
   return next
+}
+
+/** A call's context: the running agent, then the model's context, then the run's (`withBudgetContext`). */
+function merged(agent: string | undefined, base: BudgetContext): BudgetContext {
+  if (base === null || typeof base !== 'object')
+    throw new BudgetValidationError({
+      field: 'context',
+      value: base,
+      reason: 'expected an object of scope ids',
+    })
+  const run = currentBudgetContext()
+  return agent === undefined && run === undefined ? base : { ...(agent && { agent }), ...base, ...run }
 }
 
 /** The running agent: the SDK's current turn (or agent) span names it, with tracing on or off. */
