@@ -116,7 +116,7 @@ const rows: string[][] = [
         [`naive tracker bytes per scope (${fmt(naive.scopes)} scopes)`, fmt(naive.bytesPerScope), '—', ''],
       ]),
   ...(adapters?.results ?? []).map((r: any) => [
-    `${r.adapter} adapter overhead per call (bare ${r.bareUs} µs → ${r.budgetedUs} µs, ×${r.ratio}${r.noOpHookUs === undefined ? '' : `; a no-op callback alone: ${r.noOpHookUs} µs`})`,
+    `${r.adapter} adapter overhead per call (bare ${r.bareUs} µs → ${r.budgetedUs} µs, ×${r.ratio}${r.noOpHookUs === undefined ? '' : `; a no-op hook alone: ${r.noOpHookUs} µs`})`,
     `${r.noOpHookUs === undefined ? r.overheadUs : r.overheadOverNoOpUs} µs`,
     '≤ 5 µs',
     verdict((r.noOpHookUs === undefined ? r.overheadUs : r.overheadOverNoOpUs) <= 5),
