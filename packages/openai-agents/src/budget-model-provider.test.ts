@@ -70,6 +70,21 @@ describe('budgetModelProvider', () => {
         expect(await reservedOf(budget, thread)).toBe(0)
       })
 
+      it('should reject a streamed run with the BudgetExceededError and send nothing', async () => {
+        const budget = createBudget({ limits: [{ scope: 'thread', tokens: 500 }] })
+        const runner = budgetedRunner(client, api, { budget, context: thread, defaultMaxOutputTokens: 1000 })
+        const streamed = await runner.run(researchTeam().researcher, 'Hi', { stream: true })
+        const error = await (async () => {
+          for await (const _ of streamed) {
+            // nothing arrives
+          }
+          await streamed.completed
+        })().catch((caught) => caught)
+        expect(BudgetExceededError.isInstance(error)).toBe(true)
+        expect(server.requests).toHaveLength(0)
+        expect(await reservedOf(budget, thread)).toBe(0)
+      })
+
       for (const stream of [false, true]) {
         it(`should end the run with exceededText when onExceeded is 'finish' (${stream ? 'streamed' : 'JSON'})`, async () => {
           const budget = createBudget({ limits: [{ scope: 'thread', tokens: 500 }] })
