@@ -1,10 +1,5 @@
 import type { ModelRequest } from '@openai/agents'
-import {
-  type Budget,
-  type BudgetContext,
-  type BudgetExceededError,
-  BudgetValidationError,
-} from '@tokenwarden/core'
+import type { Budget, BudgetContext, BudgetExceededError } from '@tokenwarden/core'
 
 /**
  * Who a model call is for: a static context, or a function of the call (the running agent's name and
@@ -56,46 +51,4 @@ export interface BudgetModelOptions {
   stopStreamsAtReservation?: boolean
   /** A call without progress for this long is settled from its estimate (a stream is aborted). @default 60_000 */
   stallMs?: number
-}
-
-/**
- * Throws `BudgetValidationError` naming the first bad field of the options.
- *
- * @example
- * validateModelOptions({ budget, onExceeded: 'finish' })
- */
-export function validateModelOptions(options: BudgetModelOptions): void {
-  if (options === null || typeof options !== 'object') invalid('options', options, 'expected { budget, … }')
-  const { budget, context, modelId, defaultMaxOutputTokens, clamp, onExceeded, exceededText, stallMs } =
-    options
-  if (budget === null || typeof budget !== 'object' || typeof budget.reserve !== 'function')
-    invalid('budget', budget, 'expected a budget from createBudget()')
-  if (
-    context !== undefined &&
-    typeof context !== 'function' &&
-    (context === null || typeof context !== 'object')
-  )
-    invalid('context', context, 'expected an object or a function')
-  if (modelId !== undefined && (typeof modelId !== 'string' || modelId.length === 0))
-    invalid('modelId', modelId, 'expected a non-empty string')
-  if (
-    defaultMaxOutputTokens !== undefined &&
-    !(Number.isInteger(defaultMaxOutputTokens) && defaultMaxOutputTokens >= 1)
-  )
-    invalid('defaultMaxOutputTokens', defaultMaxOutputTokens, 'expected a whole number ≥ 1')
-  if (clamp !== undefined && typeof clamp !== 'boolean' && (clamp === null || typeof clamp !== 'object'))
-    invalid('clamp', clamp, 'expected a boolean or { minOutputTokens }')
-  if (onExceeded !== undefined && onExceeded !== 'throw' && onExceeded !== 'finish')
-    invalid('onExceeded', onExceeded, "expected 'throw' or 'finish'")
-  if (exceededText !== undefined && typeof exceededText !== 'function')
-    invalid('exceededText', exceededText, 'expected a function')
-  if (
-    stallMs !== undefined &&
-    !(typeof stallMs === 'number' && stallMs > 0 && stallMs < Number.POSITIVE_INFINITY)
-  )
-    invalid('stallMs', stallMs, 'expected a duration > 0 ms')
-}
-
-function invalid(field: string, value: unknown, reason: string): never {
-  throw new BudgetValidationError({ field, value, reason })
 }

@@ -1,6 +1,7 @@
 import type { Model, ModelProvider } from '@openai/agents'
+import { validateAdapterOptions } from '@tokenwarden/core/adapter'
 import { wrapModel } from './budget-model.ts'
-import { type BudgetModelOptions, validateModelOptions } from './budget-model-options.ts'
+import type { BudgetModelOptions } from './budget-model-options.ts'
 
 /**
  * Wraps an Agents SDK `ModelProvider` (e.g. `OpenAIProvider`) so that every model it resolves is
@@ -18,7 +19,7 @@ import { type BudgetModelOptions, validateModelOptions } from './budget-model-op
  * const result = await withBudgetContext({ thread: 't-1' }, () => runner.run(agent, 'Hi'))
  */
 export function budgetModelProvider(provider: ModelProvider, options: BudgetModelOptions): ModelProvider {
-  validateModelOptions(options)
+  validateAdapterOptions(options, { contextFunction: true })
   // One wrapper per model and name, so a provider's cached model stays one budgeted model.
   const wrapped = new WeakMap<Model, Map<string | undefined, Model>>()
   const wrap = (model: Model, name: string | undefined): Model => {

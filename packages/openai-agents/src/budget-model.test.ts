@@ -329,3 +329,19 @@ describe('budgetModel in other runs', () => {
     expect(rest).not.toContain('response_done') // the request was aborted before the server finished
   })
 })
+
+describe('budgetModel context', () => {
+  it('should reject a context function that returns no object with a BudgetValidationError naming context', async () => {
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100 }] })
+    const model = budgetModel(
+      { getResponse: async () => ({}) as never, async *getStreamedResponse() {} },
+      {
+        budget,
+        context: () => null as never,
+      },
+    )
+    const error = await model.getResponse(request()).catch((caught) => caught)
+    expect(BudgetValidationError.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ field: 'context' })
+  })
+})

@@ -1,12 +1,17 @@
 import { getCurrentSpan, type Model, type ModelRequest, type ModelResponse, Usage } from '@openai/agents'
 import { type BudgetContext, BudgetExceededError, BudgetValidationError } from '@tokenwarden/core'
-import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
+import {
+  type BudgetCall,
+  mergeCallContext,
+  startBudgetCall,
+  validateAdapterOptions,
+} from '@tokenwarden/core/adapter'
 import {
   budgetExceededEvents,
   budgetExceededResponse,
   budgetResponseDone,
 } from './budget-exceeded-response.ts'
-import { type BudgetModelOptions, validateModelOptions } from './budget-model-options.ts'
+import type { BudgetModelOptions } from './budget-model-options.ts'
 import { reportedUsage, toCallInput } from './model-call-input.ts'
 import { currentBudgetContext } from './with-budget-context.ts'
 
@@ -26,7 +31,7 @@ import { currentBudgetContext } from './with-budget-context.ts'
  * const result = await run(new Agent({ name: 'researcher', model }), 'Summarise the report.')
  */
 export function budgetModel(model: Model, options: BudgetModelOptions): Model {
-  validateModelOptions(options)
+  validateAdapterOptions(options, { contextFunction: true })
   return wrapModel(model, options, options.modelId)
 }
 
@@ -48,7 +53,15 @@ export function wrapModel(model: Model, options: BudgetModelOptions, modelId: st
   const contextOf = (request: ModelRequest): BudgetContext | Promise<BudgetContext> => {
     const agent = currentAgentName()
     if (typeof context !== 'function') return merged(agent, context)
-    return Promise.resolve(context({ agent, request })).then((base) => merged(agent, base))
+    return Promise.resolve(context({ agent, request })).then((base) => {
+      if (base === null || typeof base !== 'object')
+        throw new BudgetValidationError({
+          field: 'context',
+          value: base,
+          reason: 'expected the function to return an object of scope ids',
+        })
+      return merged(agent, base)
+    })
   }
 
   /** Reserves the call; the refusal itself when the run is to finish with `exceededText`. */
@@ -163,14 +176,8 @@ function withCall(request: ModelRequest, call: BudgetCall, signal: AbortSignal |
 
 /** A call's context: the running agent, then the model's context, then the run's (`withBudgetContext`). */
 function merged(agent: string | undefined, base: BudgetContext): BudgetContext {
-  if (base === null || typeof base !== 'object')
-    throw new BudgetValidationError({
-      field: 'context',
-      value: base,
-      reason: 'expected an object of scope ids',
-    })
-  const run = currentBudgetContext()
-  return agent === undefined && run === undefined ? base : { ...(agent && { agent }), ...base, ...run }
+  const own = mergeCallContext(agent === undefined ? {} : { agent }, base, 'context')
+  return mergeCallContext(own, currentBudgetContext(), 'withBudgetContext')
 }
 
 /** The running agent: the SDK's current turn (or agent) span names it, with tracing on or off. */
