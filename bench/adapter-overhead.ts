@@ -174,7 +174,6 @@ function anthropic() {
   )
 }
 
-
 function openaiAgents() {
   const model: Model = {
     async getResponse() {
