@@ -13,9 +13,9 @@ mkdir "$work/app"
 cd "$work/app"
 npm init -y >/dev/null
 npm pkg set type=module
-echo "installing $(ls "$work/tarballs" | wc -l) tarballs with ai 7, @ai-sdk/openai 4, openai 7, @anthropic-ai/sdk 1, @langchain/core 1"
+echo "installing $(ls "$work/tarballs" | wc -l) tarballs with ai 7, @ai-sdk/openai 4, openai 7, @anthropic-ai/sdk 1, @openai/agents 0.20, @langchain/core 1"
 npm install --no-audit --no-fund --silent "$work"/tarballs/*.tgz \
-  ai@^7 @ai-sdk/openai@^4 openai@^7 @anthropic-ai/sdk@^1 @langchain/core@^1 typescript@~6.0.3 @types/node@^24
+  ai@^7 @ai-sdk/openai@^4 openai@^7 @anthropic-ai/sdk@^1 @openai/agents@^0.20 @langchain/core@^1 typescript@~6.0.3 @types/node@^24
 
 # The quick start exactly as the README shows it: the first ts block after its heading.
 awk '/^## Quick start/{q=1} q&&/^```ts$/{c=1;next} c&&/^```$/{exit} c' "$root/README.md" > index.ts

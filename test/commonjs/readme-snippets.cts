@@ -4,10 +4,12 @@
 import Anthropic from '@anthropic-ai/sdk'
 import { AIMessage } from '@langchain/core/messages'
 import { fakeModel } from '@langchain/core/testing'
+import { type Agent, OpenAIProvider, Runner } from '@openai/agents'
 import { withBudget as withAnthropicBudget } from '@tokenwarden/anthropic'
 import { createBudget, formatStatus, UnsupportedRuntimeError } from '@tokenwarden/core'
 import { BudgetCallbackHandler } from '@tokenwarden/langchain'
 import { withBudget } from '@tokenwarden/openai'
+import { budgetModelProvider, withBudgetContext } from '@tokenwarden/openai-agents'
 import { sqliteStore } from '@tokenwarden/sqlite'
 import OpenAI from 'openai'
 
@@ -36,6 +38,13 @@ export const message = claudeThread.messages.create({
 
 // @ts-expect-error: a context id must be a string (proves the types above are not `any`)
 withAnthropicBudget(new Anthropic({ apiKey: 'sk-ant-test' }), { budget, context: { agent: 42 } })
+
+const runner = new Runner({ modelProvider: budgetModelProvider(new OpenAIProvider(), { budget }) })
+export const runAgent = (agent: Agent) =>
+  withBudgetContext({ thread: 't-1' }, () => runner.run(agent, 'Summarise the report.'))
+
+// @ts-expect-error: a context id must be a string (proves the types above are not `any`)
+budgetModelProvider(new OpenAIProvider(), { budget, context: { agent: 42 } })
 
 export const answer = fakeModel()
   .respond(new AIMessage('hi'))
