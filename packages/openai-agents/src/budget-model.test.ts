@@ -208,6 +208,34 @@ describe('budgetModel', () => {
     })
   }
 
+  describe('cache fields', () => {
+    it('should price cache reads and writes of a Responses call at their own rates', async () => {
+      const budget = createBudget({
+        limits: [{ scope: 'thread', costUsd: 100 }],
+        prices: {
+          models: {
+            'gpt-4o': {
+              inputPerMillion: 1_000_000,
+              outputPerMillion: 0,
+              cachedInputPerMillion: 100_000,
+              cacheWriteInputPerMillion: 10_000,
+            },
+          },
+        },
+      })
+      const settled = recordSettlements(budget)
+      const model = budgetModel(models.responses(), { budget, context: thread, modelId: 'gpt-4o' })
+      server.enqueue({
+        text: 'cached',
+        usage: { inputTokens: 100, outputTokens: 1, cachedTokens: 60, cacheWriteTokens: 30 },
+      })
+      await traced(() => model.getResponse(request()))
+      // 10 uncached × $1 + 60 cached × $0.10 + 30 written × $0.01 = $16.30
+      expect(settled[0]!.usage.costUsd).toBeCloseTo(16.3, 6)
+      expect(settled[0]!.usage.cachedInputTokens).toBe(60)
+    })
+  })
+
   describe('scopes', () => {
     it('should call a context function with the running agent, and let withBudgetContext override it', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
