@@ -6,7 +6,7 @@ import type {
 } from '@ai-sdk/provider'
 import { BudgetExceededError, type TokenEstimator } from '@tokenwarden/core'
 import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
-import { applyBudgetPolicies, resolveMiddlewarePolicies } from './apply-budget-policies.ts'
+import { applyMiddlewarePolicies, resolveMiddlewarePolicies } from './apply-middleware-policies.ts'
 import { budgetExceededResult, budgetExceededStream } from './budget-exceeded-result.ts'
 import type { BudgetMiddlewareOptions } from './budget-middleware-options.ts'
 import { toCallInput } from './estimate-prompt-tokens.ts'
@@ -91,18 +91,23 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       const callContext = resolved instanceof Promise ? await resolved : resolved
       let id = modelId ?? model.modelId
       let prompt = params.prompt
+      let input = toCallInput(params, chainOf(params.providerOptions))
       let downgrade: { model: LanguageModelV4; from: string } | undefined
       if (hasPolicies) {
-        const outcome = await applyBudgetPolicies(policies, {
+        const outcome = await applyMiddlewarePolicies(policies, {
           budget,
           context: callContext,
           params,
+          model,
           modelId: id,
+          input,
         })
         id = outcome.modelId
-        prompt = outcome.prompt
-        if (outcome.model !== undefined && outcome.downgradedFrom !== undefined)
-          downgrade = { model: outcome.model, from: outcome.downgradedFrom }
+        downgrade = outcome.downgrade
+        if (outcome.prompt !== prompt) {
+          prompt = outcome.prompt
+          input = toCallInput({ ...params, prompt }, input.conversation)
+        }
       }
       let state: Reserved | undefined // what a stalled call does to its stream is known once it exists
       let call: BudgetCall
@@ -110,10 +115,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
         call = await startBudgetCall(budget, {
           context: callContext,
           model: id,
-          input: toCallInput(
-            { prompt, tools: params.tools, responseFormat: params.responseFormat },
-            chainOf(params.providerOptions),
-          ),
+          input,
           maxOutputTokens: params.maxOutputTokens,
           defaultMaxOutputTokens,
           clamp,
