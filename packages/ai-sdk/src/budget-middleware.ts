@@ -5,7 +5,7 @@ import type {
   LanguageModelV4Middleware,
 } from '@ai-sdk/provider'
 import { BudgetExceededError, type TokenEstimator } from '@tokenwarden/core'
-import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
+import { type BudgetCall, startBudgetCall, validateAdapterOptions } from '@tokenwarden/core/adapter'
 import { applyMiddlewarePolicies, resolveMiddlewarePolicies } from './apply-middleware-policies.ts'
 import { budgetExceededResult, budgetExceededStream } from './budget-exceeded-result.ts'
 import type { BudgetMiddlewareOptions } from './budget-middleware-options.ts'
@@ -14,7 +14,6 @@ import { injectSystemMessage } from './inject-system-message.ts'
 import { meterStream } from './meter-stream.ts'
 import { callContextResolver, providerOptionsKey } from './resolve-call-context.ts'
 import { reportedUsage } from './to-token-usage.ts'
-import { validateMiddlewareOptions } from './validate-middleware-options.ts'
 
 export type { BudgetMiddlewareOptions } from './budget-middleware-options.ts'
 
@@ -57,7 +56,7 @@ interface Reserved {
  * })
  */
 export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageModelV4Middleware {
-  validateMiddlewareOptions(options)
+  validateAdapterOptions(options, { contextFunction: true })
   const policies = resolveMiddlewarePolicies(options)
   const {
     budget,
