@@ -6,7 +6,7 @@ import type {
   DowngradeEvent,
   DowngradeLevel,
 } from '@tokenwarden/core'
-import type { BudgetCompressionOptions } from './apply-budget-policies.ts'
+import type { BudgetCompressionOptions } from './apply-middleware-policies.ts'
 import type { CallContext } from './resolve-call-context.ts'
 
 /** Options of `budgetMiddleware`. */

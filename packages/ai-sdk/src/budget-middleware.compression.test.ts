@@ -186,6 +186,58 @@ describe('budgetMiddleware', () => {
       expect(estimatePromptTokens({ prompt }, budget.estimator)).toBeLessThan(events[0]!.originalTokens / 2)
     })
 
+    it('should truncate a JSON tool result to text and keep an error result an error', async () => {
+      const budget = await budgetAt(0.75)
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('Q3 beat Q2.') })
+      const rows = Array.from({ length: 800 }, (_, index) => ({ quarter: 'Q3', row: index, note: 'noise' }))
+      const messages: ModelMessage[] = [
+        { role: 'user', content: 'Find the Q3 revenue.' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'tool-call', toolCallId: 'c1', toolName: 'search', input: { query: 'Q3' } },
+            { type: 'tool-call', toolCallId: 'c2', toolName: 'lookup', input: { query: 'Q3' } },
+          ],
+        },
+        {
+          role: 'tool',
+          content: [
+            {
+              type: 'tool-result',
+              toolCallId: 'c1',
+              toolName: 'search',
+              output: { type: 'json', value: rows },
+            },
+            {
+              type: 'tool-result',
+              toolCallId: 'c2',
+              toolName: 'lookup',
+              output: { type: 'error-json', value: { error: 'timeout', detail: 'slow '.repeat(2000) } },
+            },
+          ],
+        },
+        { role: 'assistant', content: 'Q3 revenue was $4.2M.' },
+        { role: 'user', content: lastQuestion },
+      ]
+      const model = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({
+          budget,
+          context: thread,
+          injectWarnings: false,
+          compression: { keepLatestTurns: 1 },
+        }),
+      })
+      await generateText({ model, messages, maxOutputTokens: 100 })
+      const tool = mock.doGenerateCalls[0]!.prompt.find((message) => message.role === 'tool')!
+      const outputs = (tool.content as { output: { type: string; value: unknown } }[]).map(
+        (part) => part.output,
+      )
+      expect(outputs.map((output) => output.type)).toEqual(['text', 'error-text'])
+      for (const output of outputs) expect(String(output.value).endsWith(truncationMarker)).toBe(true)
+      expect(String(outputs[0]!.value).startsWith('[{"quarter":"Q3","row":0')).toBe(true)
+    })
+
     it('should compress streamed calls the same way', async () => {
       const budget = await budgetAt(0.75)
       const mock = new MockLanguageModelV4({ doStream: streamResult(textParts(['Q3 ', 'beat Q2.'])) })

@@ -123,6 +123,32 @@ describe('budgetMiddleware', () => {
       expect(await reservedOf(budget, thread)).toBe(0)
     })
 
+    it('should say when the default output reservation is what the budget cannot afford, naming the fixes', async () => {
+      const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
+      const mock = new MockLanguageModelV4({ doGenerate: textResult('hi') })
+      const middleware = budgetMiddleware({ budget, context: thread, defaultMaxOutputTokens: 2000 })
+      const model = wrapLanguageModel({ model: mock, middleware })
+      const error = await generateText({ model, prompt: 'Hi' }).catch((e: unknown) => e)
+      expect(BudgetExceededError.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ outputFromDefault: true, defaultOutputTokens: 2000 })
+      expect((error as Error).message).toContain(
+        "of which 2,000 tokens are output reserved by default because the call set no output limit (the input alone fits): set the call's output limit (maxOutputTokens), lower defaultMaxOutputTokens, or turn on clamp",
+      )
+      expect(mock.doGenerateCalls).toHaveLength(0)
+      // With a limit of the caller's own the refusal is a plain one.
+      const own = await generateText({ model, prompt: 'Hi', maxOutputTokens: 2000 }).catch((e: unknown) => e)
+      expect(own).toMatchObject({ outputFromDefault: false })
+      // onExceeded: 'finish' shows the same explanation as its text.
+      const finishing = wrapLanguageModel({
+        model: mock,
+        middleware: budgetMiddleware({ budget, context: thread, onExceeded: 'finish' }),
+      })
+      const { text } = await generateText({ model: finishing, prompt: 'Hi' })
+      expect(text).toContain('lower defaultMaxOutputTokens, or turn on clamp')
+      expect(mock.doGenerateCalls).toHaveLength(0)
+      expect(await reservedOf(budget, thread)).toBe(0)
+    })
+
     it('should reject a call without the thread id with MissingScopeError, without calling the model', async () => {
       const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }] })
       const mock = new MockLanguageModelV4({ doGenerate: textResult('hi') })

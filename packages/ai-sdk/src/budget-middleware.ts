@@ -5,8 +5,8 @@ import type {
   LanguageModelV4Middleware,
 } from '@ai-sdk/provider'
 import { BudgetExceededError, type TokenEstimator } from '@tokenwarden/core'
-import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
-import { applyBudgetPolicies, resolveMiddlewarePolicies } from './apply-budget-policies.ts'
+import { type BudgetCall, startBudgetCall, validateAdapterOptions } from '@tokenwarden/core/adapter'
+import { applyMiddlewarePolicies, resolveMiddlewarePolicies } from './apply-middleware-policies.ts'
 import { budgetExceededResult, budgetExceededStream } from './budget-exceeded-result.ts'
 import type { BudgetMiddlewareOptions } from './budget-middleware-options.ts'
 import { toCallInput } from './estimate-prompt-tokens.ts'
@@ -14,7 +14,6 @@ import { injectSystemMessage } from './inject-system-message.ts'
 import { meterStream } from './meter-stream.ts'
 import { callContextResolver, providerOptionsKey } from './resolve-call-context.ts'
 import { reportedUsage } from './to-token-usage.ts'
-import { validateMiddlewareOptions } from './validate-middleware-options.ts'
 
 export type { BudgetMiddlewareOptions } from './budget-middleware-options.ts'
 
@@ -57,7 +56,7 @@ interface Reserved {
  * })
  */
 export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageModelV4Middleware {
-  validateMiddlewareOptions(options)
+  validateAdapterOptions(options, { contextFunction: true })
   const policies = resolveMiddlewarePolicies(options)
   const {
     budget,
@@ -91,18 +90,23 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       const callContext = resolved instanceof Promise ? await resolved : resolved
       let id = modelId ?? model.modelId
       let prompt = params.prompt
+      let input = toCallInput(params, chainOf(params.providerOptions))
       let downgrade: { model: LanguageModelV4; from: string } | undefined
       if (hasPolicies) {
-        const outcome = await applyBudgetPolicies(policies, {
+        const outcome = await applyMiddlewarePolicies(policies, {
           budget,
           context: callContext,
           params,
+          model,
           modelId: id,
+          input,
         })
         id = outcome.modelId
-        prompt = outcome.prompt
-        if (outcome.model !== undefined && outcome.downgradedFrom !== undefined)
-          downgrade = { model: outcome.model, from: outcome.downgradedFrom }
+        downgrade = outcome.downgrade
+        if (outcome.prompt !== prompt) {
+          prompt = outcome.prompt
+          input = toCallInput({ ...params, prompt }, input.conversation)
+        }
       }
       let state: Reserved | undefined // what a stalled call does to its stream is known once it exists
       let call: BudgetCall
@@ -110,10 +114,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
         call = await startBudgetCall(budget, {
           context: callContext,
           model: id,
-          input: toCallInput(
-            { prompt, tools: params.tools, responseFormat: params.responseFormat },
-            chainOf(params.providerOptions),
-          ),
+          input,
           maxOutputTokens: params.maxOutputTokens,
           defaultMaxOutputTokens,
           clamp,

@@ -5,7 +5,12 @@ import type {
   LanguageModelV4ToolResultOutput,
 } from '@ai-sdk/provider'
 import type { TokenEstimator } from '@tokenwarden/core'
-import { type CallInput, type CallPart, estimateCallInput } from '@tokenwarden/core/adapter'
+import {
+  type CallPart,
+  estimateCallInput,
+  type PolicyInput,
+  type PolicyMessage,
+} from '@tokenwarden/core/adapter'
 
 /**
  * Estimates the input tokens of a call from its prompt and tool definitions, with the budget's
@@ -23,7 +28,8 @@ export function estimatePromptTokens(
 }
 
 /**
- * The neutral description of a V4 call's input that the core's call lifecycle estimates; `conversation`
+ * The neutral description of a V4 call's input that the core's call lifecycle estimates and its
+ * policies compress (messages keep their roles; tool calls and results are tool parts); `conversation`
  * names the response chain it continues (its estimate is floored by the chain's last real usage).
  *
  * @example
@@ -32,7 +38,7 @@ export function estimatePromptTokens(
 export function toCallInput(
   { prompt, tools, responseFormat }: Pick<LanguageModelV4CallOptions, 'prompt' | 'tools' | 'responseFormat'>,
   conversation?: string,
-): CallInput {
+): PolicyInput {
   return {
     messages: toMessages(prompt),
     tools,
@@ -41,11 +47,14 @@ export function toCallInput(
   }
 }
 
-function toMessages(prompt: LanguageModelV4Prompt): CallInput['messages'] {
+function toMessages(prompt: LanguageModelV4Prompt): PolicyInput['messages'] {
   // Text and reasoning parts are already what the core counts: a prompt of those alone passes as it is.
-  if (prompt.every(isPlain)) return prompt as CallInput['messages']
-  return prompt.map((message) =>
-    typeof message.content === 'string' ? message.content : toMessage(message.content),
+  if (prompt.every(isPlain)) return prompt as PolicyInput['messages']
+  return prompt.map(
+    (message): PolicyMessage =>
+      typeof message.content === 'string'
+        ? (message as PolicyMessage)
+        : { role: message.role, content: toMessage(message.content) },
   )
 }
 
@@ -72,11 +81,10 @@ function toMessage(content: readonly PromptPart[]): CallPart[] {
         parts.push({ type: 'file' })
         break
       case 'tool-call':
-        parts.push(`${part.toolName}${stringify(part.input)}`)
+        parts.push({ type: 'tool-call', name: part.toolName, text: stringify(part.input) })
         break
       case 'tool-result':
-        parts.push(part.toolName)
-        toolOutput(part.output, parts)
+        toolResult(part.toolName, part.output, parts)
         break
       case 'tool-approval-response':
         parts.push(part.reason ?? '')
@@ -95,25 +103,31 @@ function filePart(part: LanguageModelV4FilePart): CallPart {
   return { type: 'file', data: bytes, mediaType }
 }
 
-function toolOutput(output: LanguageModelV4ToolResultOutput, parts: CallPart[]): void {
+/** A tool result as the core's `tool-result` part (the text compression may truncate), files apart. */
+function toolResult(name: string, output: LanguageModelV4ToolResultOutput, parts: CallPart[]): void {
   switch (output.type) {
     case 'text':
     case 'error-text':
-      parts.push(output.value)
+      parts.push({ type: 'tool-result', name, text: output.value })
       break
     case 'json':
     case 'error-json':
-      parts.push({ type: 'json', value: output.value })
+      parts.push({ type: 'tool-result', name, text: stringify(output.value) })
       break
     case 'execution-denied':
-      parts.push(output.reason ?? '')
+      parts.push({ type: 'tool-result', name, text: output.reason ?? '' })
       break
-    case 'content':
+    case 'content': {
+      const texts: string[] = []
       for (const item of output.value) {
-        if (item.type === 'text') parts.push(item.text)
+        if (item.type === 'text') texts.push(item.text)
         else if (item.type === 'file') parts.push(filePart(item as LanguageModelV4FilePart))
       }
+      parts.push({ type: 'tool-result', name, text: texts.join('\n') })
       break
+    }
+    default:
+      parts.push({ type: 'tool-result', name, text: '' })
   }
 }
 

@@ -1,4 +1,4 @@
-export type { BudgetCompressionOptions } from './apply-budget-policies.ts'
+export type { BudgetCompressionOptions } from './apply-middleware-policies.ts'
 export { budgetExceededFinishReason } from './budget-exceeded-result.ts'
 export { type BudgetMiddlewareOptions, budgetMiddleware } from './budget-middleware.ts'
 export { estimatePromptTokens } from './estimate-prompt-tokens.ts'

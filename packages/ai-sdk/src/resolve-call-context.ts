@@ -1,5 +1,6 @@
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider'
-import { type BudgetContext, BudgetValidationError } from '@tokenwarden/core'
+import type { BudgetContext } from '@tokenwarden/core'
+import { mergeCallContext } from '@tokenwarden/core/adapter'
 
 /** The key of a call's `providerOptions` that carries its budget context, e.g. `{ tokenwarden: { thread: 't-1' } }`. */
 export const providerOptionsKey = 'tokenwarden'
@@ -22,12 +23,7 @@ export async function resolveCallContext(
   params: LanguageModelV4CallOptions,
 ): Promise<BudgetContext> {
   const base = typeof context === 'function' ? await context(params) : context
-  const merged: BudgetContext = { ...checkContext(base ?? {}, 'context') }
-  const perCall = params.providerOptions?.[providerOptionsKey]
-  if (perCall !== undefined) {
-    Object.assign(merged, checkContext(perCall, `providerOptions.${providerOptionsKey}`))
-  }
-  return merged
+  return mergeCallContext(checkContext(base), params.providerOptions?.[providerOptionsKey], perCallField)
 }
 
 /**
@@ -45,34 +41,14 @@ export function callContextResolver(
   if (typeof context === 'function') return (params) => resolveCallContext(context, params)
   let checked: BudgetContext | undefined
   return (params) => {
-    checked ??= checkContext(context ?? {}, 'context')
-    const perCall = params.providerOptions?.[providerOptionsKey]
-    if (perCall === undefined) return checked
-    return { ...checked, ...checkContext(perCall, `providerOptions.${providerOptionsKey}`) }
+    checked ??= checkContext(context)
+    return mergeCallContext(checked, params.providerOptions?.[providerOptionsKey], perCallField)
   }
 }
 
-function checkContext(value: unknown, field: string): BudgetContext {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new BudgetValidationError({
-      field,
-      value,
-      reason: 'expected an object of scope ids such as { thread }',
-    })
-  }
-  const context: BudgetContext = {}
-  for (const scope in value) {
-    if (!Object.hasOwn(value, scope)) continue
-    const id = (value as Record<string, unknown>)[scope]
-    if (id === undefined) continue
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new BudgetValidationError({
-        field: `${field}.${scope}`,
-        value: id,
-        reason: 'expected a non-empty string',
-      })
-    }
-    context[scope] = id
-  }
-  return context
+const perCallField = `providerOptions.${providerOptionsKey}`
+
+/** The adapter's context, checked (scope ids are non-empty strings) into a copy. */
+function checkContext(context: BudgetContext | undefined): BudgetContext {
+  return mergeCallContext({}, context ?? {}, 'context')
 }

@@ -127,6 +127,36 @@ describe('startBudgetCall', () => {
       await call.close()
     })
 
+    it('should say when the default output reservation is what the budget cannot afford, and name the fixes', async () => {
+      const budget = newBudget(1_000)
+      const refusal = async (options: Partial<Parameters<typeof startBudgetCall>[1]>) => {
+        const error: unknown = await startBudgetCall(budget, { context, input, ...options }).then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        )
+        if (!BudgetExceededError.isInstance(error)) throw new Error('expected a BudgetExceededError')
+        return error
+      }
+      const fromDefault = await refusal({})
+      expect(fromDefault).toMatchObject({ outputFromDefault: true, defaultOutputTokens: 4096 })
+      expect(fromDefault.message).toContain('because the call set no output limit')
+      expect(fromDefault.message).toMatch(/maxOutputTokens.*defaultMaxOutputTokens.*clamp/)
+      expect(fromDefault.toJSON()).toMatchObject({ outputFromDefault: true, defaultOutputTokens: 4096 })
+      // The adapter's own default is named the same way.
+      expect(await refusal({ defaultMaxOutputTokens: 2_000 })).toMatchObject({ defaultOutputTokens: 2_000 })
+      // The caller's own limit, or an input that alone does not fit, is a plain refusal.
+      const ownLimit = await refusal({ maxOutputTokens: 5_000 })
+      expect(ownLimit.outputFromDefault).toBe(false)
+      expect(ownLimit.message).not.toContain('no output limit')
+      const tooLong = await refusal({ input: { messages: ['x'.repeat(8_000)] } })
+      expect(tooLong).toMatchObject({ outputFromDefault: false, defaultOutputTokens: undefined })
+      // budget.reserve without maxOutputTokens reserves the budget's default: the same hint.
+      await expect(budget.reserve(context, { inputTokens: 10 })).rejects.toMatchObject({
+        outputFromDefault: true,
+      })
+      expect((await held(budget)).reserved).toBe(0)
+    })
+
     it('should send the clamped cap when the budget binds', async () => {
       const budget = newBudget(1_000)
       const call = await startBudgetCall(budget, { context, input, clamp: true })

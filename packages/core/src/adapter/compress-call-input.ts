@@ -69,7 +69,12 @@ export interface SummaryRequest {
   maxOutputTokens: number
 }
 
-/** @internal What {@link compressCallInput} decided. */
+/**
+ * @internal What {@link compressCallInput} decided.
+ *
+ * @example
+ * const { plan, edits, summary } = compressed
+ */
 export interface CompressedInput {
   plan: CompressionPlan
   edits: MessageEdit[]
@@ -85,6 +90,9 @@ const drop: MessageEdit = Object.freeze({ type: 'drop' })
  * @internal Plans the compression of a neutral input (sizes by `estimateCallInput`'s rules, low-signal
  * turns, tool results as truncatable), asks `summarize` for the summary and truncates tool results.
  * `undefined` when nothing changes.
+ *
+ * @example
+ * const compressed = await compressCallInput(input, { options, usage: 0.93, estimator, summarize })
  */
 export async function compressCallInput(
   input: PolicyInput,

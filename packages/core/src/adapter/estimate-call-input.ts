@@ -90,7 +90,12 @@ export function estimateCallInput(input: CallInput, estimator: TokenEstimator): 
   return tokens
 }
 
-/** @internal One message's tokens under {@link estimateCallInput}'s rules, overhead included. */
+/**
+ * @internal One message's tokens under {@link estimateCallInput}'s rules, overhead included.
+ *
+ * @example
+ * estimateCallMessage({ role: 'user', content: 'Say hello' }, budget.estimator) // 7
+ */
 export function estimateCallMessage(message: CallMessage, estimator: TokenEstimator): number {
   let tokens = messageOverheadTokens
   const content = contentOf(message)
@@ -99,14 +104,24 @@ export function estimateCallMessage(message: CallMessage, estimator: TokenEstima
   return tokens
 }
 
-/** @internal The parts (or text) of a message. */
+/**
+ * @internal The parts (or text) of a message.
+ *
+ * @example
+ * contentOf({ role: 'user', content: 'Hi' }) // 'Hi'
+ */
 export function contentOf(message: CallMessage): string | readonly CallPart[] {
   return typeof message === 'string' || Array.isArray(message)
     ? (message as string | readonly CallPart[])
     : (message as { content: string | readonly CallPart[] }).content
 }
 
-/** @internal One part's tokens under {@link estimateCallInput}'s rules. */
+/**
+ * @internal One part's tokens under {@link estimateCallInput}'s rules.
+ *
+ * @example
+ * estimateCallPart({ type: 'tool-result', name: 'search', text: result }, budget.estimator)
+ */
 export function estimateCallPart(part: CallPart, estimator: TokenEstimator): number {
   if (typeof part === 'string') return estimator.count(part)
   const { text } = part as { text?: unknown }

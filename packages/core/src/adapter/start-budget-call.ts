@@ -93,6 +93,8 @@ function reserveCall(
     model,
     inputTokens,
     maxOutputTokens: maxOutputTokens ?? options.defaultMaxOutputTokens ?? budget.defaultMaxOutputTokens,
+    // A refusal that only the default output causes names the fix (BudgetExceededError.outputFromDefault).
+    outputFromDefault: maxOutputTokens === undefined,
     clamp,
   }
   return budget.reserve(context, request).then(

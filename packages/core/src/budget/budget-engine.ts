@@ -1,4 +1,4 @@
-import { BudgetExceededError } from '../errors/budget-exceeded-error.ts'
+import { type BudgetExceededDetails, BudgetExceededError } from '../errors/budget-exceeded-error.ts'
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 import type { BudgetMode } from '../events/budget-events.ts'
 import { EventHub } from '../events/event-hub.ts'
@@ -433,8 +433,17 @@ export class BudgetEngine implements Budget, ReservationOwner {
     model: string | undefined,
     charges: ResolvedCharge[],
     denial: StoreDenial & { requested: number },
+    output?: { inputOnly: number | undefined; maxOutputTokens: number },
   ): BudgetExceededError {
-    const error = new BudgetExceededError(exceededDetails(charges, denial))
+    const details: BudgetExceededDetails = exceededDetails(charges, denial)
+    if (
+      output?.inputOnly !== undefined &&
+      output.maxOutputTokens > 0 &&
+      output.inputOnly <= details.remaining
+    ) {
+      details.defaultOutputTokens = output.maxOutputTokens
+    }
+    const error = new BudgetExceededError(details)
     this.emitExceeded(context, model, charges, denial, true)
     return error
   }

@@ -78,6 +78,12 @@ export interface ReserveRequest {
   /** Maximum output tokens of the call. @default the budget's defaultMaxOutputTokens */
   maxOutputTokens?: number
   /**
+   * `maxOutputTokens` is a default an adapter reserved, not a limit the caller set: a refusal that only
+   * that output causes says so (`BudgetExceededError.outputFromDefault`). Implied when `maxOutputTokens`
+   * is absent. @default false
+   */
+  outputFromDefault?: boolean
+  /**
    * Lower `maxOutputTokens` to what the budget can still afford instead of refusing; refuses only when
    * fewer than `minOutputTokens` (default 1) remain.
    */

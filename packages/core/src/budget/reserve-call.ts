@@ -1,4 +1,4 @@
-import type { StoreReserveResult } from '../stores/budget-store.ts'
+import type { StoreDenial, StoreReserveResult } from '../stores/budget-store.ts'
 import { emptyTally, type Tally } from '../usage/tally.ts'
 import { affordableOutput } from './affordable-output.ts'
 import type { Reservation, ReserveRequest } from './budget.ts'
@@ -15,6 +15,7 @@ const requestScratch: RequestSnapshot = {
   model: undefined,
   inputTokens: 0,
   maxOutputTokens: undefined,
+  outputFromDefault: false,
   clamp: undefined,
   leaseMs: undefined,
 }
@@ -53,7 +54,7 @@ export function reserveCall(
 /** A reservation without clamp, rollover or child plan, on a store with `reserveSync`. */
 function reserveNow(engine: BudgetEngine, context: BudgetContext, snapshot: RequestSnapshot): Reservation {
   // the snapshot is reused by the next call: read it before anything else runs
-  const { model, inputTokens } = snapshot
+  const { model, inputTokens, outputFromDefault } = snapshot
   const maxOutputTokens = snapshot.maxOutputTokens ?? engine.defaultMaxOutputTokens
   const leaseMs = snapshot.leaseMs ?? engine.config.leaseMs
   const now = engine.config.now()
@@ -71,7 +72,11 @@ function reserveNow(engine: BudgetEngine, context: BudgetContext, snapshot: Requ
   const result = engine.store.reserveSync!(request)
   request.amount = emptyAmount
   if (!result.ok) {
-    throw engine.refuse(context, model, charges, { ...result.denial, requested: amount[result.denial.unit] })
+    const denial = { ...result.denial, requested: amount[result.denial.unit] }
+    const output = outputFromDefault
+      ? defaultOutput(engine, context, model, charges, inputTokens, maxOutputTokens, denial.unit)
+      : undefined
+    throw engine.refuse(context, model, charges, denial, output)
   }
   return opened(
     engine,
@@ -151,10 +156,12 @@ async function reserveLater(
     const result = engine.store.reserveSync?.(reserveRequest) ?? (await engine.store.reserve(reserveRequest))
     if (!result.ok) {
       if (attempt < attempts) continue
-      throw engine.refuse(context, model, charges, {
-        ...result.denial,
-        requested: amount[result.denial.unit],
-      })
+      const denial = { ...result.denial, requested: amount[result.denial.unit] }
+      const output =
+        snapshot.outputFromDefault && clamp === undefined
+          ? defaultOutput(engine, context, model, all, inputTokens, maxOutputTokens, denial.unit)
+          : undefined
+      throw engine.refuse(context, model, charges, denial, output)
     }
     const owner = calls?.owner ?? engine
     return opened(
@@ -173,6 +180,23 @@ async function reserveLater(
       charges,
     )
   }
+}
+
+/**
+ * For a refusal of a call that set no output limit: what its input alone would hold in the refused
+ * unit, so the error can say when the default output is what does not fit (the refusal path only).
+ */
+function defaultOutput(
+  engine: BudgetEngine,
+  context: BudgetContext,
+  model: string | undefined,
+  charges: ResolvedCharge[],
+  inputTokens: number,
+  maxOutputTokens: number,
+  unit: StoreDenial['unit'],
+): { inputOnly: number; maxOutputTokens: number } {
+  const inputOnly = engine.pricing.reserveAmount(context, model, charges, inputTokens, 0)[unit]
+  return { inputOnly, maxOutputTokens }
 }
 
 /** A reservation the store held: reports a passed cap (warn/dry-run), catches up thresholds, emits. */

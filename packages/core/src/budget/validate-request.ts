@@ -8,6 +8,8 @@ export interface RequestSnapshot {
   model: string | undefined
   inputTokens: number
   maxOutputTokens: number | undefined
+  /** The output is a default (the caller set no limit), for the refusal's message. */
+  outputFromDefault: boolean
   clamp: { minOutputTokens: number } | undefined
   leaseMs: number | undefined
 }
@@ -23,6 +25,7 @@ export function validateRequest(
     inputTokens: number
     clamp?: ReserveRequest['clamp']
     maxOutputTokens?: number
+    outputFromDefault?: boolean
     leaseMs?: number
   },
   into?: RequestSnapshot,
@@ -34,7 +37,14 @@ export function validateRequest(
       reason: 'expected { model, inputTokens, maxOutputTokens }',
     })
   }
-  const { model, inputTokens, maxOutputTokens, clamp: clampOption, leaseMs } = request
+  const {
+    model,
+    inputTokens,
+    maxOutputTokens,
+    outputFromDefault: fromDefault,
+    clamp: clampOption,
+    leaseMs,
+  } = request
   if (model !== undefined) assertId(model, 'request.model')
   assertCount(inputTokens, 'request.inputTokens')
   if (maxOutputTokens !== undefined) {
@@ -56,10 +66,12 @@ export function validateRequest(
     assertAmount(min, 'request.clamp.minOutputTokens', { integer: true })
     clamp = { minOutputTokens: min }
   }
-  if (into === undefined) return { model, inputTokens, maxOutputTokens, clamp, leaseMs }
+  const outputFromDefault = maxOutputTokens === undefined || fromDefault === true
+  if (into === undefined) return { model, inputTokens, maxOutputTokens, outputFromDefault, clamp, leaseMs }
   into.model = model
   into.inputTokens = inputTokens
   into.maxOutputTokens = maxOutputTokens
+  into.outputFromDefault = outputFromDefault
   into.clamp = clamp
   into.leaseMs = leaseMs
   return into

@@ -30,6 +30,11 @@ export interface BudgetExceededDetails {
   period: string
   /** When the current period ends (epoch ms), or `null` when the limit never resets. */
   resetsAt: number | null
+  /**
+   * Set when the call set no output limit and the output reserved by default (this many tokens) is what
+   * the limit cannot afford: the input alone would fit (see `outputFromDefault`).
+   */
+  defaultOutputTokens?: number
 }
 
 /**
@@ -56,6 +61,14 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
   /** The period as people read it: `today`, `in the last hour` (see `describePeriod`). */
   readonly periodDescription: string
   readonly resetsAt: number | null
+  /**
+   * True when the refusal is caused by the default output reservation: the call set no output limit,
+   * `defaultOutputTokens` were reserved for its output, and the input alone would fit. Fix it by setting
+   * the call's output limit, lowering `defaultMaxOutputTokens`, or turning on `clamp`.
+   */
+  readonly outputFromDefault: boolean
+  /** The output tokens reserved by default when `outputFromDefault`; else `undefined`. */
+  readonly defaultOutputTokens: number | undefined
 
   constructor(details: BudgetExceededDetails & { message?: string; cause?: unknown }) {
     super({
@@ -64,7 +77,8 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
         details.message ??
         `budget exceeded: ${details.scope} "${details.scopeId}" has ${formatQuantity(details.remaining, details.unit)} ` +
           `of ${formatQuantity(details.limit, details.unit)} left${details.period === 'none' ? '' : ` ${describePeriod(details.period)}`}, ` +
-          `the call needs ${formatQuantity(details.requested, details.unit)}`,
+          `the call needs ${formatQuantity(details.requested, details.unit)}` +
+          (details.defaultOutputTokens === undefined ? '' : defaultOutputHint(details.defaultOutputTokens)),
       cause: details.cause,
     })
     this.name = 'BudgetExceededError'
@@ -80,6 +94,8 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
     this.period = details.period
     this.periodDescription = describePeriod(details.period)
     this.resetsAt = details.resetsAt
+    this.outputFromDefault = details.defaultOutputTokens !== undefined
+    this.defaultOutputTokens = details.defaultOutputTokens
   }
 
   static override isInstance(error: unknown): error is BudgetExceededError {
@@ -87,8 +103,13 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
   }
 
   /** The fields as a plain object (for logs and events; contains no prompt text). */
-  toJSON(): BudgetExceededDetails & { code: string; message: string; periodDescription: string } {
-    return {
+  toJSON(): BudgetExceededDetails & {
+    code: string
+    message: string
+    periodDescription: string
+    outputFromDefault: boolean
+  } {
+    const json = {
       code: this.code,
       message: this.message,
       scope: this.scope,
@@ -103,6 +124,17 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
       period: this.period,
       periodDescription: this.periodDescription,
       resetsAt: this.resetsAt,
+      outputFromDefault: this.outputFromDefault,
     }
+    return this.defaultOutputTokens === undefined
+      ? json
+      : { ...json, defaultOutputTokens: this.defaultOutputTokens }
   }
+}
+
+function defaultOutputHint(tokens: number): string {
+  return (
+    `, of which ${formatQuantity(tokens, 'tokens')} are output reserved by default because the call set no output limit ` +
+    "(the input alone fits): set the call's output limit (maxOutputTokens), lower defaultMaxOutputTokens, or turn on clamp"
+  )
 }
