@@ -8,14 +8,8 @@ import type {
   StoreReserveResult,
   Tally,
 } from '@tokenwarden/core'
-import {
-  emptyCounterState,
-  tallyFieldCount,
-  tallyToVector,
-  unitIndex,
-  vectorsToState,
-} from '@tokenwarden/core'
-import type { PackedValue } from './decode-replies.ts'
+import { tallyFieldCount, tallyToVector, unitIndex, vectorsToState } from '@tokenwarden/core'
+import { counterBytes, type ScriptReply } from './decode-reply.ts'
 import type { RedisKeys } from './redis-keys.ts'
 
 /** KEYS and ARGV of one script call. */
@@ -34,8 +28,9 @@ export interface ScriptSettings {
 const unitOfField = new Map(Object.entries(unitIndex).map(([unit, field]) => [field, unit as LimitUnit]))
 
 /**
- * Encodes a store request for `budgetScript`: the fixed keys, the counters' keys then their window
- * keys; ARGV as the script reads it.
+ * Encodes a store request for `budgetScript`: the fixed keys and the reservation's key (the bare
+ * reservation prefix without an id), the counters' keys then their window keys; ARGV as the script
+ * reads it.
  *
  * @example
  * const { keys, args } = encodeCall(keys, 'read', now, { epsilon: 1e-9, retentionMs: 60_000 }, [], counters)
@@ -47,14 +42,21 @@ export function encodeCall(
   settings: ScriptSettings,
   header: (string | number)[],
   counters: readonly CounterCharge[],
+  reservationId: string | null = null,
 ): ScriptCall {
-  const keys = [redisKeys.index, redisKeys.leases, redisKeys.records]
+  const keys = [
+    redisKeys.index,
+    redisKeys.leases,
+    redisKeys.records,
+    reservationId === null ? redisKeys.reservationPrefix : redisKeys.reservation(reservationId),
+  ]
   const windowKeys: string[] = []
   const args: (string | number)[] = [
     operation,
     now,
     settings.epsilon,
     settings.retentionMs,
+    redisKeys.reservationPrefix,
     ...header,
     counters.length,
   ]
@@ -82,13 +84,16 @@ export function encodeReserve(
   request: StoreReserveRequest,
   settings: ScriptSettings,
 ): ScriptCall {
-  const header = [
+  const header = [request.leaseExpiresAt, request.enforce ? '1' : '0', ...tallyToVector(request.amount)]
+  return encodeCall(
+    redisKeys,
+    'reserve',
+    request.now,
+    settings,
+    header,
+    request.counters,
     request.reservationId,
-    request.leaseExpiresAt,
-    request.enforce ? '1' : '0',
-    ...tallyToVector(request.amount),
-  ]
-  return encodeCall(redisKeys, 'reserve', request.now, settings, header, request.counters)
+  )
 }
 
 /**
@@ -105,54 +110,49 @@ export function encodeCommit(
   const usage: Tally | null = request.usage
   const drawFrom = request.drawFrom ?? []
   const header = [
-    request.reservationId ?? '',
     usage === null ? '0' : '1',
     ...(usage === null ? new Array<number>(tallyFieldCount).fill(0) : tallyToVector(usage)),
     drawFrom.reduce((count, group) => count + 1 + group.length, 0),
-    ...drawFrom.flatMap((group) => [group.length, ...group]),
+    ...drawFrom.flatMap((group) => [group.length, ...group.map(redisKeys.reservation)]),
   ]
-  return encodeCall(redisKeys, 'commit', request.now, settings, header, request.counters)
+  const id = request.reservationId === '' ? null : request.reservationId
+  return encodeCall(redisKeys, 'commit', request.now, settings, header, request.counters, id)
 }
 
 /**
- * Counter states from the script's reply values: one per counter from `offset`, each a stored counter
- * (`[used…, reserved…, expiry]`), window totals (`[used…, reserved…]`) or `null` (zeros).
+ * Counter states from the script's reply: one per key, each 19 big-endian doubles (used, reserved, then
+ * an expiry the states do not need); zeros for a counter that does not exist.
  *
  * @example
- * decodeStates(values, 1, counters.map((c) => c.key))
+ * decodeStates(reply.counters, counters.map((c) => c.key))
  */
-export function decodeStates(
-  values: readonly PackedValue[],
-  offset: number,
-  keys: readonly string[],
-): CounterState[] {
+export function decodeStates(bytes: Buffer, keys: readonly string[]): CounterState[] {
   const states: CounterState[] = new Array(keys.length)
+  const used = new Array<number>(tallyFieldCount)
+  const reserved = new Array<number>(tallyFieldCount)
   for (let i = 0; i < keys.length; i++) {
-    const value = values[offset + i] as number[] | null | undefined
-    states[i] =
-      value == null
-        ? emptyCounterState(keys[i]!)
-        : vectorsToState(keys[i]!, value, value.slice(tallyFieldCount))
+    const offset = i * counterBytes
+    for (let f = 0; f < tallyFieldCount; f++) {
+      used[f] = bytes.readDoubleBE(offset + 8 * f)
+      reserved[f] = bytes.readDoubleBE(offset + 8 * (tallyFieldCount + f))
+    }
+    states[i] = vectorsToState(keys[i]!, used, reserved)
   }
   return states
 }
 
 /**
- * A reservation's result from the script's reply values.
+ * A reservation's result from the script's reply.
  *
  * @example
- * decodeReserve(values, request.counters)
+ * decodeReserve(reply, request.counters)
  */
-export function decodeReserve(
-  values: readonly PackedValue[],
-  counters: readonly CounterCharge[],
-): StoreReserveResult {
-  const header = values[0] as number[]
+export function decodeReserve(reply: ScriptReply, counters: readonly CounterCharge[]): StoreReserveResult {
+  const header = reply.header as number[]
   const denial = decodeDenial(header)
   if (header[0] === 0) return { ok: false, denial: denial! }
   const states = decodeStates(
-    values,
-    1,
+    reply.counters,
     counters.map((charge) => charge.key),
   )
   if (header[5] === 1) return { ok: true, counters: states, exceeded: undefined, alreadyApplied: true }

@@ -4,31 +4,45 @@ import { createHash } from 'node:crypto'
  * The one Lua script behind every operation of `redisStore` (atomic: Redis runs a script alone).
  *
  * KEYS: 1 counter index (sorted set: counter key → expiry, +inf when never), 2 lease queue (sorted set:
- * reservation id → lease expiry, or when to forget a closed id), 3 lease records (hash: reservation id →
- * msgpack [expiry, amount…, key…], or `c` for an id a commit closed and `l` for a lapsed one, kept for the
- * retention so a redelivered operation is applied once), then the counters' own keys, then their window
- * keys in order.
- * A counter is a msgpack array: 9 used values, 9 reserved values (tallyFields order), expiry (-1: never).
- * ARGV: op, now, epsilon, retention (ms), then per operation (see `budget-arguments.ts`).
- * Lua numbers given to redis.call travel as exact doubles (%.17g). Replies are one bulk string of
- * concatenated msgpack values (a header, then each counter as stored), so numbers stay exact doubles
- * (Redis would truncate Lua numbers to integers) and the script does not re-encode what it just read.
+ * reservation key → lease expiry, open leases only), 3 the lease records of the layout before 0.2 (a
+ * hash, only swept), 4 the operation's reservation key (`{prefix}:r:<id>`, or the bare `{prefix}:r:`
+ * when there is no id), then the counters' own keys, then their window keys in order.
+ * A reservation key holds `r` + the lease (big-endian doubles: expiry, amount…, then its counter keys
+ * joined by newlines) while it is open, then `c` (closed by a commit) or `l` (lapsed) + until when it is
+ * remembered (budget clock), with a Redis expiry of the retention: a redelivered operation is applied
+ * once, and Redis itself forgets the id (no sweep, no sorted-set entry per closed id).
+ * A counter is 19 big-endian doubles: 9 used values, 9 reserved values (tallyFields order), expiry (-1:
+ * never); one written as msgpack by an older version is still read (first byte 0xdc).
+ * ARGV: op, now, epsilon, retention (ms), reservation key prefix, then per operation (see
+ * `budget-arguments.ts`). Lua numbers given to redis.call travel as exact doubles (%.17g).
+ * The reply is two bulk strings: a msgpack header, then each counter's 19 doubles as stored (or its
+ * totals over its window, or zeros), so numbers stay exact and stored counters are not re-encoded.
  */
 export const budgetScript = `
 local F = 9
+local CF = '>' .. string.rep('d', 2 * F + 1)
+local RF = '>' .. string.rep('d', F + 1)
+local ZERO = string.rep('\\0', 8 * (2 * F + 1))
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
 local EPS = tonumber(ARGV[3])
 local RETAIN = tonumber(ARGV[4])
-local INDEX, LEASES, RECORDS = KEYS[1], KEYS[2], KEYS[3]
+local RP = ARGV[5]
+local INDEX, LEASES, RECORDS, ID = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local cache, dirty, created, packed = {}, {}, {}, {}
-local NIL = cmsgpack.pack(nil)
 -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
 local READONLY = op == 'read' or op == 'list'
 
 local function decode(key, raw)
   if not raw then return false end
-  local c = cmsgpack.unpack(raw)
+  local c
+  if string.byte(raw, 1) == 0xdc then
+    c = cmsgpack.unpack(raw)
+    raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
+  else
+    c = { struct.unpack(CF, raw) }
+    c[2 * F + 2] = nil
+  end
   local e = c[2 * F + 1]
   if e >= 0 and e <= now and not READONLY then
     redis.call('DEL', key)
@@ -47,7 +61,9 @@ local function preload(keys, from)
   end
   if #missing == 0 then return end
   local raws = redis.call('MGET', unpack(missing))
-  for i, key in ipairs(missing) do cache[key] = decode(key, raws[i]) end
+  for i, key in ipairs(missing) do
+    if cache[key] == nil then cache[key] = decode(key, raws[i]) end
+  end
 end
 
 local function load(key)
@@ -77,7 +93,7 @@ local function flush()
     local c = cache[key]
     if c then
       local e = c[2 * F + 1]
-      local raw = cmsgpack.pack(c)
+      local raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
       packed[key] = raw
       if not created[key] then
         redis.call('SET', key, raw, 'KEEPTTL')
@@ -93,64 +109,101 @@ local function flush()
   dirty = {}
 end
 
--- Remembers a closed ('c') or lapsed ('l') reservation id until the retention passes.
-local function mark(id, m)
-  redis.call('HSET', RECORDS, id, m)
-  redis.call('ZADD', LEASES, now + RETAIN, id)
+-- What a reservation key holds: 'r' (open lease), 'c' (closed), 'l' (lapsed), or nil (unknown, or
+-- remembered no longer: past the retention on the budget's clock).
+local function kind(raw)
+  if not raw then return nil end
+  local k = string.sub(raw, 1, 1)
+  if k ~= 'r' and tonumber(string.sub(raw, 2)) <= now then return nil end
+  return k
 end
 
--- Takes v (per field) off the reserved values of a lease record's counters, never below 0.
-local function giveBack(record, v)
-  preload(record, F + 2)
-  for i = F + 2, #record do
-    local c = load(record[i])
+-- A lease: 'r', then expiry and amount (F) as doubles, then its counter keys joined by newlines.
+local function lease(expires, amount, keys)
+  return 'r' .. struct.pack(RF, expires, unpack(amount, 1, F)) .. table.concat(keys, '\\n')
+end
+
+-- A lease's { expiry, amount... } and counter keys.
+local function parseLease(raw)
+  local record = { struct.unpack(RF, raw, 2) }
+  record[F + 2] = nil
+  local keys = {}
+  for key in string.gmatch(string.sub(raw, 8 * (F + 1) + 2), '[^\\n]+') do keys[#keys + 1] = key end
+  return record, keys
+end
+
+-- Remembers a closed ('c') or lapsed ('l') reservation key until the retention passes; Redis drops it.
+local function mark(key, m)
+  if RETAIN > 0 then
+    redis.call('SET', key, m .. string.format('%.17g', now + RETAIN), 'PX', math.ceil(RETAIN))
+  else
+    redis.call('DEL', key)
+  end
+end
+
+-- Takes v (per field, from index 2) off the reserved values of the counters keys, never below 0.
+local function giveBack(keys, from, v)
+  preload(keys, from)
+  for i = from, #keys do
+    local c = load(keys[i])
     if c then
       for f = 1, F do
-        local x = c[F + f] - v[f]
+        local x = c[F + f] - v[1 + f]
         if x < EPS then x = 0 end
         c[F + f] = x
       end
-      dirty[record[i]] = true
+      dirty[keys[i]] = true
     end
   end
 end
 
--- A lease record is msgpack [expiry, amount x F, counter keys...]. Returns the lease's amount to its
--- counters and remembers the id as m; 'open' when the lease had not lapsed yet, 'lapsed' when it had.
-local function closeLease(id, raw, m)
-  local record = cmsgpack.unpack(raw)
-  local amount = {}
-  for f = 1, F do amount[f] = record[1 + f] end
-  giveBack(record, amount)
-  mark(id, m)
+-- Returns an open lease's amount to its counters, forgets its queue entry and remembers the key as m;
+-- 'open' when the lease had not lapsed yet, 'lapsed' when it had.
+local function closeLease(key, raw, m)
+  local record, keys = parseLease(raw)
+  giveBack(keys, 1, record)
+  mark(key, m)
+  redis.call('ZREM', LEASES, key)
   if record[1] <= now then return 'lapsed' end
   return 'open'
 end
 
--- Returns lapsed leases and forgets closed ids past their retention: every one due, or at most limit.
+-- Returns lapsed leases: every one due, or at most limit.
 local function sweep(limit)
-  local ids
+  local due
   if limit then
-    ids = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now, 'LIMIT', 0, limit)
+    due = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now, 'LIMIT', 0, limit)
   else
-    ids = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now)
+    due = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now)
   end
-  for i = 1, #ids do
-    local raw = redis.call('HGET', RECORDS, ids[i])
-    if raw and raw ~= 'c' and raw ~= 'l' then
-      closeLease(ids[i], raw, 'l')
+  for i = 1, #due do
+    local key = due[i]
+    if string.sub(key, 1, #RP) == RP then
+      local raw = redis.call('GET', key)
+      if kind(raw) == 'r' then
+        closeLease(key, raw, 'l')
+      else
+        redis.call('ZREM', LEASES, key)
+      end
     else
-      redis.call('HDEL', RECORDS, ids[i])
-      redis.call('ZREM', LEASES, ids[i])
+      -- a lease (or a closed id) of the layout before: msgpack [expiry, amount..., keys...] in RECORDS
+      local raw = redis.call('HGET', RECORDS, key)
+      if raw and raw ~= 'c' and raw ~= 'l' then
+        local record = cmsgpack.unpack(raw)
+        giveBack(record, F + 2, record)
+      end
+      redis.call('HDEL', RECORDS, key)
+      redis.call('ZREM', LEASES, key)
     end
   end
 end
 
--- Counters of the request: ARGV from position p, KEYS from 4 (own keys, then window keys).
+-- Counters of the request: ARGV from position p, KEYS from 5 (own keys, then window keys). Reads the
+-- reservation key and every counter in one MGET; returns the list and what the reservation key holds.
 local function charges(p, n)
-  local list, k = {}, 4 + n
+  local list, k = {}, 5 + n
   for i = 1, n do
-    local ch = { key = KEYS[3 + i], expires = tonumber(ARGV[p]), caps = {}, window = {} }
+    local ch = { key = KEYS[4 + i], expires = tonumber(ARGV[p]), caps = {}, window = {} }
     local ncaps = tonumber(ARGV[p + 1])
     p = p + 2
     for j = 1, ncaps do
@@ -165,8 +218,11 @@ local function charges(p, n)
     end
     list[i] = ch
   end
-  preload(KEYS, 4)
-  return list
+  local raws = redis.call('MGET', unpack(KEYS, 4))
+  for i = 5, #KEYS do
+    if cache[KEYS[i]] == nil then cache[KEYS[i]] = decode(KEYS[i], raws[i - 3]) end
+  end
+  return list, raws[1]
 end
 
 local function total(ch, field)
@@ -196,22 +252,23 @@ local function check(list, amount)
   return nil
 end
 
--- The reply: a msgpack header, then one msgpack value per counter: its packed state as stored (no
--- window), its totals over the window, or nil (zeros). Call after flush().
+-- The reply: a msgpack header, then per counter its 19 doubles as stored (no window), its totals over
+-- the window, or zeros. Call after flush().
 local function reply(header, list)
-  local parts = { cmsgpack.pack(header) }
+  local parts = {}
   if list then
     for i, ch in ipairs(list) do
       if #ch.window == 0 then
-        parts[i + 1] = load(ch.key) and packed[ch.key] or NIL
+        parts[i] = load(ch.key) and packed[ch.key] or ZERO
       else
         local totals = {}
         for f = 1, 2 * F do totals[f] = total(ch, f) end
-        parts[i + 1] = cmsgpack.pack(totals)
+        totals[2 * F + 1] = -1
+        parts[i] = struct.pack(CF, unpack(totals, 1, 2 * F + 1))
       end
     end
   end
-  return table.concat(parts)
+  return { cmsgpack.pack(header), table.concat(parts) }
 end
 
 local function vector(p)
@@ -221,10 +278,10 @@ local function vector(p)
 end
 
 if op == 'reserve' then
-  local id, leaseExpires, enforce = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
+  local leaseExpires, enforce = tonumber(ARGV[6]), ARGV[7] == '1'
   local amount = vector(8)
-  local list = charges(18, tonumber(ARGV[17]))
-  if redis.call('HEXISTS', RECORDS, id) == 1 then
+  local list, held = charges(18, tonumber(ARGV[17]))
+  if kind(held) then
     -- delivered again: the reservation is held (or was closed) already
     return reply({ 1, -1, 0, 0, 0, 1 }, list)
   end
@@ -237,15 +294,14 @@ if op == 'reserve' then
       return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4] })
     end
   end
-  local record = { leaseExpires }
-  for f = 1, F do record[1 + f] = amount[f] end
+  local keys = {}
   for i, ch in ipairs(list) do
     local c = entry(ch.key, ch.expires)
     for f = 1, F do c[F + f] = c[F + f] + amount[f] end
-    record[1 + F + i] = ch.key
+    keys[i] = ch.key
   end
-  redis.call('HSET', RECORDS, id, cmsgpack.pack(record))
-  redis.call('ZADD', LEASES, leaseExpires, id)
+  redis.call('SET', ID, lease(leaseExpires, amount, keys))
+  redis.call('ZADD', LEASES, leaseExpires, ID)
   local header = { 1, -1, 0, 0, 0 }
   if exceeded then
     for j = 1, 4 do header[1 + j] = exceeded[j] end
@@ -253,18 +309,18 @@ if op == 'reserve' then
   flush()
   return reply(header, list)
 elseif op == 'commit' then
-  local id, hasUsage = ARGV[5], ARGV[6] == '1'
+  local hasUsage = ARGV[6] == '1'
   local usage = vector(7)
   local ndraw = tonumber(ARGV[16])
-  local list = charges(18 + ndraw, tonumber(ARGV[17 + ndraw]))
+  local list, held = charges(18 + ndraw, tonumber(ARGV[17 + ndraw]))
   local found = false
-  if id ~= '' then
-    local raw = redis.call('HGET', RECORDS, id)
-    if raw == 'c' then return reply({ 0, 1 }, list) end
-    if raw and raw ~= 'l' then
-      found = closeLease(id, raw, 'c') == 'open'
+  if ID ~= RP then
+    local k = kind(held)
+    if k == 'c' then return reply({ 0, 1 }, list) end
+    if k == 'r' then
+      found = closeLease(ID, held, 'c') == 'open'
     else
-      mark(id, 'c')
+      mark(ID, 'c')
     end
   end
   if hasUsage then
@@ -272,26 +328,26 @@ elseif op == 'commit' then
       local c = entry(ch.key, ch.expires)
       for f = 1, F do c[f] = c[f] + usage[f] end
     end
-    -- drawFrom: ndraw values, groups of (count, ids...); each group gives back the usage once, in order
+    -- drawFrom: ndraw values, groups of (count, keys...); each group gives back the usage once, in order
     local j = 17
     while j < 17 + ndraw do
       local count = tonumber(ARGV[j])
       local left = {}
       for f = 1, F do left[f] = math.max(0, usage[f]) end
-      for k = 1, count do
-        local hold = ARGV[j + k]
-        local raw = redis.call('HGET', RECORDS, hold)
-        if raw and raw ~= 'c' and raw ~= 'l' then
-          local record = cmsgpack.unpack(raw)
+      for h = 1, count do
+        local hold = ARGV[j + h]
+        local raw = redis.call('GET', hold)
+        if kind(raw) == 'r' then
+          local record, keys = parseLease(raw)
           local delta = {}
           for f = 1, F do
             local d = math.min(record[1 + f], left[f])
-            delta[f] = d
+            delta[1 + f] = d
             left[f] = left[f] - d
             record[1 + f] = record[1 + f] - d
           end
-          giveBack(record, delta)
-          redis.call('HSET', RECORDS, hold, cmsgpack.pack(record))
+          giveBack(keys, 1, delta)
+          redis.call('SET', hold, lease(record[1], { unpack(record, 2, F + 1) }, keys))
         end
       end
       j = j + 1 + count
@@ -309,21 +365,19 @@ elseif op == 'commit' then
   end
   return reply({ found and 1 or 0, 0 }, list)
 elseif op == 'renew' then
-  local id, leaseExpires = ARGV[5], tonumber(ARGV[6])
-  local raw = redis.call('HGET', RECORDS, id)
-  if not raw or raw == 'c' or raw == 'l' then return cmsgpack.pack(0) end
-  local record = cmsgpack.unpack(raw)
-  if record[1] <= now then
-    closeLease(id, raw, 'l')
+  local leaseExpires = tonumber(ARGV[6])
+  local raw = redis.call('GET', ID)
+  if kind(raw) ~= 'r' then return reply(0) end
+  if struct.unpack('>d', raw, 2) <= now then
+    closeLease(ID, raw, 'l')
     flush()
-    return cmsgpack.pack(0)
+    return reply(0)
   end
-  record[1] = leaseExpires
-  redis.call('HSET', RECORDS, id, cmsgpack.pack(record))
-  redis.call('ZADD', LEASES, leaseExpires, id)
-  return cmsgpack.pack(1)
+  redis.call('SETRANGE', ID, 1, struct.pack('>d', leaseExpires))
+  redis.call('ZADD', LEASES, leaseExpires, ID)
+  return reply(1)
 elseif op == 'read' then
-  local list = charges(6, tonumber(ARGV[5]))
+  local list = charges(7, tonumber(ARGV[6]))
   sweep()
   flush()
   return reply({}, list)

@@ -8,13 +8,20 @@ const special = /[%{}:\s\p{Cc}]/gu
  * @example
  * const keys = redisKeys('tokenwarden')
  * keys.counter('thread/none|thread|t-1|0') // '{tokenwarden}:c:thread/none|thread|t-1|0'
+ * keys.reservation('r-1') // '{tokenwarden}:r:r-1'
  */
 export function redisKeys(prefix: string) {
   const counterPrefix = `{${prefix}}:c:`
+  const reservationPrefix = `{${prefix}}:r:`
   return {
     index: `{${prefix}}:index`,
     leases: `{${prefix}}:leases`,
+    /** The lease records of the layout before 0.2 (a hash the script only sweeps). */
     records: `{${prefix}}:records`,
+    /** What reservation keys start with (alone: the key of an operation without an id). */
+    reservationPrefix,
+    /** The key of a reservation id: its open lease, then for the retention that it closed. */
+    reservation: (id: string) => reservationPrefix + id,
     counter: (key: string) => counterPrefix + escapeKey(key),
     /** The counter key a Redis key was made from; `undefined` for keys of another layout. */
     counterOf(redisKey: string): string | undefined {

@@ -51,7 +51,7 @@ testBudgetStore({
             '{tagged}:c:n|s|%7Bx%7D%3Ay%20z|0',
             '{tagged}:index',
             '{tagged}:leases',
-            '{tagged}:records',
+            '{tagged}:r:r1',
           ])
           await store.dispose?.()
         })
@@ -89,16 +89,21 @@ testBudgetStore({
           await store.dispose?.()
         })
 
-        it('should forget closed reservation ids after retentionMs', async () => {
+        it('should forget closed reservation ids after retentionMs, and leave them to Redis to drop', async () => {
           const store = redisStore({ url: server.url, prefix: 'retention', retentionMs: 1000 })
           const counters = [counter('a', 100)]
           const commit = { reservationId: 'op-1', now: t0, counters, usage: tally({ tokens: 1 }) }
           await store.commit(commit)
-          expect((await store.commit(commit)).alreadyApplied).toBe(true)
-          expect(await admin.hlen('{retention}:records')).toBe(1)
-          await store.commit({ ...commit, reservationId: 'op-2', now: t0 + 1000 })
-          expect(await admin.hkeys('{retention}:records')).toEqual(['op-2'])
-          expect(await admin.zcard('{retention}:leases')).toBe(1)
+          expect((await store.commit({ ...commit, now: t0 + 999 })).alreadyApplied).toBe(true)
+          const ttl = await admin.pttl('{retention}:r:op-1')
+          expect(ttl).toBeGreaterThan(0)
+          expect(ttl).toBeLessThanOrEqual(1000)
+          // no sorted-set entry or hash field per closed id: Redis expires the id's own key
+          expect(await admin.zcard('{retention}:leases')).toBe(0)
+          expect(await admin.exists('{retention}:records')).toBe(0)
+          expect((await store.commit({ ...commit, now: t0 + 1000 })).alreadyApplied).toBeFalsy()
+          const [state] = await store.read({ now: t0 + 1000, counters })
+          expect(state!.used.tokens).toBe(2)
           await store.dispose?.()
         })
 

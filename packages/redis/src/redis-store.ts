@@ -18,7 +18,7 @@ import {
   encodeReserve,
   type ScriptCall,
 } from './budget-arguments.ts'
-import type { PackedValue } from './decode-replies.ts'
+import type { ScriptReply } from './decode-reply.ts'
 import { redisKeys } from './redis-keys.ts'
 import { runScript, withTimeout } from './run-script.ts'
 
@@ -155,18 +155,17 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
     return connecting
   }
 
-  async function call(script: ScriptCall): Promise<PackedValue[]> {
+  async function call(script: ScriptCall): Promise<ScriptReply> {
     return withTimeout(runScript(await connect(), script), timeoutMs)
   }
 
   async function commit(request: StoreCommitRequest): Promise<StoreCommitResult> {
     // Safe to resend: the script applies a commit once per reservation id (a retry after a timeout, or
     // ioredis resending it after a reconnect, adds nothing the second time).
-    const values = await call(encodeCommit(keys, request, settings))
-    const header = values[0] as number[]
+    const reply = await call(encodeCommit(keys, request, settings))
+    const header = reply.header as number[]
     const counters = decodeStates(
-      values,
-      1,
+      reply.counters,
       request.counters.map((charge) => charge.key),
     )
     if (header[1] === 1) return { counters, reservationFound: false, alreadyApplied: true }
@@ -209,11 +208,8 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
 
     async renew({ reservationId, now, leaseExpiresAt }) {
       try {
-        const script = {
-          keys: [keys.index, keys.leases, keys.records],
-          args: ['renew', now, epsilon, retentionMs, reservationId, leaseExpiresAt],
-        }
-        return (await call(script))[0] === 1
+        const script = encodeCall(keys, 'renew', now, settings, [leaseExpiresAt], [], reservationId)
+        return (await call(script)).header === 1
       } catch (error) {
         return policy.handle('renew', error, () => true)
       }
@@ -221,10 +217,9 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
 
     async read({ now, counters }) {
       try {
-        const values = await call(encodeCall(keys, 'read', now, settings, [], counters))
+        const reply = await call(encodeCall(keys, 'read', now, settings, [], counters))
         return decodeStates(
-          values,
-          1,
+          reply.counters,
           counters.map((charge) => charge.key),
         )
       } catch (error) {
@@ -234,13 +229,9 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
 
     async list({ now }) {
       try {
-        const script = {
-          keys: [keys.index, keys.leases, keys.records],
-          args: ['list', now, epsilon, retentionMs],
-        }
-        const values = await call(script)
-        const redisKeyList = values[0] as string[]
-        const states = decodeStates(values, 1, redisKeyList)
+        const reply = await call(encodeCall(keys, 'list', now, settings, [], []))
+        const redisKeyList = reply.header as string[]
+        const states = decodeStates(reply.counters, redisKeyList)
         const listed: CounterState[] = []
         for (const state of states) {
           const key = keys.counterOf(state.key)

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { ScriptCall } from './budget-arguments.ts'
 import { budgetScript, budgetScriptSha } from './budget-script.ts'
-import { decodeReplies, type PackedValue } from './decode-replies.ts'
+import { decodeReply, type ScriptReply } from './decode-reply.ts'
 
 /**
  * Runs `budgetScript` by its SHA in one round trip. After `NOSCRIPT` (a restarted or failed-over server,
@@ -10,13 +10,13 @@ import { decodeReplies, type PackedValue } from './decode-replies.ts'
  * @example
  * const values = await runScript(client, encodeReserve(keys, request, settings))
  */
-export async function runScript(client: Redis | Cluster, { keys, args }: ScriptCall): Promise<PackedValue[]> {
+export async function runScript(client: Redis | Cluster, { keys, args }: ScriptCall): Promise<ScriptReply> {
   const commands = client as unknown as BufferCommands
   try {
-    return decodeReplies(await commands.evalshaBuffer(budgetScriptSha, keys.length, ...keys, ...args))
+    return decodeReply(await commands.evalshaBuffer(budgetScriptSha, keys.length, ...keys, ...args))
   } catch (error) {
     if (!isNoScript(error)) throw error
-    return decodeReplies(await commands.evalBuffer(budgetScript, keys.length, ...keys, ...args))
+    return decodeReply(await commands.evalBuffer(budgetScript, keys.length, ...keys, ...args))
   }
 }
 
@@ -46,10 +46,10 @@ export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Pr
   }
 }
 
-/** ioredis has a `…Buffer` variant of every command (the reply as a Buffer); its types omit these two. */
+/** ioredis has a `…Buffer` variant of every command (the reply's bulk strings as Buffers); its types omit these two. */
 interface BufferCommands {
-  evalshaBuffer(...args: (string | number)[]): Promise<Buffer>
-  evalBuffer(...args: (string | number)[]): Promise<Buffer>
+  evalshaBuffer(...args: (string | number)[]): Promise<Buffer[]>
+  evalBuffer(...args: (string | number)[]): Promise<Buffer[]>
 }
 
 function isNoScript(error: unknown): boolean {
