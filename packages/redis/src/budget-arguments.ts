@@ -15,7 +15,7 @@ import type { RedisKeys } from './redis-keys.ts'
 /** KEYS and ARGV of one script call. */
 export interface ScriptCall {
   keys: string[]
-  args: (string | number)[]
+  args: (string | Buffer)[]
 }
 
 /** The store's options every script call carries. */
@@ -28,9 +28,11 @@ export interface ScriptSettings {
 const unitOfField = new Map(Object.entries(unitIndex).map(([unit, field]) => [field, unit as LimitUnit]))
 
 /**
- * Encodes a store request for `budgetScript`: the fixed keys and the reservation's key (the bare
- * reservation prefix without an id), the counters' keys then their window keys; ARGV as the script
- * reads it.
+ * Encodes a store request for `budgetScript`. Keys: the fixed ones, the reservation's key (the bare
+ * reservation prefix without an id), the counters' keys, then their window keys. Arguments: the
+ * operation, every number as one string of big-endian doubles (now, epsilon, retention, `header`, the
+ * counters with their expiry, caps and window sizes, then `trailing`), the reservation key prefix, then
+ * `strings`.
  *
  * @example
  * const { keys, args } = encodeCall(keys, 'read', now, { epsilon: 1e-9, retentionMs: 60_000 }, [], counters)
@@ -40,9 +42,11 @@ export function encodeCall(
   operation: string,
   now: number,
   settings: ScriptSettings,
-  header: (string | number)[],
+  header: readonly number[],
   counters: readonly CounterCharge[],
   reservationId: string | null = null,
+  trailing: readonly number[] = [],
+  strings: readonly string[] = [],
 ): ScriptCall {
   const keys = [
     redisKeys.index,
@@ -51,26 +55,21 @@ export function encodeCall(
     reservationId === null ? redisKeys.reservationPrefix : redisKeys.reservation(reservationId),
   ]
   const windowKeys: string[] = []
-  const args: (string | number)[] = [
-    operation,
-    now,
-    settings.epsilon,
-    settings.retentionMs,
-    redisKeys.reservationPrefix,
-    ...header,
-    counters.length,
-  ]
+  const numbers: number[] = [now, settings.epsilon, settings.retentionMs, ...header, counters.length]
   for (const charge of counters) {
     keys.push(redisKeys.counter(charge.key))
-    args.push(charge.expiresAt ?? -1)
+    numbers.push(charge.expiresAt ?? -1)
     const caps = charge.caps === null ? [] : Object.entries(charge.caps)
-    args.push(caps.length)
-    for (const [unit, cap] of caps) args.push(unitIndex[unit as LimitUnit] + 1, cap!)
-    args.push(charge.window?.length ?? 0)
+    numbers.push(caps.length)
+    for (const [unit, cap] of caps) numbers.push(unitIndex[unit as LimitUnit] + 1, cap!)
+    numbers.push(charge.window?.length ?? 0)
     for (const key of charge.window ?? []) windowKeys.push(redisKeys.counter(key))
   }
   for (const key of windowKeys) keys.push(key)
-  return { keys, args }
+  for (const value of trailing) numbers.push(value)
+  const packed = Buffer.allocUnsafe(8 * numbers.length)
+  for (let i = 0; i < numbers.length; i++) packed.writeDoubleBE(numbers[i]!, 8 * i)
+  return { keys, args: [operation, packed, redisKeys.reservationPrefix, ...strings] }
 }
 
 /**
@@ -84,7 +83,7 @@ export function encodeReserve(
   request: StoreReserveRequest,
   settings: ScriptSettings,
 ): ScriptCall {
-  const header = [request.leaseExpiresAt, request.enforce ? '1' : '0', ...tallyToVector(request.amount)]
+  const header = [request.leaseExpiresAt, request.enforce ? 1 : 0, ...tallyToVector(request.amount)]
   return encodeCall(
     redisKeys,
     'reserve',
@@ -97,7 +96,8 @@ export function encodeReserve(
 }
 
 /**
- * The script call of a commit (settle, release or record).
+ * The script call of a commit (settle, release or record). Its draws travel after the counters: the
+ * number of groups and each group's size, and the groups' reservation keys as strings.
  *
  * @example
  * encodeCommit(keys, request, { epsilon: 1e-9, retentionMs: 60_000 })
@@ -110,13 +110,21 @@ export function encodeCommit(
   const usage: Tally | null = request.usage
   const drawFrom = request.drawFrom ?? []
   const header = [
-    usage === null ? '0' : '1',
+    usage === null ? 0 : 1,
     ...(usage === null ? new Array<number>(tallyFieldCount).fill(0) : tallyToVector(usage)),
-    drawFrom.reduce((count, group) => count + 1 + group.length, 0),
-    ...drawFrom.flatMap((group) => [group.length, ...group.map(redisKeys.reservation)]),
   ]
   const id = request.reservationId === '' ? null : request.reservationId
-  return encodeCall(redisKeys, 'commit', request.now, settings, header, request.counters, id)
+  return encodeCall(
+    redisKeys,
+    'commit',
+    request.now,
+    settings,
+    header,
+    request.counters,
+    id,
+    [drawFrom.length, ...drawFrom.map((group) => group.length)],
+    drawFrom.flatMap((group) => group.map(redisKeys.reservation)),
+  )
 }
 
 /**

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 
 /**
- * The one Lua script behind every operation of `redisStore` (atomic: Redis runs a script alone).
+ * The Lua code behind every operation of `redisStore` (atomic: Redis runs a script alone): definitions,
+ * then `main(keys, args)`. {@link budgetScript} runs it per call (`EVALSHA`).
  *
- * KEYS: 1 counter index (sorted set: counter key → expiry, +inf when never), 2 lease queue (sorted set:
+ * keys: 1 counter index (sorted set: counter key → expiry, +inf when never), 2 lease queue (sorted set:
  * reservation key → lease expiry, open leases only), 3 the lease records of the layout before 0.2 (a
  * hash, only swept), 4 the operation's reservation key (`{prefix}:r:<id>`, or the bare `{prefix}:r:`
  * when there is no id), then the counters' own keys, then their window keys in order.
@@ -13,25 +14,22 @@ import { createHash } from 'node:crypto'
  * once, and Redis itself forgets the id (no sweep, no sorted-set entry per closed id).
  * A counter is 19 big-endian doubles: 9 used values, 9 reserved values (tallyFields order), expiry (-1:
  * never); one written as msgpack by an older version is still read (first byte 0xdc).
- * ARGV: op, now, epsilon, retention (ms), reservation key prefix, then per operation (see
- * `budget-arguments.ts`). Lua numbers given to redis.call travel as exact doubles (%.17g).
+ * args: 1 op, 2 every number of the call as big-endian doubles (now, epsilon, retention in ms, then per
+ * operation, see `budget-arguments.ts`: one string instead of dozens of arguments to parse), 3 the
+ * reservation key prefix, then the reservation keys a commit draws from. Lua numbers given to
+ * redis.call travel as exact doubles (%.17g).
  * The reply is two bulk strings: a msgpack header, then each counter's 19 doubles as stored (or its
  * totals over its window, or zeros), so numbers stay exact and stored counters are not re-encoded.
  */
-export const budgetScript = `
+const budgetCode = `
 local F = 9
-local CF = '>' .. string.rep('d', 2 * F + 1)
-local RF = '>' .. string.rep('d', F + 1)
-local ZERO = string.rep('\\0', 8 * (2 * F + 1))
-local op = ARGV[1]
-local now = tonumber(ARGV[2])
-local EPS = tonumber(ARGV[3])
-local RETAIN = tonumber(ARGV[4])
-local RP = ARGV[5]
-local INDEX, LEASES, RECORDS, ID = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local cache, dirty, created, packed = {}, {}, {}, {}
--- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
-local READONLY = op == 'read' or op == 'list'
+local CF = '>ddddddddddddddddddd'
+local RF = '>dddddddddd'
+local ZERO = '${'\\0'.repeat(152)}'
+-- state of the current call, set by main
+local K, N, now, EPS, RETAIN, RP, INDEX, LEASES, RECORDS, ID, READONLY
+local cache, dirty, created, packed
+local nch, chExp, chCap, chNcap, chWin, chNwin
 
 local function decode(key, raw)
   if not raw then return false end
@@ -53,7 +51,7 @@ local function decode(key, raw)
   return c
 end
 
--- Reads every key not cached yet in one MGET.
+-- Reads every key (from index from) not cached yet in one MGET.
 local function preload(keys, from)
   local missing = {}
   for i = from, #keys do
@@ -78,9 +76,7 @@ end
 local function entry(key, expires)
   local c = load(key)
   if not c then
-    c = {}
-    for f = 1, 2 * F do c[f] = 0 end
-    c[2 * F + 1] = expires
+    c = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, expires }
     cache[key] = c
     created[key] = true
   end
@@ -198,52 +194,52 @@ local function sweep(limit)
   end
 end
 
--- Counters of the request: ARGV from position p, KEYS from 5 (own keys, then window keys). Reads the
--- reservation key and every counter in one MGET; returns the list and what the reservation key holds.
+-- The n counters of the request, their numbers from N[p]: per counter its expiry, its caps (count,
+-- then field and cap each) and how many window keys it has. Keys: own keys from 5, then window keys.
+-- Reads the reservation key and every counter in one MGET; returns what the reservation key holds and
+-- the position after the counters' numbers.
 local function charges(p, n)
-  local list, k = {}, 5 + n
+  nch = n
+  chExp, chCap, chNcap, chWin, chNwin = {}, {}, {}, {}, {}
+  local k = 5 + n
   for i = 1, n do
-    local ch = { key = KEYS[4 + i], expires = tonumber(ARGV[p]), caps = {}, window = {} }
-    local ncaps = tonumber(ARGV[p + 1])
-    p = p + 2
-    for j = 1, ncaps do
-      ch.caps[j] = { tonumber(ARGV[p]), tonumber(ARGV[p + 1]) }
-      p = p + 2
-    end
-    local nwindow = tonumber(ARGV[p])
+    chExp[i] = N[p]
+    chNcap[i] = N[p + 1]
+    chCap[i] = p + 2
+    p = p + 2 + 2 * N[p + 1]
+    chNwin[i] = N[p]
+    chWin[i] = k
+    k = k + N[p]
     p = p + 1
-    for j = 1, nwindow do
-      ch.window[j] = KEYS[k]
-      k = k + 1
-    end
-    list[i] = ch
   end
-  local raws = redis.call('MGET', unpack(KEYS, 4))
-  for i = 5, #KEYS do
-    if cache[KEYS[i]] == nil then cache[KEYS[i]] = decode(KEYS[i], raws[i - 3]) end
+  local raws = redis.call('MGET', unpack(K, 4))
+  for i = 5, #K do
+    if cache[K[i]] == nil then cache[K[i]] = decode(K[i], raws[i - 3]) end
   end
-  return list, raws[1]
+  return raws[1], p
 end
 
-local function total(ch, field)
-  local c = load(ch.key)
-  local sum = c and c[field] or 0
-  for _, key in ipairs(ch.window) do
-    local w = load(key)
-    if w then sum = sum + w[field] end
+-- Field f of counter i summed over its window.
+local function total(i, f)
+  local c = load(K[4 + i])
+  local sum = c and c[f] or 0
+  for w = chWin[i], chWin[i] + chNwin[i] - 1 do
+    local x = load(K[w])
+    if x then sum = sum + x[f] end
   end
   return sum
 end
 
-local function check(list, amount)
-  for i, ch in ipairs(list) do
-    for _, cap in ipairs(ch.caps) do
-      local field = cap[1]
+local function check(amount)
+  for i = 1, nch do
+    local p = chCap[i]
+    for j = p, p + 2 * chNcap[i] - 1, 2 do
+      local field = N[j]
       local requested = amount[field]
       if requested > 0 then
-        local used = total(ch, field)
-        local reserved = total(ch, F + field)
-        if used + reserved + requested > cap[2] + EPS then
+        local used = total(i, field)
+        local reserved = total(i, F + field)
+        if used + reserved + requested > N[j + 1] + EPS then
           return { i - 1, field - 1, used, reserved }
         end
       end
@@ -252,19 +248,20 @@ local function check(list, amount)
   return nil
 end
 
--- The reply: a msgpack header, then per counter its 19 doubles as stored (no window), its totals over
--- the window, or zeros. Call after flush().
-local function reply(header, list)
+-- The reply: a msgpack header, then per counter of the request its 19 doubles as stored (no window),
+-- its totals over the window, or zeros (none when counters is false). Call after flush().
+local function reply(header, counters)
   local parts = {}
-  if list then
-    for i, ch in ipairs(list) do
-      if #ch.window == 0 then
-        parts[i] = load(ch.key) and packed[ch.key] or ZERO
+  if counters then
+    for i = 1, nch do
+      local key = K[4 + i]
+      if chNwin[i] == 0 then
+        parts[i] = load(key) and packed[key] or ZERO
       else
-        local totals = {}
-        for f = 1, 2 * F do totals[f] = total(ch, f) end
-        totals[2 * F + 1] = -1
-        parts[i] = struct.pack(CF, unpack(totals, 1, 2 * F + 1))
+        local t = {}
+        for f = 1, 2 * F do t[f] = total(i, f) end
+        t[2 * F + 1] = -1
+        parts[i] = struct.pack(CF, unpack(t, 1, 2 * F + 1))
       end
     end
   end
@@ -272,132 +269,147 @@ local function reply(header, list)
 end
 
 local function vector(p)
-  local v = {}
-  for f = 1, F do v[f] = tonumber(ARGV[p + f - 1]) end
-  return v
+  return { N[p], N[p + 1], N[p + 2], N[p + 3], N[p + 4], N[p + 5], N[p + 6], N[p + 7], N[p + 8] }
 end
 
-if op == 'reserve' then
-  local leaseExpires, enforce = tonumber(ARGV[6]), ARGV[7] == '1'
-  local amount = vector(8)
-  local list, held = charges(18, tonumber(ARGV[17]))
-  if kind(held) then
-    -- delivered again: the reservation is held (or was closed) already
-    return reply({ 1, -1, 0, 0, 0, 1 }, list)
-  end
-  local exceeded = check(list, amount)
-  if exceeded then
-    sweep()
-    exceeded = check(list, amount)
-    if exceeded and enforce then
-      flush()
-      return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4] })
+local function main(keys, args)
+  local op, numbers = args[1], args[2]
+  K = keys
+  N = { struct.unpack('>' .. string.rep('d', #numbers / 8), numbers) }
+  now, EPS, RETAIN, RP = N[1], N[2], N[3], args[3]
+  INDEX, LEASES, RECORDS, ID = keys[1], keys[2], keys[3], keys[4]
+  cache, dirty, created, packed = {}, {}, {}, {}
+  nch = 0
+  -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
+  READONLY = op == 'read' or op == 'list'
+
+  if op == 'reserve' then
+    local leaseExpires, enforce = N[4], N[5] == 1
+    local amount = vector(6)
+    local held = charges(16, N[15])
+    if kind(held) then
+      -- delivered again: the reservation is held (or was closed) already
+      return reply({ 1, -1, 0, 0, 0, 1 }, true)
     end
-  end
-  local keys = {}
-  for i, ch in ipairs(list) do
-    local c = entry(ch.key, ch.expires)
-    for f = 1, F do c[F + f] = c[F + f] + amount[f] end
-    keys[i] = ch.key
-  end
-  redis.call('SET', ID, lease(leaseExpires, amount, keys))
-  redis.call('ZADD', LEASES, leaseExpires, ID)
-  local header = { 1, -1, 0, 0, 0 }
-  if exceeded then
-    for j = 1, 4 do header[1 + j] = exceeded[j] end
-  end
-  flush()
-  return reply(header, list)
-elseif op == 'commit' then
-  local hasUsage = ARGV[6] == '1'
-  local usage = vector(7)
-  local ndraw = tonumber(ARGV[16])
-  local list, held = charges(18 + ndraw, tonumber(ARGV[17 + ndraw]))
-  local found = false
-  if ID ~= RP then
-    local k = kind(held)
-    if k == 'c' then return reply({ 0, 1 }, list) end
-    if k == 'r' then
-      found = closeLease(ID, held, 'c') == 'open'
-    else
-      mark(ID, 'c')
+    local exceeded = check(amount)
+    if exceeded then
+      sweep()
+      exceeded = check(amount)
+      if exceeded and enforce then
+        flush()
+        return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4] }, false)
+      end
     end
-  end
-  if hasUsage then
-    for _, ch in ipairs(list) do
-      local c = entry(ch.key, ch.expires)
-      for f = 1, F do c[f] = c[f] + usage[f] end
+    local leaseKeys = {}
+    for i = 1, nch do
+      local key = K[4 + i]
+      local c = entry(key, chExp[i])
+      for f = 1, F do c[F + f] = c[F + f] + amount[f] end
+      leaseKeys[i] = key
     end
-    -- drawFrom: ndraw values, groups of (count, keys...); each group gives back the usage once, in order
-    local j = 17
-    while j < 17 + ndraw do
-      local count = tonumber(ARGV[j])
-      local left = {}
-      for f = 1, F do left[f] = math.max(0, usage[f]) end
-      for h = 1, count do
-        local hold = ARGV[j + h]
-        local raw = redis.call('GET', hold)
-        if kind(raw) == 'r' then
-          local record, keys = parseLease(raw)
-          local delta = {}
-          for f = 1, F do
-            local d = math.min(record[1 + f], left[f])
-            delta[1 + f] = d
-            left[f] = left[f] - d
-            record[1 + f] = record[1 + f] - d
+    redis.call('SET', ID, lease(leaseExpires, amount, leaseKeys))
+    redis.call('ZADD', LEASES, leaseExpires, ID)
+    local header = { 1, -1, 0, 0, 0 }
+    if exceeded then
+      for j = 1, 4 do header[1 + j] = exceeded[j] end
+    end
+    flush()
+    return reply(header, true)
+  elseif op == 'commit' then
+    local hasUsage = N[4] == 1
+    local usage = vector(5)
+    local held, p = charges(15, N[14])
+    local found = false
+    if ID ~= RP then
+      local k = kind(held)
+      if k == 'c' then return reply({ 0, 1 }, true) end
+      if k == 'r' then
+        found = closeLease(ID, held, 'c') == 'open'
+      else
+        mark(ID, 'c')
+      end
+    end
+    if hasUsage then
+      for i = 1, nch do
+        local c = entry(K[4 + i], chExp[i])
+        for f = 1, F do c[f] = c[f] + usage[f] end
+      end
+      -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[4], in order.
+      -- Each group gives back the usage once, drawn from its reservations in order.
+      local a = 4
+      for g = 1, N[p] do
+        local left = {}
+        for f = 1, F do left[f] = math.max(0, usage[f]) end
+        for _ = 1, N[p + g] do
+          local hold = args[a]
+          a = a + 1
+          local raw = redis.call('GET', hold)
+          if kind(raw) == 'r' then
+            local record, leaseKeys = parseLease(raw)
+            local delta = {}
+            for f = 1, F do
+              local d = math.min(record[1 + f], left[f])
+              delta[1 + f] = d
+              left[f] = left[f] - d
+              record[1 + f] = record[1 + f] - d
+            end
+            giveBack(leaseKeys, 1, delta)
+            redis.call('SET', hold, lease(record[1], { unpack(record, 2, F + 1) }, leaseKeys))
           end
-          giveBack(keys, 1, delta)
-          redis.call('SET', hold, lease(record[1], { unpack(record, 2, F + 1) }, keys))
         end
       end
-      j = j + 1 + count
     end
-  end
-  sweep(4)
-  flush()
-  -- Housekeeping on writes (reads delete nothing): drop a few counters whose period ended.
-  local ended = redis.call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
-  for _, key in ipairs(ended) do
-    if not cache[key] then
-      redis.call('DEL', key)
-      redis.call('ZREM', INDEX, key)
-    end
-  end
-  return reply({ found and 1 or 0, 0 }, list)
-elseif op == 'renew' then
-  local leaseExpires = tonumber(ARGV[6])
-  local raw = redis.call('GET', ID)
-  if kind(raw) ~= 'r' then return reply(0) end
-  if struct.unpack('>d', raw, 2) <= now then
-    closeLease(ID, raw, 'l')
+    sweep(4)
     flush()
-    return reply(0)
-  end
-  redis.call('SETRANGE', ID, 1, struct.pack('>d', leaseExpires))
-  redis.call('ZADD', LEASES, leaseExpires, ID)
-  return reply(1)
-elseif op == 'read' then
-  local list = charges(7, tonumber(ARGV[6]))
-  sweep()
-  flush()
-  return reply({}, list)
-elseif op == 'list' then
-  sweep()
-  flush()
-  local keys = redis.call('ZRANGE', INDEX, 0, -1)
-  preload(keys, 1)
-  local live, list = {}, {}
-  for _, key in ipairs(keys) do
-    if load(key) then
-      live[#live + 1] = key
-      list[#list + 1] = { key = key, window = {} }
-    else
-      redis.call('ZREM', INDEX, key)
+    -- Housekeeping on writes (reads delete nothing): drop a few counters whose period ended.
+    local ended = redis.call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
+    for _, key in ipairs(ended) do
+      if not cache[key] then
+        redis.call('DEL', key)
+        redis.call('ZREM', INDEX, key)
+      end
     end
+    return reply({ found and 1 or 0, 0 }, true)
+  elseif op == 'renew' then
+    local leaseExpires = N[4]
+    local raw = redis.call('GET', ID)
+    if kind(raw) ~= 'r' then return reply(0, false) end
+    if struct.unpack('>d', raw, 2) <= now then
+      closeLease(ID, raw, 'l')
+      flush()
+      return reply(0, false)
+    end
+    redis.call('SETRANGE', ID, 1, struct.pack('>d', leaseExpires))
+    redis.call('ZADD', LEASES, leaseExpires, ID)
+    return reply(1, false)
+  elseif op == 'read' then
+    charges(5, N[4])
+    sweep()
+    flush()
+    return reply({}, true)
+  elseif op == 'list' then
+    sweep()
+    flush()
+    local indexed = redis.call('ZRANGE', INDEX, 0, -1)
+    preload(indexed, 1)
+    local live, parts = {}, {}
+    for _, key in ipairs(indexed) do
+      if load(key) then
+        live[#live + 1] = key
+        parts[#parts + 1] = packed[key]
+      else
+        redis.call('ZREM', INDEX, key)
+      end
+    end
+    return { cmsgpack.pack(live), table.concat(parts) }
   end
-  return reply(live, list)
+  return redis.error_reply('unknown operation ' .. tostring(op))
 end
-return redis.error_reply('unknown operation ' .. tostring(op))
+`
+
+/** The Lua script of every `redisStore` operation, run per call (`EVALSHA`). */
+export const budgetScript = `${budgetCode}
+return main(KEYS, ARGV)
 `
 
 /** SHA1 of {@link budgetScript}, as `EVALSHA` wants it. */

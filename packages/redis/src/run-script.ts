@@ -48,8 +48,8 @@ export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Pr
 
 /** ioredis has a `…Buffer` variant of every command (the reply's bulk strings as Buffers); its types omit these two. */
 interface BufferCommands {
-  evalshaBuffer(...args: (string | number)[]): Promise<Buffer[]>
-  evalBuffer(...args: (string | number)[]): Promise<Buffer[]>
+  evalshaBuffer(...args: (string | number | Buffer)[]): Promise<Buffer[]>
+  evalBuffer(...args: (string | number | Buffer)[]): Promise<Buffer[]>
 }
 
 function isNoScript(error: unknown): boolean {
