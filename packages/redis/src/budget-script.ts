@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 
 /**
  * The Lua code behind every operation of `redisStore` (atomic: Redis runs a script alone): definitions,
- * then `main(keys, args)`. {@link budgetScript} runs it per call (`EVALSHA`).
+ * then `main(keys, args)`. As the function library {@link budgetLibrary} (Redis 7+, `FCALL`) the definitions
+ * are made once when the library loads; {@link budgetScript} (`EVALSHA`) makes them again on every call.
  *
  * keys: 1 counter index (sorted set: counter key → expiry, +inf when never), 2 lease queue (sorted set:
  * reservation key → lease expiry, open leases only), 3 the lease records of the layout before 0.2 (a
@@ -407,10 +408,24 @@ local function main(keys, args)
 end
 `
 
-/** The Lua script of every `redisStore` operation, run per call (`EVALSHA`). */
+/** The Lua script of every `redisStore` operation, for servers without functions (`EVALSHA`). */
 export const budgetScript = `${budgetCode}
 return main(KEYS, ARGV)
 `
 
 /** SHA1 of {@link budgetScript}, as `EVALSHA` wants it. */
 export const budgetScriptSha = createHash('sha1').update(budgetScript).digest('hex')
+
+const codeSha = createHash('sha1').update(budgetCode).digest('hex').slice(0, 16)
+
+/**
+ * The name of the function {@link budgetLibrary} registers: versioned by the code, so processes running
+ * two versions of the store on one server (a rolling deploy) each call their own.
+ */
+export const budgetFunction = `tokenwarden_budget_${codeSha}`
+
+/** The code as a Redis function library (`FUNCTION LOAD`), registering {@link budgetFunction}. */
+export const budgetLibrary = `#!lua name=tokenwarden_${codeSha}
+${budgetCode}
+redis.register_function('${budgetFunction}', main)
+`

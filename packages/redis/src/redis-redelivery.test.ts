@@ -69,10 +69,12 @@ async function lossyProxy(port: number) {
   }
 }
 
-/** How often Redis ran the budget script. */
+/** How often Redis ran the budget code (as a function, or as a script). */
 async function scriptCalls(): Promise<number> {
   const stats = await admin.info('commandstats')
-  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0)
+  const calls = (command: string) =>
+    Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
+  return calls('fcall') + calls('evalsha')
 }
 
 /**

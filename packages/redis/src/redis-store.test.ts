@@ -2,7 +2,7 @@ import { type CounterCharge, emptyTally, StoreUnavailableError, type Tally } fro
 import { testBudgetStore } from '@tokenwarden/core/test'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { budgetScriptSha } from './budget-script.ts'
+import { budgetFunction, budgetScriptSha } from './budget-script.ts'
 import { redisStore } from './redis-store.ts'
 import { type RedisServer, startRedisServer } from './testing/redis-server.ts'
 
@@ -77,16 +77,34 @@ testBudgetStore({
       })
 
       describe('script', () => {
-        it('should load the script again after SCRIPT FLUSH and run it by SHA afterwards', async () => {
-          const store = redisStore({ url: server.url, prefix: 'noscript' })
+        it('should run as a function and load its library again after FUNCTION FLUSH', async () => {
+          const store = redisStore({ url: server.url, prefix: 'function' })
           const counters = [counter('a', 100)]
           await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 5 }) })
-          await admin.script('FLUSH')
-          expect(await admin.script('EXISTS', budgetScriptSha)).toEqual([0])
+          await admin.function('FLUSH')
           const [state] = await store.read({ now: t0, counters })
           expect(state!.used.tokens).toBe(5)
-          expect(await admin.script('EXISTS', budgetScriptSha)).toEqual([1])
+          expect(JSON.stringify(await admin.function('LIST'))).toContain(budgetFunction)
           await store.dispose?.()
+        })
+
+        it('should run the script by SHA where functions are missing, loading it again after SCRIPT FLUSH', async () => {
+          const old = await startRedisServer({ serverArgs: ['--rename-command', 'FCALL', ''] })
+          const oldAdmin = new Redis(old.url)
+          try {
+            const store = redisStore({ url: old.url, prefix: 'noscript' })
+            const counters = [counter('a', 100)]
+            await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 5 }) })
+            await oldAdmin.script('FLUSH')
+            expect(await oldAdmin.script('EXISTS', budgetScriptSha)).toEqual([0])
+            const [state] = await store.read({ now: t0, counters })
+            expect(state!.used.tokens).toBe(5)
+            expect(await oldAdmin.script('EXISTS', budgetScriptSha)).toEqual([1])
+            await store.dispose?.()
+          } finally {
+            await oldAdmin.quit()
+            await old.close()
+          }
         })
 
         it('should forget closed reservation ids after retentionMs, and leave them to Redis to drop', async () => {

@@ -33,12 +33,15 @@ export async function startRedisServer({
   appendOnly = false,
   cluster = false,
   password,
+  serverArgs = [],
 }: {
   appendOnly?: boolean
   /** Require this password (`requirepass`); `url` does not include it. */
   password?: string
   /** Run as a one-node Redis Cluster owning every slot (cross-slot checks apply as in a real cluster). */
   cluster?: boolean
+  /** More redis-server arguments, e.g. `['--rename-command', 'FCALL', '']` for a server without functions. */
+  serverArgs?: readonly string[]
 } = {}): Promise<RedisServer> {
   const binary = findRedisServer()
   const port = await freePort()
@@ -46,6 +49,7 @@ export async function startRedisServer({
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', directory, '--save', '']
   args.push('--appendonly', appendOnly ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'no')
   if (password !== undefined) args.push('--requirepass', password)
+  args.push(...serverArgs)
   if (cluster) {
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(directory, 'nodes.conf'))
     args.push('--cluster-announce-ip', '127.0.0.1')
