@@ -130,6 +130,24 @@ const rows: string[][] = [
           '≥ 20,000',
           verdict(redis.pairsPerSecond >= 20_000),
         ],
+        [
+          'RateLimiterRedis pairs/s in the same run (2 limiters: consume 150, reward 20)',
+          fmt(redis.rateLimiterFlexible.pairsPerSecond),
+          '—',
+          '',
+        ],
+        [
+          'Redis pairs/s ÷ RateLimiterRedis pairs/s',
+          `${redis.pairsPerSecondRatio.toFixed(2)}×`,
+          '≥ 1.0×',
+          verdict(redis.pairsPerSecondRatio >= 1),
+        ],
+        [
+          `redis-server CPU per pair ÷ RateLimiterRedis's (${redis.redisCpuMicrosecondsPerPair} µs vs ${redis.rateLimiterFlexible.redisCpuMicrosecondsPerPair} µs)`,
+          `${redis.redisCpuRatio.toFixed(2)}×`,
+          '≤ 1.0×',
+          verdict(redis.redisCpuRatio <= 1),
+        ],
       ]),
   ...(sqlite === skipped
     ? []

@@ -1,3 +1,4 @@
+import { encode } from '@msgpack/msgpack'
 import { type CounterCharge, emptyTally, StoreUnavailableError, type Tally } from '@tokenwarden/core'
 import { testBudgetStore } from '@tokenwarden/core/test'
 import { Redis } from 'ioredis'
@@ -122,6 +123,35 @@ testBudgetStore({
           expect((await store.commit({ ...commit, now: t0 + 1000 })).alreadyApplied).toBeFalsy()
           const [state] = await store.read({ now: t0 + 1000, counters })
           expect(state!.used.tokens).toBe(2)
+          await store.dispose?.()
+        })
+
+        it('should read counters and return leases written by the layout before (msgpack, lease hash)', async () => {
+          // as 0.1 stored them: a counter as msgpack [used x9, reserved x9, expiry], a lease as a field of
+          // {prefix}:records (msgpack [expiry, amount x9, counter keys]) queued by its bare id
+          const zeros = new Array<number>(9).fill(0)
+          const used = [...zeros]
+          used[0] = 40
+          const reserved = [...zeros]
+          reserved[0] = 30
+          await admin.set('{legacy}:c:a', Buffer.from(encode([...used, ...reserved, -1])))
+          const amount = [...zeros]
+          amount[0] = 30
+          await admin.hset(
+            '{legacy}:records',
+            'old-1',
+            Buffer.from(encode([t0 + 1000, ...amount, '{legacy}:c:a'])),
+          )
+          await admin.zadd('{legacy}:leases', t0 + 1000, 'old-1')
+          const store = redisStore({ url: server.url, prefix: 'legacy' })
+          const counters = [counter('a', 100)]
+          const [before] = await store.read({ now: t0, counters })
+          expect(before).toMatchObject({ used: { tokens: 40 }, reserved: { tokens: 30 } })
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 5 }) })
+          const [after] = await store.read({ now: t0 + 1000, counters })
+          expect(after).toMatchObject({ used: { tokens: 45 }, reserved: { tokens: 0 } })
+          expect(await admin.exists('{legacy}:records')).toBe(0)
+          expect(await admin.zcard('{legacy}:leases')).toBe(0)
           await store.dispose?.()
         })
 
