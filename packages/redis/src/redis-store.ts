@@ -67,7 +67,7 @@ export interface RedisStoreOptions {
    * How long the id of a closed reservation (or recorded usage) is remembered, so an operation that
    * ioredis resends after a reconnect, or a retried settle, is applied once (ms of the budget's clock).
    * Keep it above how long your client may hold a command (its reconnect and retry settings); each id
-   * costs about 150 bytes of Redis memory for that long.
+   * costs about 100 bytes of Redis memory for that long (a key Redis expires itself).
    * @default 60_000
    */
   retentionMs?: number
@@ -77,7 +77,7 @@ const prefixPattern = /^[^{}\s\p{Cc}]+$/u
 
 /**
  * A budget store shared by every process that uses the same Redis: each reserve, commit and renew is
- * one atomic Lua script run by SHA (one round trip). Counters of a period expire with it, reservations
+ * one atomic Lua function call (`FCALL`; a script by SHA on servers without functions), one round trip. Counters of a period expire with it, reservations
  * are leases that return when a process dies, and the store fails closed with `StoreUnavailableError`
  * while Redis is unreachable (or open, with an event).
  *
