@@ -29,8 +29,8 @@ const unitOfField = new Map(Object.entries(unitIndex).map(([unit, field]) => [fi
 
 /**
  * Encodes a store request for `budgetScript`. Keys: the fixed ones, the reservation's key (the bare
- * reservation prefix without an id), the counters' keys, then their window keys. Arguments: the
- * operation, every number as one string of big-endian doubles (now, epsilon, retention, `header`, the
+ * reservation prefix without an id), when housekeeping is due, the counters' keys, then their window
+ * keys. Arguments: the operation, every number as one string of big-endian doubles (now, epsilon, retention, `header`, the
  * counters with their expiry, caps and window sizes, then `trailing`), the reservation key prefix, then
  * `strings`.
  *
@@ -53,6 +53,7 @@ export function encodeCall(
     redisKeys.leases,
     redisKeys.records,
     reservationId === null ? redisKeys.reservationPrefix : redisKeys.reservation(reservationId),
+    redisKeys.due,
   ]
   const windowKeys: string[] = []
   const numbers: number[] = [now, settings.epsilon, settings.retentionMs, ...header, counters.length]

@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto'
  * keys: 1 counter index (sorted set: counter key → expiry, +inf when never), 2 lease queue (sorted set:
  * reservation key → lease expiry, open leases only), 3 the lease records of the layout before 0.2 (a
  * hash, only swept), 4 the operation's reservation key (`{prefix}:r:<id>`, or the bare `{prefix}:r:`
- * when there is no id), then the counters' own keys, then their window keys in order.
+ * when there is no id), 5 when housekeeping is next due (no entry of the lease queue or the index is due
+ * earlier; a commit returns lapsed leases and drops ended counters only then), then the counters' own
+ * keys, then their window keys in order.
  * A reservation key holds `r` + the lease (big-endian doubles: expiry, amount…, then its counter keys
  * joined by newlines) while it is open, then `c` (closed by a commit) or `l` (lapsed) + until when it is
  * remembered (budget clock), with a Redis expiry of the retention: a redelivered operation is applied
@@ -28,7 +30,9 @@ local CF = '>ddddddddddddddddddd'
 local RF = '>dddddddddd'
 local ZERO = '${'\\0'.repeat(152)}'
 -- state of the current call, set by main
-local K, N, now, EPS, RETAIN, RP, INDEX, LEASES, RECORDS, ID, READONLY
+local K, N, now, EPS, RETAIN, RP, INDEX, LEASES, RECORDS, ID, DUE, READONLY
+-- due: no entry of the lease queue or the counter index is due before it (never later than the truth)
+local due, dueChanged
 local cache, dirty, created, packed
 local nch, chExp, chCap, chNcap, chWin, chNwin
 
@@ -85,6 +89,18 @@ local function entry(key, expires)
   return c
 end
 
+-- Something was queued at time t: the next housekeeping is due by t at the latest.
+local function queued(t)
+  if t < due then
+    due = t
+    dueChanged = true
+  end
+end
+
+local function saveDue()
+  if dueChanged then redis.call('SET', DUE, string.format('%.17g', due)) end
+end
+
 local function flush()
   for key in pairs(dirty) do
     local c = cache[key]
@@ -100,6 +116,7 @@ local function flush()
       elseif e > now then
         redis.call('SET', key, raw, 'PX', math.ceil(e - now))
         redis.call('ZADD', INDEX, e, key)
+        queued(e)
       end
     end
   end
@@ -196,13 +213,13 @@ local function sweep(limit)
 end
 
 -- The n counters of the request, their numbers from N[p]: per counter its expiry, its caps (count,
--- then field and cap each) and how many window keys it has. Keys: own keys from 5, then window keys.
--- Reads the reservation key and every counter in one MGET; returns what the reservation key holds and
--- the position after the counters' numbers.
+-- then field and cap each) and how many window keys it has. Keys: own keys from 6, then window keys.
+-- Reads the reservation key, when housekeeping is due and every counter in one MGET; returns what the
+-- reservation key holds and the position after the counters' numbers.
 local function charges(p, n)
   nch = n
   chExp, chCap, chNcap, chWin, chNwin = {}, {}, {}, {}, {}
-  local k = 5 + n
+  local k = 6 + n
   for i = 1, n do
     chExp[i] = N[p]
     chNcap[i] = N[p + 1]
@@ -214,7 +231,9 @@ local function charges(p, n)
     p = p + 1
   end
   local raws = redis.call('MGET', unpack(K, 4))
-  for i = 5, #K do
+  -- unknown (none saved yet, or by the layout before): due now
+  due = tonumber(raws[2]) or -math.huge
+  for i = 6, #K do
     if cache[K[i]] == nil then cache[K[i]] = decode(K[i], raws[i - 3]) end
   end
   return raws[1], p
@@ -222,7 +241,7 @@ end
 
 -- Field f of counter i summed over its window.
 local function total(i, f)
-  local c = load(K[4 + i])
+  local c = load(K[5 + i])
   local sum = c and c[f] or 0
   for w = chWin[i], chWin[i] + chNwin[i] - 1 do
     local x = load(K[w])
@@ -255,7 +274,7 @@ local function reply(header, counters)
   local parts = {}
   if counters then
     for i = 1, nch do
-      local key = K[4 + i]
+      local key = K[5 + i]
       if chNwin[i] == 0 then
         parts[i] = load(key) and packed[key] or ZERO
       else
@@ -278,7 +297,8 @@ local function main(keys, args)
   K = keys
   N = { struct.unpack('>' .. string.rep('d', #numbers / 8), numbers) }
   now, EPS, RETAIN, RP = N[1], N[2], N[3], args[3]
-  INDEX, LEASES, RECORDS, ID = keys[1], keys[2], keys[3], keys[4]
+  INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
+  due, dueChanged = -math.huge, false
   cache, dirty, created, packed = {}, {}, {}, {}
   nch = 0
   -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
@@ -303,18 +323,20 @@ local function main(keys, args)
     end
     local leaseKeys = {}
     for i = 1, nch do
-      local key = K[4 + i]
+      local key = K[5 + i]
       local c = entry(key, chExp[i])
       for f = 1, F do c[F + f] = c[F + f] + amount[f] end
       leaseKeys[i] = key
     end
     redis.call('SET', ID, lease(leaseExpires, amount, leaseKeys))
     redis.call('ZADD', LEASES, leaseExpires, ID)
+    queued(leaseExpires)
     local header = { 1, -1, 0, 0, 0 }
     if exceeded then
       for j = 1, 4 do header[1 + j] = exceeded[j] end
     end
     flush()
+    saveDue()
     return reply(header, true)
   elseif op == 'commit' then
     local hasUsage = N[4] == 1
@@ -332,7 +354,7 @@ local function main(keys, args)
     end
     if hasUsage then
       for i = 1, nch do
-        local c = entry(K[4 + i], chExp[i])
+        local c = entry(K[5 + i], chExp[i])
         for f = 1, F do c[f] = c[f] + usage[f] end
       end
       -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[4], in order.
@@ -360,16 +382,28 @@ local function main(keys, args)
         end
       end
     end
-    sweep(4)
-    flush()
-    -- Housekeeping on writes (reads delete nothing): drop a few counters whose period ended.
-    local ended = redis.call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
-    for _, key in ipairs(ended) do
-      if not cache[key] then
-        redis.call('DEL', key)
-        redis.call('ZREM', INDEX, key)
+    if due > now then
+      flush()
+    else
+      -- Housekeeping on writes (reads delete nothing), only when something is due: return a few lapsed
+      -- leases, drop a few counters whose period ended, then note when the next entry is due.
+      sweep(4)
+      flush()
+      local ended = redis.call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
+      for _, key in ipairs(ended) do
+        if not cache[key] then
+          redis.call('DEL', key)
+          redis.call('ZREM', INDEX, key)
+        end
+      end
+      due, dueChanged = 1e308, true
+      for _, queue in ipairs({ LEASES, INDEX }) do
+        local first = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+        local t = tonumber(first[2])
+        if t and t < due then due = t end
       end
     end
+    saveDue()
     return reply({ found and 1 or 0, 0 }, true)
   elseif op == 'renew' then
     local leaseExpires = N[4]
@@ -382,6 +416,9 @@ local function main(keys, args)
     end
     redis.call('SETRANGE', ID, 1, struct.pack('>d', leaseExpires))
     redis.call('ZADD', LEASES, leaseExpires, ID)
+    due = tonumber(redis.call('GET', DUE)) or -math.huge
+    queued(leaseExpires)
+    saveDue()
     return reply(1, false)
   elseif op == 'read' then
     charges(5, N[4])

@@ -18,6 +18,8 @@ export function redisKeys(prefix: string) {
     leases: `{${prefix}}:leases`,
     /** The lease records of the layout before 0.2 (a hash the script only sweeps). */
     records: `{${prefix}}:records`,
+    /** When the store's housekeeping (lapsed leases, ended counters) is next due (epoch ms). */
+    due: `{${prefix}}:due`,
     /** What reservation keys start with (alone: the key of an operation without an id). */
     reservationPrefix,
     /** The key of a reservation id: its open lease, then for the retention that it closed. */

@@ -50,6 +50,7 @@ testBudgetStore({
           const keys = (await admin.keys('*tagged*')).sort()
           expect(keys).toEqual([
             '{tagged}:c:n|s|%7Bx%7D%3Ay%20z|0',
+            '{tagged}:due',
             '{tagged}:index',
             '{tagged}:leases',
             '{tagged}:r:r1',
@@ -152,6 +153,41 @@ testBudgetStore({
           expect(after).toMatchObject({ used: { tokens: 45 }, reserved: { tokens: 0 } })
           expect(await admin.exists('{legacy}:records')).toBe(0)
           expect(await admin.zcard('{legacy}:leases')).toBe(0)
+          await store.dispose?.()
+        })
+
+        it('should return a lapsed lease in the next commit once it is due, also after housekeeping ran', async () => {
+          const store = redisStore({ url: server.url, prefix: 'due' })
+          const counters = [counter('a', 100)]
+          // housekeeping runs and notes that nothing is due
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 1 }) })
+          await store.reserve({
+            reservationId: 'r1',
+            now: t0,
+            leaseExpiresAt: t0 + 1000,
+            counters,
+            amount: tally({ tokens: 30 }),
+            enforce: true,
+          })
+          const before = await store.commit({ reservationId: null, now: t0 + 999, counters, usage: null })
+          expect(before.counters[0]!.reserved.tokens).toBe(30)
+          const after = await store.commit({ reservationId: null, now: t0 + 1000, counters, usage: null })
+          expect(after.counters[0]!.reserved.tokens).toBe(0)
+          // a renew to an earlier expiry is due then too
+          await store.reserve({
+            reservationId: 'r2',
+            now: t0 + 1000,
+            leaseExpiresAt: t0 + 60_000,
+            counters,
+            amount: tally({ tokens: 20 }),
+            enforce: true,
+          })
+          await store.commit({ reservationId: null, now: t0 + 1001, counters, usage: null })
+          expect(await store.renew({ reservationId: 'r2', now: t0 + 1001, leaseExpiresAt: t0 + 2000 })).toBe(
+            true,
+          )
+          const renewed = await store.commit({ reservationId: null, now: t0 + 2000, counters, usage: null })
+          expect(renewed.counters[0]!.reserved.tokens).toBe(0)
           await store.dispose?.()
         })
 
