@@ -1,0 +1,195 @@
+/**
+ * The first part of the budget code (Lua, see `budget-script.ts`): the layout's constants, the state of
+ * the current call, and how counters and leases are read, written, returned and swept.
+ *
+ * @example
+ * const budgetCode = `${budgetStorageCode}\n-- the operations, then main(keys, args)`
+ */
+export const budgetStorageCode = `
+local F = 9
+local CF = '>ddddddddddddddddddd'
+local RF = '>dddddddddd'
+local ZERO = '${'\\0'.repeat(152)}'
+-- state of the current call, set by main
+local K, N, now, EPS, RETAIN, RP, INDEX, LEASES, RECORDS, ID, DUE, READONLY
+-- due: no entry of the lease queue or the counter index is due before it (never later than the truth)
+local due, dueChanged
+local cache, dirty, created, packed
+local nch, chExp, chCap, chNcap, chWin, chNwin
+
+local function decode(key, raw)
+  if not raw then return false end
+  local c
+  if string.byte(raw, 1) == 0xdc then
+    c = cmsgpack.unpack(raw)
+    raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
+  else
+    c = { struct.unpack(CF, raw) }
+    c[2 * F + 2] = nil
+  end
+  local e = c[2 * F + 1]
+  if e >= 0 and e <= now and not READONLY then
+    redis.call('DEL', key)
+    redis.call('ZREM', INDEX, key)
+    return false
+  end
+  packed[key] = raw
+  return c
+end
+
+-- Reads every key (from index from) not cached yet in one MGET.
+local function preload(keys, from)
+  local missing = {}
+  for i = from, #keys do
+    if cache[keys[i]] == nil then missing[#missing + 1] = keys[i] end
+  end
+  if #missing == 0 then return end
+  local raws = redis.call('MGET', unpack(missing))
+  for i, key in ipairs(missing) do
+    if cache[key] == nil then cache[key] = decode(key, raws[i]) end
+  end
+end
+
+local function load(key)
+  local c = cache[key]
+  if c == nil then
+    c = decode(key, redis.call('GET', key))
+    cache[key] = c
+  end
+  return c
+end
+
+local function entry(key, expires)
+  local c = load(key)
+  if not c then
+    c = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, expires }
+    cache[key] = c
+    created[key] = true
+  end
+  dirty[key] = true
+  return c
+end
+
+-- Something was queued at time t: the next housekeeping is due by t at the latest.
+local function queued(t)
+  if t < due then
+    due = t
+    dueChanged = true
+  end
+end
+
+local function saveDue()
+  if dueChanged then redis.call('SET', DUE, string.format('%.17g', due)) end
+end
+
+local function flush()
+  for key in pairs(dirty) do
+    local c = cache[key]
+    if c then
+      local e = c[2 * F + 1]
+      local raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
+      packed[key] = raw
+      if not created[key] then
+        redis.call('SET', key, raw, 'KEEPTTL')
+      elseif e < 0 then
+        redis.call('SET', key, raw)
+        redis.call('ZADD', INDEX, '+inf', key)
+      elseif e > now then
+        redis.call('SET', key, raw, 'PX', math.ceil(e - now))
+        redis.call('ZADD', INDEX, e, key)
+        queued(e)
+      end
+    end
+  end
+  dirty = {}
+end
+
+-- What a reservation key holds: 'r' (open lease), 'c' (closed), 'l' (lapsed), or nil (unknown, or
+-- remembered no longer: past the retention on the budget's clock).
+local function kind(raw)
+  if not raw then return nil end
+  local k = string.sub(raw, 1, 1)
+  if k ~= 'r' and tonumber(string.sub(raw, 2)) <= now then return nil end
+  return k
+end
+
+-- A lease: 'r', then expiry and amount (F) as doubles, then its counter keys joined by newlines.
+local function lease(expires, amount, keys)
+  return 'r' .. struct.pack(RF, expires, unpack(amount, 1, F)) .. table.concat(keys, '\\n')
+end
+
+-- A lease's { expiry, amount... } and counter keys.
+local function parseLease(raw)
+  local record = { struct.unpack(RF, raw, 2) }
+  record[F + 2] = nil
+  local keys = {}
+  for key in string.gmatch(string.sub(raw, 8 * (F + 1) + 2), '[^\\n]+') do keys[#keys + 1] = key end
+  return record, keys
+end
+
+-- Remembers a closed ('c') or lapsed ('l') reservation key until the retention passes; Redis drops it.
+local function mark(key, m)
+  if RETAIN > 0 then
+    redis.call('SET', key, m .. string.format('%.17g', now + RETAIN), 'PX', math.ceil(RETAIN))
+  else
+    redis.call('DEL', key)
+  end
+end
+
+-- Takes v (per field, from index 2) off the reserved values of the counters keys, never below 0.
+local function giveBack(keys, from, v)
+  preload(keys, from)
+  for i = from, #keys do
+    local c = load(keys[i])
+    if c then
+      for f = 1, F do
+        local x = c[F + f] - v[1 + f]
+        if x < EPS then x = 0 end
+        c[F + f] = x
+      end
+      dirty[keys[i]] = true
+    end
+  end
+end
+
+-- Returns an open lease's amount to its counters, forgets its queue entry and remembers the key as m;
+-- 'open' when the lease had not lapsed yet, 'lapsed' when it had.
+local function closeLease(key, raw, m)
+  local record, keys = parseLease(raw)
+  giveBack(keys, 1, record)
+  mark(key, m)
+  redis.call('ZREM', LEASES, key)
+  if record[1] <= now then return 'lapsed' end
+  return 'open'
+end
+
+-- Returns lapsed leases: every one due, or at most limit.
+local function sweep(limit)
+  local due
+  if limit then
+    due = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now, 'LIMIT', 0, limit)
+  else
+    due = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now)
+  end
+  for i = 1, #due do
+    local key = due[i]
+    if string.sub(key, 1, #RP) == RP then
+      local raw = redis.call('GET', key)
+      if kind(raw) == 'r' then
+        closeLease(key, raw, 'l')
+      else
+        redis.call('ZREM', LEASES, key)
+      end
+    else
+      -- a lease (or a closed id) of the layout before: msgpack [expiry, amount..., keys...] in RECORDS
+      local raw = redis.call('HGET', RECORDS, key)
+      if raw and raw ~= 'c' and raw ~= 'l' then
+        local record = cmsgpack.unpack(raw)
+        giveBack(record, F + 2, record)
+      end
+      redis.call('HDEL', RECORDS, key)
+      redis.call('ZREM', LEASES, key)
+    end
+  end
+end
+`
