@@ -30,8 +30,9 @@ const unitOfField = new Map(Object.entries(unitIndex).map(([unit, field]) => [fi
 /**
  * Encodes a store request for `budgetScript`. Keys: the fixed ones, the reservation's key (the bare
  * reservation prefix without an id), when housekeeping is due, the counters' keys, then their window
- * keys. Arguments: the operation, every number as one string of big-endian doubles (now, epsilon, retention, `header`, the
- * counters with their expiry, caps and window sizes, then `trailing`), the reservation key prefix, then
+ * keys. Arguments: the operation, every number as one string of big-endian doubles (now, epsilon,
+ * retention, `header`, the counters with their expiry, caps, window sizes and watch levels (with
+ * `watchedOnly`; else -1: every state wanted), then `trailing`), the reservation key prefix, then
  * `strings`.
  *
  * @example
@@ -47,6 +48,7 @@ export function encodeCall(
   reservationId: string | null = null,
   trailing: readonly number[] = [],
   strings: readonly string[] = [],
+  watchedOnly = false,
 ): ScriptCall {
   const keys = [
     redisKeys.index,
@@ -65,6 +67,13 @@ export function encodeCall(
     for (const [unit, cap] of caps) numbers.push(unitIndex[unit as LimitUnit] + 1, cap!)
     numbers.push(charge.window?.length ?? 0)
     for (const key of charge.window ?? []) windowKeys.push(redisKeys.counter(key))
+    if (!watchedOnly) {
+      numbers.push(-1)
+    } else {
+      const watch = charge.watch === undefined ? [] : Object.entries(charge.watch)
+      numbers.push(watch.length)
+      for (const [unit, level] of watch) numbers.push(unitIndex[unit as LimitUnit] + 1, level!)
+    }
   }
   for (const key of windowKeys) keys.push(key)
   for (const value of trailing) numbers.push(value)
@@ -93,6 +102,9 @@ export function encodeReserve(
     header,
     request.counters,
     request.reservationId,
+    [],
+    [],
+    request.watchedOnly === true,
   )
 }
 
@@ -125,17 +137,21 @@ export function encodeCommit(
     id,
     [drawFrom.length, ...drawFrom.map((group) => group.length)],
     drawFrom.flatMap((group) => group.map(redisKeys.reservation)),
+    request.watchedOnly === true,
   )
 }
 
 /**
  * Counter states from the script's reply: one per key, each 19 big-endian doubles (used, reserved, then
- * an expiry the states do not need); zeros for a counter that does not exist.
+ * an expiry the states do not need); zeros for a counter that does not exist; none when the reply
+ * carries none (a `watchedOnly` operation that reached no watch level).
  *
  * @example
  * decodeStates(reply.counters, counters.map((c) => c.key))
  */
 export function decodeStates(bytes: Buffer, keys: readonly string[]): CounterState[] {
+  // none wanted (watchedOnly, no watch level reached)
+  if (bytes.length === 0) return []
   const states: CounterState[] = new Array(keys.length)
   const used = new Array<number>(tallyFieldCount)
   const reserved = new Array<number>(tallyFieldCount)

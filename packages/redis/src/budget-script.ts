@@ -27,12 +27,13 @@ import { budgetStorageCode } from './budget-storage-code.ts'
  */
 const budgetCode = `${budgetStorageCode}
 -- The n counters of the request, their numbers from N[p]: per counter its expiry, its caps (count,
--- then field and cap each) and how many window keys it has. Keys: own keys from 6, then window keys.
+-- then field and cap each), how many window keys it has, and its watch levels (count, then field and
+-- level each; -1: its state is wanted anyway). Keys: own keys from 6, then window keys.
 -- Reads the reservation key, when housekeeping is due and every counter in one MGET; returns what the
 -- reservation key holds and the position after the counters' numbers.
 local function charges(p, n)
   nch = n
-  chExp, chCap, chNcap, chWin, chNwin = {}, {}, {}, {}, {}
+  chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch = {}, {}, {}, {}, {}, {}, {}
   local k = 6 + n
   for i = 1, n do
     chExp[i] = N[p]
@@ -42,7 +43,10 @@ local function charges(p, n)
     chNwin[i] = N[p]
     chWin[i] = k
     k = k + N[p]
-    p = p + 1
+    local nwatch = N[p + 1]
+    chNwatch[i] = nwatch
+    chWatch[i] = p + 2
+    p = p + 2 + 2 * math.max(0, nwatch)
   end
   local raws = redis.call('MGET', unpack(K, 4))
   -- unknown (none saved yet, or by the layout before): due now
@@ -83,10 +87,23 @@ local function check(amount)
 end
 
 -- The reply: a msgpack header, then per counter of the request its 19 doubles as stored (no window),
--- its totals over the window, or zeros (none when counters is false). Call after flush().
+-- its totals over the window, or zeros (none when counters is false, or when no state is wanted). Call
+-- after flush().
+-- Whether the caller wants the counters' states: one is wanted anyway, or one's used reached a watch level.
+local function wanted()
+  for i = 1, nch do
+    local nwatch = chNwatch[i]
+    if nwatch < 0 then return true end
+    for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
+      if total(i, N[j]) >= N[j + 1] then return true end
+    end
+  end
+  return false
+end
+
 local function reply(header, counters)
   local parts = {}
-  if counters then
+  if counters and wanted() then
     for i = 1, nch do
       local key = K[5 + i]
       if chNwin[i] == 0 then

@@ -15,7 +15,7 @@ local K, N, now, EPS, RETAIN, RP, INDEX, LEASES, RECORDS, ID, DUE, READONLY
 -- due: no entry of the lease queue or the counter index is due before it (never later than the truth)
 local due, dueChanged
 local cache, dirty, created, packed
-local nch, chExp, chCap, chNcap, chWin, chNwin
+local nch, chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch
 
 local function decode(key, raw)
   if not raw then return false end

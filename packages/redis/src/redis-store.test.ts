@@ -191,6 +191,49 @@ testBudgetStore({
           await store.dispose?.()
         })
 
+        it('should send no counter states back for watchedOnly operations until a watch level is reached', async () => {
+          const store = redisStore({ url: server.url, prefix: 'watched' })
+          const counters: CounterCharge[] = [
+            { key: 'a', caps: { tokens: 100 }, expiresAt: null, watch: { tokens: 50 } },
+            { key: 'b', caps: null, expiresAt: null },
+          ]
+          const reserved = await store.reserve({
+            reservationId: 'r1',
+            now: t0,
+            leaseExpiresAt: t0 + 60_000,
+            counters,
+            amount: tally({ tokens: 30 }),
+            enforce: true,
+            watchedOnly: true,
+          })
+          expect(reserved).toMatchObject({ ok: true, counters: [] })
+          const below = await store.commit({
+            reservationId: 'r1',
+            now: t0,
+            counters,
+            usage: tally({ tokens: 49 }),
+            watchedOnly: true,
+          })
+          expect(below).toMatchObject({ reservationFound: true, counters: [] })
+          const reached = await store.commit({
+            reservationId: 'r2',
+            now: t0,
+            counters,
+            usage: tally({ tokens: 1 }),
+            watchedOnly: true,
+          })
+          expect(reached.counters.map((state) => state.used.tokens)).toEqual([50, 50])
+          // without the hint every state comes back
+          const all = await store.commit({
+            reservationId: null,
+            now: t0,
+            counters: [counters[1]!],
+            usage: null,
+          })
+          expect(all.counters.map((state) => state.used.tokens)).toEqual([50])
+          await store.dispose?.()
+        })
+
         it('should keep exact USD amounts through the script', async () => {
           const store = redisStore({ url: server.url, prefix: 'usd' })
           const counters: CounterCharge[] = [{ key: 'a', caps: { costUsd: 0.3 }, expiresAt: null }]
