@@ -17,7 +17,7 @@ import {
 } from '@tokenwarden/core'
 import type OpenAI from 'openai'
 import { compressChatMessages } from './compress-chat-messages.ts'
-import type { Endpoint } from './endpoint-of.ts'
+import type { Endpoint } from './to-call-input.ts'
 
 /** Budget-driven compression of chat requests, with the model that writes summaries. */
 export interface OpenAICompressionOptions extends CompressionOptions {

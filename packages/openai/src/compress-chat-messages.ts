@@ -9,7 +9,8 @@ import {
   type TranscriptEntry,
   truncateToTokens,
 } from '@tokenwarden/core'
-import { estimateRequestTokens } from './estimate-request-tokens.ts'
+import { estimateCallInput } from '@tokenwarden/core/adapter'
+import { toCallInput } from './to-call-input.ts'
 
 type ChatMessage = Record<string, unknown>
 
@@ -55,7 +56,7 @@ export async function compressChatMessages({
 }): Promise<CompressedMessages | undefined> {
   if (!Array.isArray(body.messages)) return undefined
   const source = body.messages as ChatMessage[]
-  const sizeOf = (message: ChatMessage) => estimateRequestTokens('chat', { messages: [message] }, estimator)
+  const sizeOf = (message: ChatMessage) => estimateCallInput(toCallInput('chat', { messages: [message] }), estimator)
   const messages: PlanMessage[] = source.map((message) => {
     const role = roles[String(message?.role)] ?? 'user'
     const plain = (role === 'user' || role === 'assistant') && message.tool_calls == null
@@ -65,7 +66,7 @@ export async function compressChatMessages({
       lowSignal: plain && isLowSignalText(contentText(message.content)),
     }
   })
-  const fixedTokens = estimateRequestTokens('chat', { ...body, messages: [] }, estimator)
+  const fixedTokens = estimateCallInput(toCallInput('chat', { ...body, messages: [] }), estimator)
   const plan = planCompression({
     options,
     usage,

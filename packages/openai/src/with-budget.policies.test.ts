@@ -11,7 +11,8 @@ import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/opena
 import OpenAI from 'openai'
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { estimateRequestTokens } from './estimate-request-tokens.ts'
+import { estimateCallInput } from '@tokenwarden/core/adapter'
+import { toCallInput } from './to-call-input.ts'
 import { withBudget } from './with-budget.ts'
 
 const thread = { thread: 't-1' }
@@ -49,10 +50,12 @@ describe('withBudget', () => {
 
   beforeAll(async () => {
     server = await startOpenAITestServer()
-    raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
   })
   afterAll(() => server.close())
-  beforeEach(() => server.reset())
+  beforeEach(() => {
+    server.reset()
+    raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
+  })
 
   /** A budget whose thread has used `share` of 100,000 tokens. */
   async function budgetAt(share: number) {
@@ -71,11 +74,7 @@ describe('withBudget', () => {
   }
 
   function sentTokens(index: number): number {
-    return estimateRequestTokens(
-      'chat',
-      { messages: server.requests[index]!.body.messages },
-      budget.estimator,
-    )
+    return estimateCallInput(toCallInput('chat', { messages: server.requests[index]!.body.messages }), budget.estimator)
   }
 
   describe('compression', () => {
