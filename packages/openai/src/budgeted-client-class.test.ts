@@ -186,7 +186,9 @@ describe('budgetedClientClass', () => {
       const call = (client: OpenAI) => client.chat.completions.create({ model: 'gpt-4o', messages })
       const bad = { thread: 7 as never }
       await expect(call(withBudget(raw, { budget, context: bad }))).rejects.toThrow(/context\.thread/)
-      expect(() => withBudget(raw, { budget, clamp: { minOutputTokens: 0 } })).toThrow(/clamp\.minOutputTokens/)
+      expect(() => withBudget(raw, { budget, clamp: { minOutputTokens: 0 } })).toThrow(
+        /clamp\.minOutputTokens/,
+      )
       const scoped = withBudget(raw, { budget }).withContext({ thread: 't', user: '' })
       await expect(call(scoped)).rejects.toThrow(/context\.user/)
       expect(server.requests).toHaveLength(0)

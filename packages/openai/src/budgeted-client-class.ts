@@ -1,43 +1,21 @@
-import type { Budget, BudgetContext, ReserveRequest } from '@tokenwarden/core'
-import { BudgetValidationError } from '@tokenwarden/core'
-import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
+import { type BudgetContext, BudgetValidationError } from '@tokenwarden/core'
+import type { BudgetCall } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import type { APIPromise } from 'openai'
 import type { Stream } from 'openai/streaming'
-import { applyBudgetPolicies, type OpenAIPolicies } from './apply-budget-policies.ts'
-import { injectNotice } from './inject-notice.ts'
 import { meterStream } from './meter-stream.ts'
 import { reportedUsage } from './reported-usage.ts'
-import { type Endpoint, toCallInput } from './to-call-input.ts'
+import {
+  type ClientSettings,
+  isPlainObject,
+  type RequestCall,
+  startRequestCall,
+} from './start-request-call.ts'
+import type { Endpoint } from './to-call-input.ts'
 
 type RequestOptions = Awaited<Parameters<OpenAI['request']>[0]>
 type ClientOptions = Parameters<OpenAI['withOptions']>[0]
 type Parse = (client: unknown, props: { options: object }) => Promise<unknown>
-
-/** How a budgeted client treats its calls (set by `withBudget`, scoped by `withContext`). */
-export interface ClientSettings {
-  budget: Budget
-  context: BudgetContext
-  modelId: string | undefined
-  defaultMaxOutputTokens: number | undefined
-  clamp: ReserveRequest['clamp']
-  injectWarnings: boolean
-  injectStatus: boolean
-  stopStreamsAtReservation: boolean
-  stallMs: number | undefined
-  /** Compression and downgrade; `undefined` when off (and for summary calls). */
-  policies: OpenAIPolicies | undefined
-}
-
-/** One budgeted request: its call, and the body its attempts send when the budget edited it. */
-interface RequestCall {
-  call: BudgetCall
-  endpoint: Endpoint
-  body: string | undefined
-  hideUsageChunk: boolean
-  stopAtReservation: boolean
-  onStall: (() => void) | undefined
-}
 
 const endpoints: Record<string, Endpoint> = {
   '/chat/completions': 'chat',
@@ -45,12 +23,6 @@ const endpoints: Record<string, Endpoint> = {
   '/embeddings': 'embeddings',
 }
 const deploymentPrefix = /^\/deployments\/[^/]+/
-const maxFields: Record<Endpoint, readonly string[]> = {
-  chat: ['max_completion_tokens', 'max_tokens'],
-  responses: ['max_output_tokens'],
-  embeddings: [],
-}
-
 /** A budgeted client's settings, by client (never on the instance, so nothing collides with SDK fields). */
 export const settingsByClient = new WeakMap<object, ClientSettings>()
 /** The call of each request, by the SDK's options object of that request (the same for every attempt). */
@@ -103,7 +75,13 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
           settingsByClient.set(clone, { ...settings, policies: undefined, injectWarnings: false })
           return clone
         }
-        planned = await startRequestCall(settings, endpoint, request.body, context.options.body, summaryClient)
+        planned = await startRequestCall(
+          settings,
+          endpoint,
+          request.body,
+          context.options.body,
+          summaryClient,
+        )
         callsByOptions.set(context.options, planned)
       }
       if (planned.body !== undefined) request.body = planned.body
@@ -138,76 +116,6 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
   budgetedClasses.add(BudgetedClient)
   classesByBase.set(Base, BudgetedClient)
   return BudgetedClient
-}
-
-/**
- * Estimates and reserves one request from its serialized JSON (a body that is not JSON text is
- * estimated from the options and sent as it is), then edits the JSON only where the budget must: a
- * downgrade or compression, the notice, a clamped output limit, `include_usage` on chat streams.
- */
-async function startRequestCall(
-  settings: ClientSettings,
-  endpoint: Endpoint,
-  serialized: unknown,
-  body: Record<string, unknown>,
-  summaryClient: () => OpenAI,
-): Promise<RequestCall> {
-  const json = parseJson(serialized)
-  const source = json ?? body
-  let edited = false
-  if (settings.policies !== undefined && json !== undefined) {
-    const { budget, context, policies } = settings
-    const outcome = await applyBudgetPolicies(policies, { budget, context, endpoint, body: json, summaryClient })
-    if (outcome.model !== undefined) json.model = outcome.model
-    if (outcome.messages !== undefined) json.messages = outcome.messages
-    edited = outcome.model !== undefined || outcome.messages !== undefined
-  }
-  const model = settings.modelId ?? (typeof source.model === 'string' ? source.model : undefined)
-  const choices = endpoint === 'chat' && isCount(source.n) && source.n > 1 ? source.n : 1
-  const requested = requestedMax(endpoint, source)
-  const state: RequestCall = {
-    call: undefined as unknown as BudgetCall,
-    endpoint,
-    body: undefined,
-    hideUsageChunk: false,
-    stopAtReservation: settings.stopStreamsAtReservation,
-    onStall: undefined,
-  }
-  const talks = endpoint !== 'embeddings' && json !== undefined
-  state.call = await startBudgetCall(settings.budget, {
-    context: settings.context,
-    model,
-    input: toCallInput(endpoint, source),
-    maxOutputTokens: endpoint === 'embeddings' ? 0 : requested && requested.value * choices,
-    defaultMaxOutputTokens:
-      choices === 1
-        ? settings.defaultMaxOutputTokens
-        : choices * (settings.defaultMaxOutputTokens ?? settings.budget.defaultMaxOutputTokens),
-    clamp: talks ? settings.clamp : false,
-    warnings: talks && settings.injectWarnings,
-    status: talks && settings.injectStatus,
-    stallMs: settings.stallMs,
-    onStall: () => state.onStall?.(),
-  })
-  if (json === undefined || endpoint === 'embeddings') return state
-  try {
-    const { call } = state
-    if (call.notice !== undefined) injectNotice(endpoint, json, call.notice)
-    const cap = call.maxOutputTokens === undefined ? undefined : Math.max(1, Math.floor(call.maxOutputTokens / choices))
-    const capped = cap !== undefined && cap !== requested?.value
-    if (capped) json[requested?.field ?? maxFields[endpoint][0]!] = cap
-    const options = json.stream_options as { include_usage?: unknown } | null | undefined
-    // Chat streams report usage only when asked: ask, and hide the extra chunk from the caller.
-    state.hideUsageChunk = endpoint === 'chat' && json.stream === true && options?.include_usage !== true
-    if (state.hideUsageChunk) json.stream_options = { ...options, include_usage: true }
-    if (edited || call.notice !== undefined || capped || state.hideUsageChunk) {
-      state.body = JSON.stringify(json)
-    }
-    return state
-  } catch (error) {
-    await state.call.fail()
-    throw error
-  }
 }
 
 /**
@@ -255,40 +163,6 @@ function outputTokens(call: BudgetCall, value: any): number {
   const output = value?.choices ?? value?.output
   if (output != null) call.countOutput(JSON.stringify(output))
   return call.outputTokens
-}
-
-function parseJson(text: unknown): Record<string, any> | undefined {
-  if (typeof text !== 'string') return undefined
-  try {
-    const json = JSON.parse(text)
-    return isPlainObject(json) ? json : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** The output limit the caller set, validated. */
-function requestedMax(endpoint: Endpoint, body: Record<string, unknown>) {
-  for (const field of maxFields[endpoint]) {
-    const value = body[field]
-    if (value == null) continue
-    if (!isCount(value)) {
-      throw new BudgetValidationError({ field, value, reason: 'expected a whole number of tokens ≥ 0' })
-    }
-    return { field, value }
-  }
-  return undefined
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0
-}
-
-/** True for `{ … }` literals (not FormData, streams, buffers or class instances). */
-function isPlainObject(value: unknown): value is Record<string, any> {
-  if (value === null || typeof value !== 'object') return false
-  const prototype = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
 }
 
 function isStream(value: unknown): value is Stream<unknown> {

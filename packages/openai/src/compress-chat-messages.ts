@@ -56,7 +56,8 @@ export async function compressChatMessages({
 }): Promise<CompressedMessages | undefined> {
   if (!Array.isArray(body.messages)) return undefined
   const source = body.messages as ChatMessage[]
-  const sizeOf = (message: ChatMessage) => estimateCallInput(toCallInput('chat', { messages: [message] }), estimator)
+  const sizeOf = (message: ChatMessage) =>
+    estimateCallInput(toCallInput('chat', { messages: [message] }), estimator)
   const messages: PlanMessage[] = source.map((message) => {
     const role = roles[String(message?.role)] ?? 'user'
     const plain = (role === 'user' || role === 'assistant') && message.tool_calls == null

@@ -26,7 +26,10 @@ export function injectNotice(endpoint: Endpoint, json: Record<string, any>, text
     }
     const item = { type: 'message', role: 'developer', content: text }
     const input = json.input == null ? [] : Array.isArray(json.input) ? json.input : [json.input]
-    json.input = [item, ...input.map((entry: unknown) => (typeof entry === 'string' ? userItem(entry) : entry))]
+    json.input = [
+      item,
+      ...input.map((entry: unknown) => (typeof entry === 'string' ? userItem(entry) : entry)),
+    ]
   }
 }
 

@@ -140,7 +140,9 @@ describe('meterStream', () => {
         })(),
       ).rejects.toThrow()
       expect(text).toBe('alpha beta ')
-      expect(settled).toMatchObject([{ estimated: true, outputTokens: fixture.budget.estimator.count('alpha beta ') }])
+      expect(settled).toMatchObject([
+        { estimated: true, outputTokens: fixture.budget.estimator.count('alpha beta ') },
+      ])
       expect(await reserved()).toBe(0)
     })
 
@@ -148,7 +150,9 @@ describe('meterStream', () => {
       fixture.server.enqueue({ text: 'one two three', omitUsage: true })
       const stream = await client.chat.completions.create({ model: 'gpt-4o', messages, stream: true })
       for await (const _ of stream);
-      expect(settled).toMatchObject([{ estimated: true, outputTokens: fixture.budget.estimator.count('one two three') }])
+      expect(settled).toMatchObject([
+        { estimated: true, outputTokens: fixture.budget.estimator.count('one two three') },
+      ])
     })
   })
 })

@@ -54,7 +54,8 @@ export function meterStream(
         count(delta?.content)
         count(delta?.refusal)
         if (Array.isArray(delta?.tool_calls)) {
-          for (const tool of delta.tool_calls) count(`${tool?.function?.name ?? ''}${tool?.function?.arguments ?? ''}`)
+          for (const tool of delta.tool_calls)
+            count(`${tool?.function?.name ?? ''}${tool?.function?.arguments ?? ''}`)
         }
       }
       call.progress()

@@ -39,10 +39,13 @@ describe('withBudget', () => {
     }
 
     it('should budget a plain openai 7.5 client (chat JSON and stream, responses stream)', async () => {
-      const client = withBudget(new openai75.OpenAI({ apiKey: 'k', baseURL: server.url }) as unknown as OpenAI, {
-        budget: fixture.budget,
-        context: thread,
-      })
+      const client = withBudget(
+        new openai75.OpenAI({ apiKey: 'k', baseURL: server.url }) as unknown as OpenAI,
+        {
+          budget: fixture.budget,
+          context: thread,
+        },
+      )
       const usage = { inputTokens: 20, outputTokens: 4 }
       server.enqueue({ text: 'one', usage }, { text: 'two three', usage }, { text: 'four', usage })
       await client.chat.completions.create({ model: 'gpt-4o', messages })
@@ -50,7 +53,9 @@ describe('withBudget', () => {
       for await (const _ of chat);
       const responses = await client.responses.create({ model: 'gpt-4o', input: 'Hi', stream: true })
       for await (const _ of responses);
-      expect(fixture.settled.map((tally) => [tally.inputTokens, tally.outputTokens, tally.estimatedRequests])).toEqual([
+      expect(
+        fixture.settled.map((tally) => [tally.inputTokens, tally.outputTokens, tally.estimatedRequests]),
+      ).toEqual([
         [20, 4, 0],
         [20, 4, 0],
         [20, 4, 0],

@@ -101,8 +101,14 @@ describe('withBudget', () => {
   describe('raw responses', () => {
     it('should keep withResponse() working and settle it from the parsed body', async () => {
       const client = withBudget(fixture.raw, { budget: fixture.budget, context: thread })
-      fixture.server.enqueue({ text: 'with response', usage: { inputTokens: 9, outputTokens: 2 }, headers: { 'x-request-id': 'req_1' } })
-      const { data, request_id } = await client.chat.completions.create({ model: 'gpt-4o', messages }).withResponse()
+      fixture.server.enqueue({
+        text: 'with response',
+        usage: { inputTokens: 9, outputTokens: 2 },
+        headers: { 'x-request-id': 'req_1' },
+      })
+      const { data, request_id } = await client.chat.completions
+        .create({ model: 'gpt-4o', messages })
+        .withResponse()
       expect(data.choices[0]!.message.content).toBe('with response')
       expect(request_id).toBe('req_1')
       expect(fixture.settled).toMatchObject([{ inputTokens: 9, outputTokens: 2, estimatedRequests: 0 }])

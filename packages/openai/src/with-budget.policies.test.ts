@@ -7,11 +7,11 @@ import {
   type DowngradeEvent,
   truncationMarker,
 } from '@tokenwarden/core'
+import { estimateCallInput } from '@tokenwarden/core/adapter'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import OpenAI from 'openai'
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { estimateCallInput } from '@tokenwarden/core/adapter'
 import { toCallInput } from './to-call-input.ts'
 import { withBudget } from './with-budget.ts'
 
@@ -74,7 +74,10 @@ describe('withBudget', () => {
   }
 
   function sentTokens(index: number): number {
-    return estimateCallInput(toCallInput('chat', { messages: server.requests[index]!.body.messages }), budget.estimator)
+    return estimateCallInput(
+      toCallInput('chat', { messages: server.requests[index]!.body.messages }),
+      budget.estimator,
+    )
   }
 
   describe('compression', () => {
