@@ -1,3 +1,7 @@
-export type { OpenAICompressionOptions } from './apply-budget-policies.ts'
 export { budgetExceededErrorOf } from './budget-exceeded-error-of.ts'
-export { type BudgetedOpenAI, type WithBudgetOptions, withBudget } from './with-budget.ts'
+export {
+  type BudgetedOpenAI,
+  type OpenAICompressionOptions,
+  type WithBudgetOptions,
+  withBudget,
+} from './with-budget.ts'

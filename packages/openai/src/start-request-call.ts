@@ -2,7 +2,7 @@ import type { Budget, BudgetContext, ReserveRequest } from '@tokenwarden/core'
 import { BudgetValidationError } from '@tokenwarden/core'
 import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
-import { applyBudgetPolicies, type OpenAIPolicies } from './apply-budget-policies.ts'
+import { applyRequestPolicies, type OpenAIPolicies } from './apply-request-policies.ts'
 import { injectNotice } from './inject-notice.ts'
 import { type Endpoint, toCallInput } from './to-call-input.ts'
 
@@ -56,21 +56,20 @@ export async function startRequestCall(
 ): Promise<RequestCall> {
   const json = parseJson(serialized)
   const source = json ?? body
+  let model = settings.modelId ?? (typeof source.model === 'string' ? source.model : undefined)
   let edited = false
   if (settings.policies !== undefined && json !== undefined) {
     const { budget, context, policies } = settings
-    const outcome = await applyBudgetPolicies(policies, {
-      budget,
+    const outcome = await applyRequestPolicies(budget, policies, {
       context,
       endpoint,
-      body: json,
+      json,
+      modelId: model,
       summaryClient,
     })
-    if (outcome.model !== undefined) json.model = outcome.model
-    if (outcome.messages !== undefined) json.messages = outcome.messages
-    edited = outcome.model !== undefined || outcome.messages !== undefined
+    model = outcome.modelId
+    edited = outcome.edited
   }
-  const model = settings.modelId ?? (typeof source.model === 'string' ? source.model : undefined)
   const choices = endpoint === 'chat' && isCount(source.n) && source.n > 1 ? source.n : 1
   const requested = requestedMax(endpoint, source)
   const state: RequestCall = {

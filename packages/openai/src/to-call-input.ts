@@ -1,4 +1,4 @@
-import type { CallInput, CallPart } from '@tokenwarden/core/adapter'
+import type { CallInput, CallPart, PolicyMessage } from '@tokenwarden/core/adapter'
 
 /** The budgeted OpenAI endpoints. */
 export type Endpoint = 'chat' | 'responses' | 'embeddings'
@@ -7,13 +7,22 @@ export type Endpoint = 'chat' | 'responses' | 'embeddings'
 const skippedKeys = new Set(['type', 'id', 'call_id', 'status', 'role', 'detail', 'format', 'filename'])
 /** Body fields counted as JSON: tool definitions, output schemas, predicted output. */
 const schemaKeys = ['response_format', 'text', 'prediction'] as const
+const chatRoles: Record<string, PolicyMessage['role']> = {
+  system: 'system',
+  developer: 'system',
+  user: 'user',
+  assistant: 'assistant',
+  tool: 'tool',
+  function: 'tool',
+}
 
 /**
  * The neutral description of an OpenAI request for the core's estimate, read from the JSON the SDK
  * serialized (so no `toJSON` hook or getter of the caller's body runs again): chat `messages`,
  * responses `input` and `instructions`, embeddings `input`, tool definitions, output schemas, and the
  * Responses chain (`previous_response_id` or `conversation`). Images, audio and files become parts
- * sized from their data; the text is never kept.
+ * sized from their data; chat messages carry their roles, tool calls and tool results (what the
+ * core's compression needs). The text is never kept.
  *
  * @example
  * toCallInput('chat', { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] })
@@ -25,7 +34,9 @@ export function toCallInput(endpoint: Endpoint, body: Record<string, any>): Call
     return { messages: input.map((item: unknown) => partsOf(item, '')) }
   }
   const items = endpoint === 'chat' ? body.messages : body.input
-  const messages = (Array.isArray(items) ? items : [items]).map((item: unknown) => partsOf(item, ''))
+  const messages: CallInput['messages'][number][] = (Array.isArray(items) ? items : [items]).map(
+    (item: unknown) => (endpoint === 'chat' ? chatMessage(item) : partsOf(item, '')),
+  )
   if (body.instructions != null) messages.push(partsOf(body.instructions, ''))
   const input: CallInput = { messages }
   const tools = body.tools ?? body.functions
@@ -35,6 +46,31 @@ export function toCallInput(endpoint: Endpoint, body: Record<string, any>): Call
   const chain = body.previous_response_id ?? body.conversation?.id ?? body.conversation
   if (typeof chain === 'string' && chain.length > 0) input.conversation = chain
   return input
+}
+
+/** A chat message with its role: tool results and tool calls as their own parts, the rest as parts. */
+function chatMessage(message: any): PolicyMessage {
+  const role = chatRoles[String(message?.role)] ?? 'user'
+  const parts: CallPart[] = []
+  if (role === 'tool') parts.push({ type: 'tool-result', name: message.name, text: textOf(message.content) })
+  else partsOf(message?.content, '', parts)
+  if (typeof message?.refusal === 'string') parts.push({ type: 'text', text: message.refusal })
+  for (const call of Array.isArray(message?.tool_calls) ? message.tool_calls : []) {
+    const name = String(call?.function?.name ?? call?.custom?.name ?? '')
+    parts.push({
+      type: 'tool-call',
+      name,
+      text: String(call?.function?.arguments ?? call?.custom?.input ?? ''),
+    })
+  }
+  return { role, content: parts }
+}
+
+/** The text of a chat message's content (a string, or its text parts joined). */
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content
+  if (!Array.isArray(content)) return ''
+  return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('')
 }
 
 /** The parts of one message or item: its strings as text, inline data as image, audio or file parts. */

@@ -193,7 +193,7 @@ describe('withBudget', () => {
         withBudget(raw, { budget, downgrade: [{ atUsage: 0.9, model: '' }] })
         expect.unreachable()
       } catch (error) {
-        expect(BudgetValidationError.isInstance(error) && error.field).toBe('options.downgrade[0].model')
+        expect(BudgetValidationError.isInstance(error) && error.field).toBe('downgrade[0].model')
       }
     })
   })

@@ -3,12 +3,27 @@ import {
   type BudgetContext,
   BudgetValidationError,
   type CompressionEvent,
+  type CompressionOptions,
   type DowngradeEvent,
   type DowngradeLevel,
+  resolveBudgetPolicies,
 } from '@tokenwarden/core'
 import type OpenAI from 'openai'
-import { type OpenAICompressionOptions, resolveOpenAIPolicies } from './apply-budget-policies.ts'
 import { budgetedClientClass, settingsByClient } from './budgeted-client-class.ts'
+
+/**
+ * Budget-driven compression of chat requests, with the model that writes summaries.
+ *
+ * @example
+ * const compression: OpenAICompressionOptions = { summarizer: 'gpt-4o-mini' }
+ */
+export interface OpenAICompressionOptions extends CompressionOptions {
+  /**
+   * The model that summarizes older turns (`summarize` strategy), called with the same budgeted client
+   * and context (reserved and charged like any call). Without it, `summarize` is skipped.
+   */
+  summarizer?: string
+}
 
 /** Options of {@link withBudget}. */
 export interface WithBudgetOptions {
@@ -107,7 +122,15 @@ export function withBudget<T extends OpenAI>(client: T, options: WithBudgetOptio
     injectStatus: options.injectStatus === true,
     stopStreamsAtReservation: options.stopStreamsAtReservation === true,
     stallMs: options.stallMs,
-    policies: resolveOpenAIPolicies(options),
+    policies:
+      options.compression == null && options.downgrade === undefined
+        ? undefined
+        : resolveBudgetPolicies(options, {
+            prefix: '',
+            isModel: isModelId,
+            isSummarizer: isModelId,
+            summarizerKind: 'a model id',
+          }),
   })
   return client as BudgetedOpenAI<T>
 }
@@ -145,4 +168,8 @@ function validate(options: WithBudgetOptions): void {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
       fail(flag, options[flag], 'expected a boolean')
   }
+}
+
+function isModelId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0
 }
