@@ -1,8 +1,9 @@
-import { type BudgetContext, BudgetValidationError } from '@tokenwarden/core'
+import { type BudgetContext, BudgetExceededError, BudgetValidationError } from '@tokenwarden/core'
 import type { BudgetCall } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import type { APIPromise } from 'openai'
 import type { Stream } from 'openai/streaming'
+import { budgetExceededResponse } from './budget-exceeded-response.ts'
 import { meterStream } from './meter-stream.ts'
 import { reportedUsage } from './reported-usage.ts'
 import {
@@ -27,6 +28,8 @@ const deploymentPrefix = /^\/deployments\/[^/]+/
 export const settingsByClient = new WeakMap<object, ClientSettings>()
 /** The call of each request, by the SDK's options object of that request (the same for every attempt). */
 const callsByOptions = new WeakMap<object, RequestCall>()
+/** The answers of calls refused with `onExceeded: 'finish'`, by the request that is not sent. */
+const refusedRequests = new WeakMap<object, Response>()
 /** Streams already metered (a derived promise parses the same stream again). */
 const meteredStreams = new WeakSet<object>()
 const classesByBase = new WeakMap<typeof OpenAI, typeof OpenAI>()
@@ -71,21 +74,49 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
       let planned = callsByOptions.get(context.options)
       if (planned === undefined) {
         const summaryClient = () => {
-          const clone = super.withOptions({}) // summaries: budgeted, without policies or warnings
-          settingsByClient.set(clone, { ...settings, policies: undefined, injectWarnings: false })
+          const clone = super.withOptions({}) // summaries: budgeted, without policies, warnings or 'finish'
+          settingsByClient.set(clone, {
+            ...settings,
+            policies: undefined,
+            injectWarnings: false,
+            onExceeded: 'throw',
+          })
           return clone
         }
-        planned = await startRequestCall(
-          settings,
-          endpoint,
-          request.body,
-          context.options.body,
-          summaryClient,
-        )
+        try {
+          planned = await startRequestCall(
+            settings,
+            endpoint,
+            request.body,
+            context.options.body,
+            summaryClient,
+          )
+        } catch (error) {
+          const answer =
+            settings.onExceeded === 'finish' && BudgetExceededError.isInstance(error)
+              ? budgetExceededResponse(endpoint, request.body, settings.exceededText(error))
+              : undefined
+          if (answer === undefined) throw error
+          refusedRequests.set(request, answer) // fetchWithAuth answers it: nothing is sent
+          return
+        }
         callsByOptions.set(context.options, planned)
       }
       if (planned.body !== undefined) request.body = planned.body
       planned.call.markSent()
+    }
+
+    protected override fetchWithAuth(
+      url: Parameters<OpenAI['fetchWithAuth']>[0],
+      init: RequestInit,
+      timeout: number,
+      controller: AbortController,
+      schemes?: Parameters<OpenAI['fetchWithAuth']>[4],
+    ): Promise<Response> {
+      const answer = refusedRequests.get(init)
+      return answer === undefined
+        ? super.fetchWithAuth(url, init, timeout, controller, schemes)
+        : Promise.resolve(answer)
     }
 
     override withOptions(options: ClientOptions): this {

@@ -1,5 +1,5 @@
 import type { Budget, BudgetContext, ReserveRequest } from '@tokenwarden/core'
-import { BudgetValidationError } from '@tokenwarden/core'
+import { type BudgetExceededError, BudgetValidationError } from '@tokenwarden/core'
 import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import { applyRequestPolicies, type OpenAIPolicies } from './apply-request-policies.ts'
@@ -17,6 +17,9 @@ export interface ClientSettings {
   injectStatus: boolean
   stopStreamsAtReservation: boolean
   stallMs: number | undefined
+  /** With `'finish'`, a refused call is answered with `exceededText(error)` (see `budgetExceededResponse`). */
+  onExceeded: 'throw' | 'finish'
+  exceededText: (error: BudgetExceededError) => string
   /** Compression and downgrade; `undefined` when off (and for summary calls). */
   policies: OpenAIPolicies | undefined
 }

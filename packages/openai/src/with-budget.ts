@@ -1,6 +1,7 @@
 import {
   type Budget,
   type BudgetContext,
+  type BudgetExceededError,
   BudgetValidationError,
   type CompressionEvent,
   type CompressionOptions,
@@ -9,6 +10,7 @@ import {
   resolveBudgetPolicies,
 } from '@tokenwarden/core'
 import type OpenAI from 'openai'
+import type { budgetExceededId } from './budget-exceeded-response.ts'
 import { budgetedClientClass, settingsByClient } from './budgeted-client-class.ts'
 
 /**
@@ -50,11 +52,14 @@ export interface WithBudgetOptions {
   /** Also show a one-line budget status on every call, so an agent can plan. @default false */
   injectStatus?: boolean
   /**
-   * When the budget cannot afford a call: `'throw'` a `BudgetExceededError` (no request is sent). The
-   * only value for this client: a refused call has no HTTP response for the SDK to parse.
+   * When the budget cannot afford a call (no request is sent): `'throw'` a `BudgetExceededError`, or
+   * `'finish'` with an answer made of `exceededText` (zero usage, `id` {@link budgetExceededId}; the
+   * model's `refusal` for structured output), JSON or stream as the call asked. Embeddings always throw.
    * @default 'throw'
    */
-  onExceeded?: 'throw'
+  onExceeded?: 'throw' | 'finish'
+  /** The text of a call ended with `onExceeded: 'finish'`. @default the error's message */
+  exceededText?: (error: BudgetExceededError) => string
   /** End a stream once its counted output passes the reserved output, for providers that do not enforce it. @default false */
   stopStreamsAtReservation?: boolean
   /** A call without progress for this long (a stream nobody reads) is settled from its estimate and its stream aborted. @default 60_000 */
@@ -122,6 +127,8 @@ export function withBudget<T extends OpenAI>(client: T, options: WithBudgetOptio
     injectStatus: options.injectStatus === true,
     stopStreamsAtReservation: options.stopStreamsAtReservation === true,
     stallMs: options.stallMs,
+    onExceeded: options.onExceeded ?? 'throw',
+    exceededText: options.exceededText ?? ((error) => error.message),
     policies:
       options.compression == null && options.downgrade === undefined
         ? undefined
@@ -140,7 +147,8 @@ function validate(options: WithBudgetOptions): void {
   if (options === null || typeof options !== 'object') {
     throw new BudgetValidationError({ field: 'options', value: options, reason: 'expected { budget, … }' })
   }
-  const { budget, context, modelId, defaultMaxOutputTokens, clamp, onExceeded, stallMs } = options
+  const { budget, context, modelId, defaultMaxOutputTokens, clamp, onExceeded, exceededText, stallMs } =
+    options
   const fail = (field: string, value: unknown, reason: string) => {
     throw new BudgetValidationError({ field, value, reason })
   }
@@ -160,8 +168,10 @@ function validate(options: WithBudgetOptions): void {
   const min = typeof clamp === 'object' ? clamp.minOutputTokens : undefined
   if (min !== undefined && (!Number.isInteger(min) || min < 1))
     fail('clamp.minOutputTokens', min, 'expected a whole number ≥ 1')
-  if (onExceeded !== undefined && onExceeded !== 'throw')
-    fail('onExceeded', onExceeded, "expected 'throw' (a refused openai call sends nothing and rejects)")
+  if (onExceeded !== undefined && onExceeded !== 'throw' && onExceeded !== 'finish')
+    fail('onExceeded', onExceeded, "expected 'throw' or 'finish'")
+  if (exceededText !== undefined && typeof exceededText !== 'function')
+    fail('exceededText', exceededText, 'expected a function')
   if (stallMs !== undefined && !(typeof stallMs === 'number' && stallMs > 0 && stallMs < Infinity))
     fail('stallMs', stallMs, 'expected a duration > 0 ms')
   for (const flag of ['injectWarnings', 'injectStatus', 'stopStreamsAtReservation'] as const) {
