@@ -189,8 +189,9 @@ describe('budgetedClientClass', () => {
       expect(() => withBudget(raw, { budget, clamp: { minOutputTokens: 0 } })).toThrow(
         /clamp\.minOutputTokens/,
       )
-      const scoped = withBudget(raw, { budget }).withContext({ thread: 't', user: '' })
-      await expect(call(scoped)).rejects.toThrow(/context\.user/)
+      expect(() => withBudget(raw, { budget }).withContext({ thread: 't', user: '' })).toThrow(
+        /context\.user/,
+      )
       expect(server.requests).toHaveLength(0)
     })
   })

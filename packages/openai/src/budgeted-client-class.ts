@@ -1,5 +1,5 @@
-import { type BudgetContext, BudgetExceededError, BudgetValidationError } from '@tokenwarden/core'
-import type { BudgetCall } from '@tokenwarden/core/adapter'
+import { type BudgetContext, BudgetExceededError } from '@tokenwarden/core'
+import { type BudgetCall, mergeCallContext } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import type { APIPromise } from 'openai'
 import type { Stream } from 'openai/streaming'
@@ -128,17 +128,13 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
 
     /** A client for the same budget with more context (thread, user, task, …) merged in. */
     withContext(context: BudgetContext): this {
-      if (context === null || typeof context !== 'object') {
-        throw new BudgetValidationError({ field: 'context', value: context, reason: 'expected an object' })
-      }
       const settings = settingsByClient.get(this)
+      const merged = mergeCallContext(settings?.context ?? {}, context, 'context') // ids checked here
       // Early 7.x `AzureOpenAI.withOptions()` drops these: pass them along.
       const azure = this as unknown as { apiVersion?: string; deploymentName?: string }
       const azureOptions = { apiVersion: azure.apiVersion, deployment: azure.deploymentName }
       const client = super.withOptions('apiVersion' in azure ? (azureOptions as ClientOptions) : {})
-      if (settings !== undefined) {
-        settingsByClient.set(client, { ...settings, context: { ...settings.context, ...context } })
-      }
+      if (settings !== undefined) settingsByClient.set(client, { ...settings, context: merged })
       return client
     }
   }

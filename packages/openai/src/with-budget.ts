@@ -9,6 +9,7 @@ import {
   type DowngradeLevel,
   resolveBudgetPolicies,
 } from '@tokenwarden/core'
+import { validateAdapterOptions } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import type { budgetExceededId } from './budget-exceeded-response.ts'
 import { budgetedClientClass, settingsByClient } from './budgeted-client-class.ts'
@@ -114,7 +115,7 @@ export function withBudget<T extends OpenAI>(client: T, options: WithBudgetOptio
   ) {
     throw new BudgetValidationError({ field: 'client', value: client, reason: 'expected an OpenAI client' })
   }
-  validate(options)
+  validateAdapterOptions(options)
   const Budgeted = budgetedClientClass(client.constructor as typeof OpenAI)
   if (!(client instanceof Budgeted)) Object.setPrototypeOf(client, Budgeted.prototype)
   settingsByClient.set(client, {
@@ -140,44 +141,6 @@ export function withBudget<T extends OpenAI>(client: T, options: WithBudgetOptio
           }),
   })
   return client as BudgetedOpenAI<T>
-}
-
-/** Throws `BudgetValidationError` naming the first bad option. */
-function validate(options: WithBudgetOptions): void {
-  if (options === null || typeof options !== 'object') {
-    throw new BudgetValidationError({ field: 'options', value: options, reason: 'expected { budget, … }' })
-  }
-  const { budget, context, modelId, defaultMaxOutputTokens, clamp, onExceeded, exceededText, stallMs } =
-    options
-  const fail = (field: string, value: unknown, reason: string) => {
-    throw new BudgetValidationError({ field, value, reason })
-  }
-  if (budget === null || typeof budget !== 'object' || typeof budget.reserve !== 'function')
-    fail('budget', budget, 'expected a budget from createBudget()')
-  if (context !== undefined && (context === null || typeof context !== 'object'))
-    fail('context', context, 'expected an object such as { thread }')
-  if (modelId !== undefined && (typeof modelId !== 'string' || modelId.length === 0))
-    fail('modelId', modelId, 'expected a non-empty string')
-  if (
-    defaultMaxOutputTokens !== undefined &&
-    (!Number.isInteger(defaultMaxOutputTokens) || defaultMaxOutputTokens < 1)
-  )
-    fail('defaultMaxOutputTokens', defaultMaxOutputTokens, 'expected a whole number ≥ 1')
-  if (clamp !== undefined && typeof clamp !== 'boolean' && (clamp === null || typeof clamp !== 'object'))
-    fail('clamp', clamp, 'expected a boolean or { minOutputTokens }')
-  const min = typeof clamp === 'object' ? clamp.minOutputTokens : undefined
-  if (min !== undefined && (!Number.isInteger(min) || min < 1))
-    fail('clamp.minOutputTokens', min, 'expected a whole number ≥ 1')
-  if (onExceeded !== undefined && onExceeded !== 'throw' && onExceeded !== 'finish')
-    fail('onExceeded', onExceeded, "expected 'throw' or 'finish'")
-  if (exceededText !== undefined && typeof exceededText !== 'function')
-    fail('exceededText', exceededText, 'expected a function')
-  if (stallMs !== undefined && !(typeof stallMs === 'number' && stallMs > 0 && stallMs < Infinity))
-    fail('stallMs', stallMs, 'expected a duration > 0 ms')
-  for (const flag of ['injectWarnings', 'injectStatus', 'stopStreamsAtReservation'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
-      fail(flag, options[flag], 'expected a boolean')
-  }
 }
 
 function isModelId(value: unknown): value is string {
