@@ -156,6 +156,7 @@ function instrument<T>(promise: APIPromise<T>): APIPromise<T> {
     const planned = callsByOptions.get(props.options)
     if (planned === undefined) return parse.call(promise, client, props)
     let value: any
+    planned.call.markSent() // reading the body waits for the provider
     try {
       value = await parse.call(promise, client, props)
     } catch (error) {
