@@ -57,7 +57,7 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
       const fields = promise as unknown as { responsePromise: Promise<{ options: object }> }
       fields.responsePromise.then(
         (props) => callsByOptions.get(props.options)?.call.progress(), // headers arrived
-        () => Promise.resolve(options).then((resolved) => callsByOptions.get(resolved)?.call.fail()),
+        () => Promise.resolve(options).then((resolved) => callsByOptions.get(resolved)?.call.fail(), ignore),
       )
       return instrument(promise)
     }
@@ -201,3 +201,5 @@ function isStream(value: unknown): value is Stream<unknown> {
     (value as { controller?: unknown }).controller instanceof AbortController
   )
 }
+
+function ignore(): void {}
