@@ -45,7 +45,7 @@ describe('research team demo', () => {
 
   describe('graceful stop', () => {
     it('should clamp the output maximum before refusing', () => {
-      expect(stdout).toContain('✂ output maximum clamped 800 → 678 tokens')
+      expect(stdout).toContain('✂ output maximum clamped 800 → 659 tokens')
       expect(stdout).toContain('✂ output maximum clamped 600 → 332 tokens')
     })
 

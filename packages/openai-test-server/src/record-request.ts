@@ -45,6 +45,7 @@ export function recordRequest(
     headers,
     body,
     rawBody: raw,
+    query: (req.url ?? '').split('?')[1] ?? '',
     stream: body?.stream === true,
   }
 }

@@ -64,6 +64,8 @@ export interface RecordedRequest {
   body: any
   /** The body exactly as received (UTF-8 text), to compare what two clients sent byte for byte. */
   rawBody: string
+  /** The query string without `?` (e.g. `api-version=2024-10-21`), `''` when none. */
+  query: string
   stream: boolean
 }
 

@@ -137,11 +137,10 @@ describe('budgetedClientClass', () => {
   })
 
   describe('withOptions', () => {
-    it('should keep the type, leave the original client unbudgeted and budget clones', async () => {
+    it('should instrument the client passed in (same object and type) and budget its clones', async () => {
       const client: OpenAI = withBudget(raw, { budget, context: { thread: 't-1' } })
+      expect(client).toBe(raw)
       expect(client).toBeInstanceOf(OpenAI)
-      await raw.chat.completions.create({ model: 'gpt-4o', messages })
-      expect(settled).toHaveLength(0)
       await client.withOptions({ timeout: 5_000 }).chat.completions.create({ model: 'gpt-4o', messages })
       expect(settled).toHaveLength(1)
     })
@@ -179,16 +178,21 @@ describe('budgetedClientClass', () => {
       expect(agent).toMatchObject({ id: 'researcher' })
     })
 
-    it('should reject bad options with BudgetValidationError naming the field', () => {
+    it('should reject bad options with BudgetValidationError naming the field, sending nothing', async () => {
       expect(() => withBudget(raw, { budget: {} as Budget })).toThrow(BudgetValidationError)
-      expect(() => withBudget(raw, { budget, context: { thread: 7 as never } })).toThrow(
-        /options\.context\.thread/,
-      )
-      expect(() => withBudget(raw, { budget, clamp: { minOutputTokens: 0 } })).toThrow(
-        /options\.clamp\.minOutputTokens/,
-      )
       expect(() => withBudget({} as OpenAI, { budget })).toThrow(/client/)
-      expect(() => withBudget(raw, { budget }).withContext({ user: '' })).toThrow(/context\.user/)
+      expect(() => withBudget(raw, { budget, stallMs: 0 })).toThrow(/stallMs/)
+      expect(() => withBudget(raw, { budget, onExceeded: 'end' as never })).toThrow(/onExceeded/)
+      const call = (client: OpenAI) => client.chat.completions.create({ model: 'gpt-4o', messages })
+      const bad = { thread: 7 as never }
+      await expect(call(withBudget(raw, { budget, context: bad }))).rejects.toThrow(/context\.thread/)
+      expect(() => withBudget(raw, { budget, clamp: { minOutputTokens: 0 } })).toThrow(
+        /clamp\.minOutputTokens/,
+      )
+      expect(() => withBudget(raw, { budget }).withContext({ thread: 't', user: '' })).toThrow(
+        /context\.user/,
+      )
+      expect(server.requests).toHaveLength(0)
     })
   })
 })

@@ -1,38 +1,49 @@
-import type { BudgetContext } from '@tokenwarden/core'
+import { type BudgetContext, BudgetExceededError } from '@tokenwarden/core'
+import { type BudgetCall, mergeCallContext } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import type { APIPromise } from 'openai'
 import type { Stream } from 'openai/streaming'
-import { accountResponse, usageOfParsedResponse } from './account-response.ts'
-import { apiPromiseParts, type ResponseProps } from './api-promise-parts.ts'
-import { assertContext } from './assert-context.ts'
-import { budgetedStream } from './budgeted-stream.ts'
-import { countRawResponses } from './count-raw-responses.ts'
-import { endpointOf } from './endpoint-of.ts'
-import { type BudgetedCall, type CallSettings, planCall } from './plan-call.ts'
-import { rewriteRequestBody, rewritesRequestBody } from './rewrite-request-body.ts'
+import { budgetExceededResponse } from './budget-exceeded-response.ts'
+import { meterStream } from './meter-stream.ts'
+import { reportedUsage } from './reported-usage.ts'
+import {
+  type ClientSettings,
+  isPlainObject,
+  type RequestCall,
+  startRequestCall,
+} from './start-request-call.ts'
+import type { Endpoint } from './to-call-input.ts'
 
 type RequestOptions = Awaited<Parameters<OpenAI['request']>[0]>
 type ClientOptions = Parameters<OpenAI['withOptions']>[0]
+type Parse = (client: unknown, props: { options: object }) => Promise<unknown>
 
+const endpoints: Record<string, Endpoint> = {
+  '/chat/completions': 'chat',
+  '/responses': 'responses',
+  '/embeddings': 'embeddings',
+}
+const deploymentPrefix = /^\/deployments\/[^/]+/
 /** A budgeted client's settings, by client (never on the instance, so nothing collides with SDK fields). */
-const settingsByClient = new WeakMap<object, CallSettings>()
-/** The call of each request, by the SDK's options object of that request (seen again before each attempt). */
-const callsByOptions = new WeakMap<object, BudgetedCall>()
-/** Runs after the pending promise jobs (setImmediate where the runtime has it). */
-const afterThisTurn: (run: () => void) => void =
-  typeof setImmediate === 'function' ? (run) => setImmediate(run) : (run) => setTimeout(run, 0)
+export const settingsByClient = new WeakMap<object, ClientSettings>()
+/** The call of each request, by the SDK's options object of that request (the same for every attempt). */
+const callsByOptions = new WeakMap<object, RequestCall>()
+/** The answers of calls refused with `onExceeded: 'finish'`, by the request that is not sent. */
+const refusedRequests = new WeakMap<object, Response>()
+/** Streams already metered (a derived promise parses the same stream again). */
+const meteredStreams = new WeakSet<object>()
 const classesByBase = new WeakMap<typeof OpenAI, typeof OpenAI>()
 const budgetedClasses = new WeakSet<object>()
 
 /**
- * The budgeted subclass of an OpenAI client class (cached per class, so `OpenAI`, `AzureOpenAI` and your
- * own subclasses all work). It overrides `request()`, which every call, helper and retry loop goes
- * through once per logical call: it reserves before the first attempt (a refusal rejects before any
- * HTTP request), settles from the response, and releases on errors; `prepareRequest()` applies the
- * body edits to each attempt; `withOptions()` clones keep the budget.
+ * The budgeted subclass of an OpenAI client class (cached per class: `OpenAI`, `AzureOpenAI`, yours).
+ * `prepareRequest()` reserves before the first attempt (a refusal throws there: no HTTP request, no
+ * retry), estimating from the JSON the SDK serialized, and applies the budget's edits to each
+ * attempt; `request()` settles from the value the SDK parses for the caller (a JSON body, or a stream
+ * metered as the caller reads it) and releases on errors; `withOptions()` clones stay budgeted.
  *
  * @example
- * const Budgeted = budgetedClientClass(OpenAI)
+ * Object.setPrototypeOf(client, budgetedClientClass(client.constructor as typeof OpenAI).prototype)
  */
 export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
   if (budgetedClasses.has(Base)) return Base
@@ -40,100 +51,72 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
   if (cached !== undefined) return cached
 
   class BudgetedClient extends Base {
-    override request<Rsp>(
-      options: RequestOptions | Promise<RequestOptions>,
-      remainingRetries: number | null = null,
-    ): APIPromise<Rsp> {
-      const settings = settingsByClient.get(this)
-      if (settings === undefined) return super.request<Rsp>(options, remainingRetries)
-      let call: BudgetedCall | undefined
-      const summaryClient =
-        settings.policies === undefined
-          ? undefined
-          : () => {
-              // Summary calls go through a budgeted clone without policies (and without the warnings).
-              const clone = super.withOptions({})
-              settingsByClient.set(clone, { ...settings, policies: undefined, injectWarnings: false })
-              return clone
-            }
-      const planned = Promise.resolve(options).then((resolved) => {
-        const endpoint = endpointOf(resolved)
-        if (endpoint === undefined) return resolved
-        return planCall(settings, endpoint, resolved.body as Record<string, unknown>, summaryClient).then(
-          (planned) => {
-            call = planned
-            callsByOptions.set(resolved, planned)
-            return resolved
-          },
-        )
-      })
-      const inner = super.request<Rsp>(planned, remainingRetries)
-      const { responsePromise, parseResponse } = apiPromiseParts(inner)
-      // How the call is counted once its response arrives: a stream from a copy of its events; a JSON
-      // response from the value the caller's parse produces (no second read of the body), or from a
-      // copy of the body when the caller takes the raw response (asResponse) or nobody parses it.
-      let accounting: 'pending' | 'parsed' | 'copied' = 'pending'
-      let settled: Promise<void> = Promise.resolve()
-      let received: ResponseProps | undefined
-      const countCopy = () => {
-        if (accounting !== 'pending' || call === undefined || received === undefined) return
-        accounting = 'copied'
-        settled = accountResponse(received, call, settings)
-      }
-      const tracked = responsePromise.then(
-        (props) => {
-          if (call === undefined) return props
-          received = props
-          if (call.stream) countCopy()
-          else if (!isParsing()) afterThisTurn(countCopy) // counted from a copy if nobody parses it by then
-          return props
-        },
-        async (error: unknown) => {
-          // HTTP error after the client's retries, connection error, abort: nothing to bill, and the
-          // model never saw the warnings this call carried.
-          if (call !== undefined) {
-            settings.budget.restoreWarnings(settings.context, call.takenWarnings)
-            await call.reservation.release().catch(settings.onError)
-          }
-          throw error
-        },
+    override request<Rsp>(options: RequestOptions | Promise<RequestOptions>, retries: number | null = null) {
+      const promise = super.request<Rsp>(options, retries)
+      if (!settingsByClient.has(this)) return promise
+      const fields = promise as unknown as { responsePromise: Promise<{ options: object }> }
+      fields.responsePromise.then(
+        (props) => callsByOptions.get(props.options)?.call.progress(), // headers arrived
+        () => Promise.resolve(options).then((resolved) => callsByOptions.get(resolved)?.call.fail(), ignore),
       )
-      const PromiseClass = inner.constructor as new (...args: unknown[]) => APIPromise<Rsp>
-      const promise = new PromiseClass(this, tracked, async (client: OpenAI, props: ResponseProps) => {
-        if (call === undefined) return parseResponse(client, props)
-        if (accounting !== 'pending') {
-          const value = await parseResponse(client, props)
-          if (call.stream && isStream(value)) {
-            return budgetedStream(value, { client: this, settled, hideUsageChunk: call.addsUsageChunk })
-          }
-          await settled
-          return value
-        }
-        accounting = 'parsed'
-        let value: unknown
-        try {
-          value = await parseResponse(client, props)
-        } catch (error) {
-          await settleParsed(call, settings, undefined)
-          throw error
-        }
-        await settleParsed(call, settings, value)
-        return value
-      })
-      const isParsing = countRawResponses(promise, countCopy)
-      return promise
+      return instrument(promise)
     }
 
-    protected override prepareRequest(
+    protected override async prepareRequest(
       request: RequestInit,
       context: { url: string; options: RequestOptions },
     ): Promise<void> {
-      const prepared = super.prepareRequest(request, context)
-      const call = callsByOptions.get(context.options)
-      if (call === undefined || !rewritesRequestBody(call)) return prepared
-      return prepared.then(() => {
-        if (typeof request.body === 'string') request.body = rewriteRequestBody(request.body, call)
-      })
+      await super.prepareRequest(request, context)
+      const settings = settingsByClient.get(this)
+      const { method, path } = context.options // Azure has put `/deployments/{model}` in front by now
+      const endpoint = method === 'post' ? endpoints[path.replace(deploymentPrefix, '')] : undefined
+      if (settings === undefined || endpoint === undefined || !isPlainObject(context.options.body)) return
+      let planned = callsByOptions.get(context.options)
+      if (planned === undefined) {
+        const summaryClient = () => {
+          const clone = super.withOptions({}) // summaries: budgeted, without policies, warnings or 'finish'
+          settingsByClient.set(clone, {
+            ...settings,
+            policies: undefined,
+            injectWarnings: false,
+            onExceeded: 'throw',
+          })
+          return clone
+        }
+        try {
+          planned = await startRequestCall(
+            settings,
+            endpoint,
+            request.body,
+            context.options.body,
+            summaryClient,
+          )
+        } catch (error) {
+          const answer =
+            settings.onExceeded === 'finish' && BudgetExceededError.isInstance(error)
+              ? budgetExceededResponse(endpoint, request.body, settings.exceededText(error))
+              : undefined
+          if (answer === undefined) throw error
+          refusedRequests.set(request, answer) // fetchWithAuth answers it: nothing is sent
+          return
+        }
+        callsByOptions.set(context.options, planned)
+      }
+      if (planned.body !== undefined) request.body = planned.body
+      planned.call.markSent()
+    }
+
+    protected override fetchWithAuth(
+      url: Parameters<OpenAI['fetchWithAuth']>[0],
+      init: RequestInit,
+      timeout: number,
+      controller: AbortController,
+      schemes?: Parameters<OpenAI['fetchWithAuth']>[4],
+    ): Promise<Response> {
+      const answer = refusedRequests.get(init)
+      return answer === undefined
+        ? super.fetchWithAuth(url, init, timeout, controller, schemes)
+        : Promise.resolve(answer)
     }
 
     override withOptions(options: ClientOptions): this {
@@ -145,48 +128,69 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
 
     /** A client for the same budget with more context (thread, user, task, …) merged in. */
     withContext(context: BudgetContext): this {
-      assertContext(context, 'context')
       const settings = settingsByClient.get(this)
-      const client = super.withOptions({})
-      if (settings !== undefined) {
-        settingsByClient.set(client, { ...settings, context: { ...settings.context, ...context } })
-      }
+      const merged = mergeCallContext(settings?.context ?? {}, context, 'context') // ids checked here
+      // Early 7.x `AzureOpenAI.withOptions()` drops these: pass them along.
+      const azure = this as unknown as { apiVersion?: string; deploymentName?: string }
+      const azureOptions = { apiVersion: azure.apiVersion, deployment: azure.deploymentName }
+      const client = super.withOptions('apiVersion' in azure ? (azureOptions as ClientOptions) : {})
+      if (settings !== undefined) settingsByClient.set(client, { ...settings, context: merged })
       return client
     }
   }
 
+  Object.defineProperty(BudgetedClient, 'name', { value: Base.name })
   budgetedClasses.add(BudgetedClient)
   classesByBase.set(Base, BudgetedClient)
   return BudgetedClient
 }
 
 /**
- * Attaches budget settings to a client made from a {@link budgetedClientClass} class.
- *
- * @example
- * setCallSettings(client, { budget, context: {}, clamp: false, injectWarnings: true, onError })
+ * Settles a request from the values the SDK parses for the caller (the promise and the ones
+ * `_thenUnwrap` derives from it): a JSON body's `usage`, or a stream metered as it is read.
  */
-export function setCallSettings(client: OpenAI, settings: CallSettings): void {
-  settingsByClient.set(client, settings)
-}
-
-/**
- * The settings of a budgeted client, `undefined` for any other client.
- *
- * @example
- * callSettingsOf(client)?.context
- */
-export function callSettingsOf(client: object): CallSettings | undefined {
-  return settingsByClient.get(client)
-}
-
-/** Settles a JSON call from its parsed value; a failed settle goes to `onError` (the call has succeeded). */
-async function settleParsed(call: BudgetedCall, settings: CallSettings, value: unknown): Promise<void> {
-  try {
-    await call.reservation.settle(usageOfParsedResponse(value, call, settings))
-  } catch (error) {
-    settings.onError(error)
+function instrument<T>(promise: APIPromise<T>): APIPromise<T> {
+  const fields = promise as unknown as { parseResponse: Parse; _thenUnwrap: (transform: unknown) => unknown }
+  const parse = fields.parseResponse
+  fields.parseResponse = async (client, props) => {
+    const planned = callsByOptions.get(props.options)
+    if (planned === undefined) return parse.call(promise, client, props)
+    let value: any
+    planned.call.markSent() // reading the body waits for the provider
+    try {
+      value = await parse.call(promise, client, props)
+    } catch (error) {
+      await planned.call.finish() // the provider answered: the estimate counts
+      throw error
+    }
+    if (isStream(value)) {
+      if (meteredStreams.has(value)) return value
+      meteredStreams.add(value)
+      planned.onStall = meterStream(value, planned.call, {
+        endpoint: planned.endpoint,
+        hideUsageChunk: planned.hideUsageChunk,
+        stopAtReservation: planned.stopAtReservation,
+      })
+      return value
+    }
+    await planned.call.finish(reportedUsage(planned.endpoint, value?.usage), {
+      outputTokens: () => outputTokens(planned.call, value),
+      conversation: planned.endpoint === 'responses' ? value?.id : undefined,
+    })
+    return value
   }
+  const unwrap = fields._thenUnwrap
+  fields._thenUnwrap = function (this: unknown, transform: unknown) {
+    return instrument(unwrap.call(this, transform) as APIPromise<unknown>)
+  }
+  return promise
+}
+
+/** The output of a JSON response without usage, counted from its choices or output items. */
+function outputTokens(call: BudgetCall, value: any): number {
+  const output = value?.choices ?? value?.output
+  if (output != null) call.countOutput(JSON.stringify(output))
+  return call.outputTokens
 }
 
 function isStream(value: unknown): value is Stream<unknown> {
@@ -197,3 +201,5 @@ function isStream(value: unknown): value is Stream<unknown> {
     (value as { controller?: unknown }).controller instanceof AbortController
   )
 }
+
+function ignore(): void {}

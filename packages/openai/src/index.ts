@@ -1,7 +1,8 @@
-export type { UsageEstimate } from '@tokenwarden/core/adapter'
-export type { OpenAICompressionOptions } from './apply-budget-policies.ts'
 export { budgetExceededErrorOf } from './budget-exceeded-error-of.ts'
-export { type Endpoint, endpointOf } from './endpoint-of.ts'
-export { estimateRequestTokens } from './estimate-request-tokens.ts'
-export { tokenUsageFrom } from './token-usage-from.ts'
-export { type BudgetedOpenAI, type WithBudgetOptions, withBudget } from './with-budget.ts'
+export { budgetExceededId } from './budget-exceeded-response.ts'
+export {
+  type BudgetedOpenAI,
+  type OpenAICompressionOptions,
+  type WithBudgetOptions,
+  withBudget,
+} from './with-budget.ts'

@@ -7,11 +7,12 @@ import {
   type DowngradeEvent,
   truncationMarker,
 } from '@tokenwarden/core'
+import { estimateCallInput } from '@tokenwarden/core/adapter'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import OpenAI from 'openai'
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { estimateRequestTokens } from './estimate-request-tokens.ts'
+import { toCallInput } from './to-call-input.ts'
 import { withBudget } from './with-budget.ts'
 
 const thread = { thread: 't-1' }
@@ -49,10 +50,12 @@ describe('withBudget', () => {
 
   beforeAll(async () => {
     server = await startOpenAITestServer()
-    raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
   })
   afterAll(() => server.close())
-  beforeEach(() => server.reset())
+  beforeEach(() => {
+    server.reset()
+    raw = new OpenAI({ apiKey: 'test-key', baseURL: server.url, maxRetries: 0 })
+  })
 
   /** A budget whose thread has used `share` of 100,000 tokens. */
   async function budgetAt(share: number) {
@@ -71,9 +74,8 @@ describe('withBudget', () => {
   }
 
   function sentTokens(index: number): number {
-    return estimateRequestTokens(
-      'chat',
-      { messages: server.requests[index]!.body.messages },
+    return estimateCallInput(
+      toCallInput('chat', { messages: server.requests[index]!.body.messages }),
       budget.estimator,
     )
   }
@@ -191,7 +193,7 @@ describe('withBudget', () => {
         withBudget(raw, { budget, downgrade: [{ atUsage: 0.9, model: '' }] })
         expect.unreachable()
       } catch (error) {
-        expect(BudgetValidationError.isInstance(error) && error.field).toBe('options.downgrade[0].model')
+        expect(BudgetValidationError.isInstance(error) && error.field).toBe('downgrade[0].model')
       }
     })
   })

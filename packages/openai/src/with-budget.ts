@@ -1,46 +1,79 @@
 import {
   type Budget,
   type BudgetContext,
+  type BudgetExceededError,
   BudgetValidationError,
   type CompressionEvent,
+  type CompressionOptions,
   type DowngradeEvent,
   type DowngradeLevel,
+  resolveBudgetPolicies,
 } from '@tokenwarden/core'
+import { validateAdapterOptions } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
-import { type OpenAICompressionOptions, resolveOpenAIPolicies } from './apply-budget-policies.ts'
-import { assertContext } from './assert-context.ts'
-import { budgetedClientClass, setCallSettings } from './budgeted-client-class.ts'
-import type { CallSettings } from './plan-call.ts'
+import type { budgetExceededId } from './budget-exceeded-response.ts'
+import { budgetedClientClass, settingsByClient } from './budgeted-client-class.ts'
+
+/**
+ * Budget-driven compression of chat requests, with the model that writes summaries.
+ *
+ * @example
+ * const compression: OpenAICompressionOptions = { summarizer: 'gpt-4o-mini' }
+ */
+export interface OpenAICompressionOptions extends CompressionOptions {
+  /**
+   * The model that summarizes older turns (`summarize` strategy), called with the same budgeted client
+   * and context (reserved and charged like any call). Without it, `summarize` is skipped.
+   */
+  summarizer?: string
+}
 
 /** Options of {@link withBudget}. */
 export interface WithBudgetOptions {
+  /** The budget every call is reserved against and settled to. */
   budget: Budget
-  /** Who the calls are for (agent, thread, user, task, custom scopes). @default {} */
+  /** Who the calls are for (agent, thread, user, task, custom scopes); per call: `client.withContext()`. @default {} */
   context?: BudgetContext
+  /** The model id used for prices and `model` limits. @default the request's `model` */
+  modelId?: string
   /**
-   * Lower `max_completion_tokens` / `max_tokens` / `max_output_tokens` to what the budget can still
-   * afford instead of refusing; refuses only when fewer than `minOutputTokens` (default 1) remain.
+   * Output tokens reserved when a call sets no `max_completion_tokens` / `max_tokens` /
+   * `max_output_tokens`. They are not sent: the provider keeps its own default unless `clamp` is on.
+   * @default budget.defaultMaxOutputTokens
+   */
+  defaultMaxOutputTokens?: number
+  /**
+   * Lower a call's output limit to what the budget can still afford instead of refusing (the clamped
+   * limit is sent); refuses only when fewer than `minOutputTokens` (default 1) remain.
    * @default false
    */
   clamp?: boolean | { minOutputTokens?: number }
-  /** Show pending budget warnings to the model (chat: a system/developer message; responses: instructions). @default true */
+  /** Show pending budget warnings to the model (chat: a system/developer message; responses: `instructions`). @default true */
   injectWarnings?: boolean
+  /** Also show a one-line budget status on every call, so an agent can plan. @default false */
+  injectStatus?: boolean
   /**
-   * Called when a call's usage could not be counted afterwards (e.g. the store is down); the call itself
-   * has succeeded and keeps its result. @default a `console.warn` with the error message (no prompt text)
+   * When the budget cannot afford a call (no request is sent): `'throw'` a `BudgetExceededError`, or
+   * `'finish'` with an answer made of `exceededText` (zero usage, `id` {@link budgetExceededId}; the
+   * model's `refusal` for structured output), JSON or stream as the call asked. Embeddings always throw.
+   * @default 'throw'
    */
-  onError?: (error: unknown) => void
+  onExceeded?: 'throw' | 'finish'
+  /** The text of a call ended with `onExceeded: 'finish'`. @default the error's message */
+  exceededText?: (error: BudgetExceededError) => string
+  /** End a stream once its counted output passes the reserved output, for providers that do not enforce it. @default false */
+  stopStreamsAtReservation?: boolean
+  /** A call without progress for this long (a stream nobody reads) is settled from its estimate and its stream aborted. @default 60_000 */
+  stallMs?: number
   /**
    * Fit chat requests to a target size once the context passes a usage level (default 70% moderate,
    * 90% aggressive): drop low-signal turns, truncate the longest tool results, summarize older turns
-   * with `summarizer` (a model id; a budgeted call) or drop them. System/developer messages and the latest turns
-   * are kept. `true` uses the defaults. @default off
+   * with `summarizer` (a model id; a budgeted call) or drop them. `true` uses the defaults. @default off
    */
   compression?: true | OpenAICompressionOptions
   /**
    * Send chat and responses calls to a cheaper model once the context passes a usage level, e.g.
-   * `[{ atUsage: 0.9, model: 'gpt-4o-mini' }]`: `model` is rewritten in the request and the call is
-   * reserved and settled under it. @default off
+   * `[{ atUsage: 0.9, model: 'gpt-4o-mini' }]`: reserved and settled under it. @default off
    */
   downgrade?: readonly DowngradeLevel<string>[]
   /** Told when a request was compressed (counts only, no text). */
@@ -49,24 +82,21 @@ export interface WithBudgetOptions {
   onDowngraded?: (event: DowngradeEvent) => void
 }
 
-/** A budgeted client: the same type as the client it wraps, plus `withContext`. */
+/** A budgeted client: the client you passed (same object and type), plus `withContext`. */
 export type BudgetedOpenAI<T extends OpenAI> = T & {
-  /**
-   * A client for the same budget with more context merged in (e.g. the current thread or user).
-   * Cheap; it shares the connection settings of this client.
-   */
+  /** A client for the same budget with more context merged in (e.g. the current thread or user). */
   withContext(context: BudgetContext): BudgetedOpenAI<T>
 }
 
 /**
- * Wraps an `openai` client so every model call is budgeted: `chat.completions.create` (JSON and
- * stream), `.parse`, `.stream`, `runTools`, `responses.create` (JSON and stream), `.stream`, `.parse`
- * and `embeddings.create`. Before a call it estimates and reserves (a refusal rejects with
- * `BudgetExceededError` and sends nothing), optionally clamps the output maximum, and shows pending
- * warnings to the model; afterwards it settles from the reported usage (cached and reasoning tokens
- * apart), releases on errors, and settles streams left early or cut from what arrived. The client you
- * pass is not changed; the returned one keeps its type, helpers and `APIPromise` methods, and clients
- * made from it with `withOptions()` or `withContext()` stay budgeted.
+ * Budgets every model call of an `openai` client: `chat.completions.create` (JSON and stream),
+ * `.parse`, `.stream`, `runTools`, `responses.create` (JSON and stream), `.stream`, `.parse` and
+ * `embeddings.create`. It instruments the client you pass and returns it (no second client; still an
+ * instance of your class; `withOptions()` clones stay budgeted; wrapping again replaces the options).
+ * Before a call it estimates and reserves (a refusal rejects with `BudgetExceededError` and sends
+ * nothing); afterwards it settles the reported usage, or the estimate for a stream left early. With
+ * room in the budget the request bytes are the ones the client sends without it (chat streams ask for
+ * `include_usage`, and the extra chunk is hidden).
  *
  * @example
  * import OpenAI from 'openai'
@@ -85,77 +115,34 @@ export function withBudget<T extends OpenAI>(client: T, options: WithBudgetOptio
   ) {
     throw new BudgetValidationError({ field: 'client', value: client, reason: 'expected an OpenAI client' })
   }
-  const settings = callSettings(options)
+  validateAdapterOptions(options)
   const Budgeted = budgetedClientClass(client.constructor as typeof OpenAI)
-  const budgeted = client.withOptions({})
-  if (!(budgeted instanceof Budgeted)) Object.setPrototypeOf(budgeted, Budgeted.prototype)
-  setCallSettings(budgeted, settings)
-  return budgeted as BudgetedOpenAI<T>
+  if (!(client instanceof Budgeted)) Object.setPrototypeOf(client, Budgeted.prototype)
+  settingsByClient.set(client, {
+    budget: options.budget,
+    context: { ...options.context },
+    modelId: options.modelId,
+    defaultMaxOutputTokens: options.defaultMaxOutputTokens,
+    clamp: options.clamp ?? false,
+    injectWarnings: options.injectWarnings !== false,
+    injectStatus: options.injectStatus === true,
+    stopStreamsAtReservation: options.stopStreamsAtReservation === true,
+    stallMs: options.stallMs,
+    onExceeded: options.onExceeded ?? 'throw',
+    exceededText: options.exceededText ?? ((error) => error.message),
+    policies:
+      options.compression == null && options.downgrade === undefined
+        ? undefined
+        : resolveBudgetPolicies(options, {
+            prefix: '',
+            isModel: isModelId,
+            isSummarizer: isModelId,
+            summarizerKind: 'a model id',
+          }),
+  })
+  return client as BudgetedOpenAI<T>
 }
 
-function callSettings(options: WithBudgetOptions): CallSettings {
-  if (options === null || typeof options !== 'object') {
-    throw new BudgetValidationError({
-      field: 'options',
-      value: options,
-      reason: 'expected { budget, context }',
-    })
-  }
-  const { budget, context = {}, clamp = false, injectWarnings = true, onError = warn } = options
-  if (budget === null || typeof budget !== 'object' || typeof budget.reserve !== 'function') {
-    throw new BudgetValidationError({
-      field: 'options.budget',
-      value: budget,
-      reason: 'expected a budget from createBudget()',
-    })
-  }
-  assertContext(context, 'options.context')
-  if (typeof injectWarnings !== 'boolean') {
-    throw new BudgetValidationError({
-      field: 'options.injectWarnings',
-      value: injectWarnings,
-      reason: 'expected a boolean',
-    })
-  }
-  if (typeof onError !== 'function') {
-    throw new BudgetValidationError({
-      field: 'options.onError',
-      value: onError,
-      reason: 'expected a function',
-    })
-  }
-  return {
-    budget,
-    context: { ...context },
-    clamp: clampSetting(clamp),
-    injectWarnings,
-    onError,
-    policies: resolveOpenAIPolicies(options),
-  }
-}
-
-function clampSetting(clamp: WithBudgetOptions['clamp']): CallSettings['clamp'] {
-  if (clamp === false) return false
-  if (clamp === true) return { minOutputTokens: 1 }
-  if (clamp === null || typeof clamp !== 'object') {
-    throw new BudgetValidationError({
-      field: 'options.clamp',
-      value: clamp,
-      reason: 'expected a boolean or { minOutputTokens }',
-    })
-  }
-  const min = clamp.minOutputTokens ?? 1
-  if (!Number.isInteger(min) || min < 1) {
-    throw new BudgetValidationError({
-      field: 'options.clamp.minOutputTokens',
-      value: min,
-      reason: 'expected a whole number ≥ 1',
-    })
-  }
-  return { minOutputTokens: min }
-}
-
-function warn(error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error)
-  console.warn(`[tokenwarden] [openai] a call's usage could not be counted: ${message}`)
+function isModelId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0
 }

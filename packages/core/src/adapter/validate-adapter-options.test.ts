@@ -31,6 +31,10 @@ describe('validateAdapterOptions', () => {
     )
     expect(fieldOf(() => validateAdapterOptions({ budget, stallMs: 0 }))).toBe('stallMs')
     expect(fieldOf(() => validateAdapterOptions({ budget, clamp: 'yes' }))).toBe('clamp')
+    expect(fieldOf(() => validateAdapterOptions({ budget, clamp: { minOutputTokens: 0 } }))).toBe(
+      'clamp.minOutputTokens',
+    )
+    expect(fieldOf(() => validateAdapterOptions({ budget, injectStatus: 'on' }))).toBe('injectStatus')
     expect(fieldOf(() => validateAdapterOptions({ budget, onExceeded: 'end' }))).toBe('onExceeded')
     expect(fieldOf(() => validateAdapterOptions({ budget, exceededText: 'sorry' }))).toBe('exceededText')
   })

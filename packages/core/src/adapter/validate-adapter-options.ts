@@ -3,7 +3,8 @@ import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 /**
  * Throws `BudgetValidationError` naming the first bad option of the vocabulary every adapter shares:
  * `budget`, `context` (an object, or a function where the adapter allows one), `modelId`,
- * `defaultMaxOutputTokens`, `clamp`, `onExceeded` (one of `modes`), `exceededText`, `stallMs`. Options
+ * `defaultMaxOutputTokens`, `clamp` (and its `minOutputTokens`), `injectWarnings`, `injectStatus`,
+ * `stopStreamsAtReservation`, `onExceeded` (one of `modes`), `exceededText`, `stallMs`. Options
  * an adapter does not have are `undefined` and pass.
  *
  * @example
@@ -44,6 +45,16 @@ export function validateAdapterOptions(
     invalid('stallMs', stallMs, 'expected a duration > 0 ms')
   if (clamp !== undefined && typeof clamp !== 'boolean' && (clamp === null || typeof clamp !== 'object'))
     invalid('clamp', clamp, 'expected a boolean or { minOutputTokens }')
+  const minOutputTokens = (clamp as { minOutputTokens?: unknown } | undefined)?.minOutputTokens
+  if (
+    minOutputTokens !== undefined &&
+    !(Number.isInteger(minOutputTokens) && (minOutputTokens as number) >= 1)
+  )
+    invalid('clamp.minOutputTokens', minOutputTokens, 'expected a whole number ≥ 1')
+  for (const flag of ['injectWarnings', 'injectStatus', 'stopStreamsAtReservation']) {
+    const value = (options as Record<string, unknown>)[flag]
+    if (value !== undefined && typeof value !== 'boolean') invalid(flag, value, 'expected a boolean')
+  }
   if (onExceeded !== undefined && !modes.includes(onExceeded as string))
     invalid('onExceeded', onExceeded, `expected ${modes.map((mode) => `'${mode}'`).join(' or ')}`)
   if (exceededText !== undefined && typeof exceededText !== 'function')

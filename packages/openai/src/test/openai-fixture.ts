@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach } from 'vitest'
 /** What a test of the wrapper works with; fields are set by the hooks `useOpenAIFixture` registers. */
 export interface OpenAIFixture {
   server: OpenAITestServer
-  /** An unwrapped client pointed at the local server. */
+  /** An unwrapped client pointed at the local server (a new one per test: `withBudget` instruments it). */
   raw: OpenAI
   /** A fresh budget per test: 100k tokens per thread. */
   budget: Budget
@@ -26,11 +26,11 @@ export function useOpenAIFixture({ maxRetries = 0 }: { maxRetries?: number } = {
   const fixture = {} as OpenAIFixture
   beforeAll(async () => {
     fixture.server = await startOpenAITestServer()
-    fixture.raw = new OpenAI({ apiKey: 'test-key', baseURL: fixture.server.url, maxRetries })
   })
   afterAll(() => fixture.server.close())
   beforeEach(() => {
     fixture.server.reset()
+    fixture.raw = new OpenAI({ apiKey: 'test-key', baseURL: fixture.server.url, maxRetries })
     fixture.budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
     const settled: Tally[] = []
     fixture.settled = settled
