@@ -5,7 +5,7 @@ const none: number[] = []
 /**
  * The memory store's index of reservations by id: open leases, and closed or lapsed ones for a bounded
  * retention (by time and by count), so a redelivered reserve or commit is applied once. A closed lease
- * keeps only its id and flags (its arrays are dropped).
+ * keeps only its id and flags (its array is dropped).
  *
  * @example
  * const index = new LeaseIndex(60_000, 10_000)
@@ -27,8 +27,7 @@ export class LeaseIndex {
 
   /** Keeps a closed or lapsed lease findable until `now + retentionMs` (or until the count cap). */
   remember(lease: Lease, now: number): void {
-    lease.slots = none
-    lease.amount = none
+    lease.held = none
     lease.indexed = true
     this.byId.set(lease.id, lease)
     this.queue.push(lease)

@@ -2,12 +2,12 @@
 export interface Lease {
   readonly id: string
   /**
-   * The counter slots it holds amounts on, each followed by its generation (`[slot, generation, …]`: a
-   * dropped counter gets nothing back; one array per lease).
+   * One array per lease: what it still holds (the first `tallyFieldCount` numbers, in `tallyFields`
+   * order; a child budget's hold shrinks as its calls settle), then the counter slots it holds them on,
+   * each followed by its generation (`[…amount, slot, generation, …]`: a dropped counter gets nothing
+   * back).
    */
-  slots: number[]
-  /** What it still holds (a child budget's hold shrinks as its calls settle). */
-  amount: number[]
+  held: number[]
   expiresAt: number
   open: boolean
   /** Closed by a commit (settle, release or record): a redelivered commit adds nothing. */

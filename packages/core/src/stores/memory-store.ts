@@ -39,6 +39,16 @@ export interface MemoryStoreOptions {
 /** What `watchedOnly` operations return while no watch level is reached (never written to). */
 const noStates: CounterState[] = Object.freeze([]) as unknown as CounterState[]
 
+/** The commit results without states, shared (frozen: a caller that keeps one cannot change another's). */
+const closedNoStates: StoreCommitResult = Object.freeze({ counters: noStates, reservationFound: true })
+const notFoundNoStates: StoreCommitResult = Object.freeze({ counters: noStates, reservationFound: false })
+
+/** A commit's result: a shared frozen one when it returns no states (most commits). */
+function commitResult(states: CounterState[], found: boolean): StoreCommitResult {
+  if (states === noStates) return found ? closedNoStates : notFoundNoStates
+  return { counters: states, reservationFound: found }
+}
+
 const fieldCount = tallyFieldCount
 const tokensField = unitIndex.tokens
 const inputTokensField = unitIndex.inputTokens
@@ -72,9 +82,8 @@ export function memoryStore({
   const touched: number[] = []
 
   function returnLease(lease: Lease): void {
-    const slots = lease.slots
-    for (let i = 0; i < slots.length; i += 2)
-      counters.release(slots[i]!, slots[i + 1]!, lease.amount, epsilon)
+    const held = lease.held
+    for (let i = fieldCount; i < held.length; i += 2) counters.release(held[i]!, held[i + 1]!, held, epsilon)
   }
 
   function lapse(lease: Lease): void {
@@ -106,13 +115,13 @@ export function memoryStore({
       const lease = index.byId.get(id)
       if (lease === undefined || !lease.open) continue
       const delta = new Array<number>(fieldCount)
+      const held = lease.held
       for (let f = 0; f < fieldCount; f++) {
-        delta[f] = Math.min(lease.amount[f]!, left[f]!)
-        lease.amount[f] = lease.amount[f]! - delta[f]!
+        delta[f] = Math.min(held[f]!, left[f]!)
+        held[f] = held[f]! - delta[f]!
         left[f] = left[f]! - delta[f]!
       }
-      const slots = lease.slots
-      for (let i = 0; i < slots.length; i += 2) counters.release(slots[i]!, slots[i + 1]!, delta, epsilon)
+      for (let i = fieldCount; i < held.length; i += 2) counters.release(held[i]!, held[i + 1]!, delta, epsilon)
     }
   }
 
@@ -244,30 +253,28 @@ export function memoryStore({
           alreadyApplied: true,
         } satisfies StoreReserveResult
       }
-      // a plain array: allocating a typed array per call costs more than the whole operation
-      const vector = tallyToArray(amount, [0, 0, 0, 0, 0, 0, 0, 0, 0])
+      // the amount, then [slot, generation] per counter: one plain array (a typed array costs more)
+      const held: number[] = tallyToArray(amount, new Array(fieldCount + charges.length * 2))
       for (let i = 0; i < charges.length; i++) found[i] = -2
-      let exceeded = check(charges, vector)
+      let exceeded = check(charges, held)
       if (exceeded !== undefined) {
         sweepLeases(now, true)
-        exceeded = check(charges, vector)
+        exceeded = check(charges, held)
         if (exceeded !== undefined && enforce)
           return { ok: false, denial: exceeded } satisfies StoreReserveResult
       }
-      const slots: number[] = new Array(charges.length * 2)
       for (let i = 0; i < charges.length; i++) {
         const charge = charges[i]!
         const known = found[i]!
         const slot = known >= 0 ? known : counters.ensure(charge.key, charge.expiresAt)
-        counters.add(slot, reservedOffset, vector)
-        slots[i * 2] = slot
-        slots[i * 2 + 1] = counters.generation(slot)
+        counters.add(slot, reservedOffset, held)
+        held[fieldCount + i * 2] = slot
+        held[fieldCount + i * 2 + 1] = counters.generation(slot)
         touched[i] = slot
       }
       const lease: Lease = {
         id: reservationId,
-        slots,
-        amount: vector,
+        held,
         expiresAt: leaseExpiresAt,
         open: true,
         closed: false,
@@ -304,8 +311,7 @@ export function memoryStore({
         if (lease === undefined) {
           lease = {
             id: reservationId,
-            slots: [],
-            amount: [],
+            held: [],
             expiresAt: now,
             open: false,
             closed: true,
@@ -322,8 +328,7 @@ export function memoryStore({
         if (lease !== handle) index.remember(lease, now)
         else if (lease.indexed) index.byId.delete(reservationId)
       }
-      if (usage === null)
-        return { counters: statesOf(charges, watchedOnly, undefined), reservationFound: open }
+      if (usage === null) return commitResult(statesOf(charges, watchedOnly, undefined), open)
       const vector = tallyToArray(usage, scratch)
       for (let i = 0; i < charges.length; i++) {
         const charge = charges[i]!
@@ -333,7 +338,7 @@ export function memoryStore({
       }
       if (holds !== undefined) drawFrom(holds, vector)
       // drawing from holds only lowers reserved amounts: the slots stay the counters'
-      return { counters: statesOf(charges, watchedOnly, touched), reservationFound: open }
+      return commitResult(statesOf(charges, watchedOnly, touched), open)
     },
 
     async renew({ reservationId, now, leaseExpiresAt, handle }) {
