@@ -121,7 +121,8 @@ export function memoryStore({
         held[f] = held[f]! - delta[f]!
         left[f] = left[f]! - delta[f]!
       }
-      for (let i = fieldCount; i < held.length; i += 2) counters.release(held[i]!, held[i + 1]!, delta, epsilon)
+      for (let i = fieldCount; i < held.length; i += 2)
+        counters.release(held[i]!, held[i + 1]!, delta, epsilon)
     }
   }
 
