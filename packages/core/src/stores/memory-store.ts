@@ -255,7 +255,11 @@ export function memoryStore({
         } satisfies StoreReserveResult
       }
       // the amount, then [slot, generation] per counter: one plain array (a typed array costs more)
-      const held: number[] = tallyToArray(amount, new Array(fieldCount + charges.length * 2))
+      const held: number[] = tallyToArray(
+        amount,
+        // a literal for one counter (packed, no holes); the slot and generation are set below
+        charges.length === 1 ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] : new Array(fieldCount + charges.length * 2),
+      )
       for (let i = 0; i < charges.length; i++) found[i] = -2
       let exceeded = check(charges, held)
       if (exceeded !== undefined) {
