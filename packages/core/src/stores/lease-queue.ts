@@ -16,6 +16,9 @@ export interface Lease {
   indexed: boolean
 }
 
+/** What the queue holds in place of a lease it passed. */
+const passed: Lease = { id: '', held: [], expiresAt: 0, open: false, closed: true, indexed: false }
+
 /**
  * The memory store's open leases in expiry order (for one lease length, insertion order). The store
  * hands each lease to the engine as an opaque handle, so closing one needs no lookup. A renewed lease is
@@ -49,10 +52,14 @@ export class LeaseQueue {
     let i = this.head
     for (; i < leases.length; i++) {
       const lease = leases[i]!
-      if (!lease.open || expiries[i] !== lease.expiresAt) continue // closed, or queued again
-      if (lease.expiresAt > now) break
-      lease.open = false
-      onLapse(lease)
+      if (lease.open && expiries[i] === lease.expiresAt) {
+        if (lease.expiresAt > now) break
+        lease.open = false
+        onLapse(lease)
+      }
+      // passed (closed, queued again, or lapsed): the queue lets go of it now, not at the next
+      // compaction (a closed lease kept alive by the queue would be copied by every minor GC)
+      leases[i] = passed
     }
     this.head = i
     if (all) {
