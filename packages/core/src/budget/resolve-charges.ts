@@ -76,7 +76,9 @@ export function resolveCharges(
         throw new MissingScopeError({ scope, limitName: required.name })
       continue
     }
-    const limits = group.byId.get(scopeId) ?? group.defaults
+    // most scopes have no per-id limits: no lookup then
+    const byId = group.byId
+    const limits = byId.size === 0 ? group.defaults : (byId.get(scopeId) ?? group.defaults)
     for (const limit of limits) {
       const charge = resolveLimit(limit, scopeId, now, calendar, onReset)
       if (resolved !== undefined) resolved.push(charge)
