@@ -31,6 +31,59 @@ testBudgetStore({
         })
       })
 
+      describe('lease queue', () => {
+        const held = (n: number) => ({ ...emptyTally(), tokens: n })
+        const reserved = async (store: ReturnType<typeof memoryStore>, now: number) =>
+          (await store.read({ now, counters }))[0]!.reserved.tokens
+
+        it('should still lapse the open leases behind closed ones it passed', async () => {
+          const store = memoryStore()
+          const reserve = (id: string, n: number, leaseMs: number) =>
+            store.reserve({
+              reservationId: id,
+              now: t0,
+              leaseExpiresAt: t0 + leaseMs,
+              counters,
+              amount: held(n),
+              enforce: true,
+              once: true,
+            })
+          const first = await reserve('r-1', 1, 1000)
+          await reserve('r-2', 10, 1000)
+          await reserve('r-3', 100, 5000)
+          // closing the front lease, then an operation that passes it
+          await store.commit({
+            reservationId: 'r-1',
+            now: t0,
+            counters,
+            usage: null,
+            handle: first.ok ? first.handle : undefined,
+          })
+          await store.commit({ reservationId: 'x', now: t0 + 1, counters, usage: null })
+          expect(await reserved(store, t0 + 2)).toBe(110)
+          expect(await reserved(store, t0 + 1000)).toBe(100)
+          expect(await reserved(store, t0 + 5000)).toBe(0)
+        })
+
+        it('should lapse a renewed lease at its new expiry, not its first', async () => {
+          const store = memoryStore()
+          await store.reserve({
+            reservationId: 'r-1',
+            now: t0,
+            leaseExpiresAt: t0 + 1000,
+            counters,
+            amount: held(7),
+            enforce: true,
+          })
+          expect(await store.renew({ reservationId: 'r-1', now: t0 + 500, leaseExpiresAt: t0 + 3000 })).toBe(
+            true,
+          )
+          await store.commit({ reservationId: 'x', now: t0 + 1500, counters, usage: null })
+          expect(await reserved(store, t0 + 1500)).toBe(7)
+          expect(await reserved(store, t0 + 3000)).toBe(0)
+        })
+      })
+
       describe('watchedOnly', () => {
         const watched = [
           { key: 'w', caps: { tokens: 100 }, expiresAt: null, watch: { tokens: 75 } },
