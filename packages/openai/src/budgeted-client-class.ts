@@ -101,8 +101,12 @@ export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
           return
         }
         callsByOptions.set(context.options, planned)
+        if (planned.body !== undefined) request.body = planned.body
+      } else if (planned.editAttempt !== undefined) {
+        request.body = planned.editAttempt(request.body) ?? request.body // a retry, serialized again by the SDK
+      } else if (planned.body !== undefined) {
+        request.body = planned.body
       }
-      if (planned.body !== undefined) request.body = planned.body
       planned.call.markSent()
     }
 

@@ -29,6 +29,12 @@ export interface RequestCall {
   call: BudgetCall
   endpoint: Endpoint
   body: string | undefined
+  /**
+   * Applies the budget's edits (notice, clamped cap, `include_usage`) to a later attempt's own
+   * serialization (the SDK serializes each attempt again: `toJSON` hooks may answer differently);
+   * `undefined` when the body was not edited, or compressed (a retry then sends the compressed body).
+   */
+  editAttempt: ((serialized: unknown) => string | undefined) | undefined
   hideUsageChunk: boolean
   stopAtReservation: boolean
   onStall: (() => void) | undefined
@@ -79,6 +85,7 @@ export async function startRequestCall(
     call: undefined as unknown as BudgetCall,
     endpoint,
     body: undefined,
+    editAttempt: undefined,
     hideUsageChunk: false,
     stopAtReservation: settings.stopStreamsAtReservation,
     onStall: undefined,
@@ -102,17 +109,28 @@ export async function startRequestCall(
   if (json === undefined || endpoint === 'embeddings') return state
   try {
     const { call } = state
-    if (call.notice !== undefined) injectNotice(endpoint, json, call.notice)
     const cap =
       call.maxOutputTokens === undefined ? undefined : Math.max(1, Math.floor(call.maxOutputTokens / choices))
     const capped = cap !== undefined && cap !== requested?.value
-    if (capped) json[requested?.field ?? maxFields[endpoint][0]!] = cap
     const options = json.stream_options as { include_usage?: unknown } | null | undefined
     // Chat streams report usage only when asked: ask, and hide the extra chunk from the caller.
     state.hideUsageChunk = endpoint === 'chat' && json.stream === true && options?.include_usage !== true
-    if (state.hideUsageChunk) json.stream_options = { ...options, include_usage: true }
-    if (edited || call.notice !== undefined || capped || state.hideUsageChunk) {
-      state.body = JSON.stringify(json)
+    if (!edited && call.notice === undefined && !capped && !state.hideUsageChunk) return state
+    const edit = (attempt: Record<string, any>) => {
+      if (call.notice !== undefined) injectNotice(endpoint, attempt, call.notice)
+      if (capped) attempt[requested?.field ?? maxFields[endpoint][0]!] = cap
+      if (state.hideUsageChunk) {
+        const own = attempt.stream_options as Record<string, unknown> | null | undefined
+        attempt.stream_options = { ...own, include_usage: true }
+      }
+      return JSON.stringify(attempt)
+    }
+    state.body = edit(json)
+    if (!edited) {
+      state.editAttempt = (serialized) => {
+        const attempt = parseJson(serialized)
+        return attempt === undefined ? undefined : edit(attempt)
+      }
     }
     return state
   } catch (error) {

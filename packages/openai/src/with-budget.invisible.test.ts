@@ -131,6 +131,40 @@ describe('withBudget', () => {
       expect(fixture.settled).toHaveLength(1)
     })
 
+    it('should send each retry as the client serialized it for that attempt, with the budget edits on it', async () => {
+      // openai-node's own suite: a retry serializes the body again (a toJSON hook may answer otherwise)
+      let serializations = 0
+      const tool = {
+        type: 'function' as const,
+        function: { name: 'lookup', parameters: { type: 'object' } },
+        toJSON() {
+          serializations++
+          return { type: 'function', function: { name: 'lookup', strict: serializations > 1 } }
+        },
+      }
+      const client = withBudget(new OpenAI({ apiKey: 'k', baseURL: server.url, maxRetries: 1 }), {
+        budget: fixture.budget,
+        context: thread,
+      })
+      server.enqueue({ status: 500 }, { text: 'found', usage: { inputTokens: 20, outputTokens: 2 } })
+      // a chat stream: the budget asks for include_usage on every attempt
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages,
+        tools: [tool],
+        stream: true,
+      })
+      for await (const _ of stream);
+      const sent = server.requests.map((request) => JSON.parse(request.rawBody ?? '{}'))
+      expect(sent.map((body) => body.tools[0].function.strict)).toEqual([false, true])
+      expect(sent.map((body) => body.stream_options)).toEqual([
+        { include_usage: true },
+        { include_usage: true },
+      ])
+      expect(serializations).toBe(2)
+      expect(fixture.settled.map((tally) => [tally.inputTokens, tally.outputTokens])).toEqual([[20, 2]])
+    })
+
     it('should send the bytes the client alone sends while the budget has room', async () => {
       const calls = (client: OpenAI) => [
         () => client.chat.completions.create({ model: 'gpt-4o', messages, temperature: 0.2 }),
