@@ -79,16 +79,19 @@ describe('research team demo', () => {
       }
       const total = row('total')
       const sum = (labels: string[]) => labels.reduce((tokens, label) => tokens + row(label).tokens, 0)
-      expect(sum(['agent planner', 'agent researcher', 'agent writer'])).toBe(total.tokens)
+      expect(sum(['agent planner', 'agent researcher', 'agent writer', 'agent editor'])).toBe(total.tokens)
       expect(sum(['user ada', 'user grace'])).toBe(total.tokens)
-      expect(sum(['model o4-mini', 'model gpt-4.1', 'model gpt-4o'])).toBe(total.tokens)
-      const agentsCost = ['agent planner', 'agent researcher', 'agent writer'].reduce(
+      expect(sum(['model o4-mini', 'model gpt-4.1', 'model gpt-4o', 'model claude-haiku-4-5'])).toBe(
+        total.tokens,
+      )
+      const agentsCost = ['agent planner', 'agent researcher', 'agent writer', 'agent editor'].reduce(
         (cost, label) => cost + row(label).cost,
         0,
       )
       expect(total.cost).toBeGreaterThan(0)
       expect(Math.abs(agentsCost - total.cost)).toBeLessThan(0.0002) // rounded to 4 decimals per row
-      expect(row('user grace').calls).toBe(1)
+      expect(row('user grace').calls).toBe(2) // the writer's sentence, and the editor's on Anthropic
+      expect(row('agent editor').cost).toBeGreaterThan(0) // claude-haiku-4-5 priced by @tokenwarden/prices
       expect(stdout).toContain(
         `the server reported ${total.tokens.toLocaleString('en-US')} tokens in ${total.calls} requests: every token counted`,
       )

@@ -1,19 +1,23 @@
 /**
- * tokenwarden · the research team: three agents on three frameworks sharing ONE budget.
+ * tokenwarden · the research team: four agents on four frameworks sharing ONE budget.
  *
  *   planner     Vercel AI SDK   (@ai-sdk/openai + budgetMiddleware from @tokenwarden/ai-sdk)
  *   researcher  LangChain agent (createAgent + ChatOpenAI + agentBudgetMiddleware from @tokenwarden/langchain)
  *   writer      openai client   (withBudget from @tokenwarden/openai)
+ *   editor      Anthropic client (withBudget from @tokenwarden/anthropic)
  *
- * Offline by default: a scripted model answers on a local OpenAI-compatible server (no key, no network).
- * With OPENAI_API_KEY set, the same code talks to the real API (OPENAI_BASE_URL if set).
+ * Offline by default: a scripted model answers on a local OpenAI- and Anthropic-compatible server (no key,
+ * no network). With OPENAI_API_KEY set, the same code talks to the real API (OPENAI_BASE_URL if set); the
+ * editor then needs ANTHROPIC_API_KEY too.
  *
  * Run: node examples/research-team/index.ts   (after pnpm build)
  */
 import { createOpenAI } from '@ai-sdk/openai'
+import Anthropic from '@anthropic-ai/sdk'
 import { HumanMessage } from '@langchain/core/messages'
 import { ChatOpenAI } from '@langchain/openai'
 import { budgetExceededFinishReason, budgetMiddleware } from '@tokenwarden/ai-sdk'
+import { withBudget as withAnthropicBudget } from '@tokenwarden/anthropic'
 import { BudgetExceededError, createBudget } from '@tokenwarden/core'
 import { agentBudgetMiddleware, formatExceededMessage } from '@tokenwarden/langchain'
 import { withBudget } from '@tokenwarden/openai'
@@ -110,6 +114,12 @@ const writer = withBudget(new OpenAI(connection), {
   context: { agent: 'writer' },
   clamp: { minOutputTokens: 200 },
 })
+
+// Editor: the Anthropic client, budgeted in place (still an `Anthropic`), on the same budget.
+const editor = withAnthropicBudget(
+  new Anthropic(server ? { apiKey: 'offline', baseURL: server.origin } : {}),
+  { budget, context: { agent: 'editor' } },
+)
 
 // ── The run ──────────────────────────────────────────────────────────────────────────────────────────
 const ada = { user: 'ada', thread: 'report-1' }
@@ -211,7 +221,9 @@ try {
     )
   }
 
-  view.header('5 · another user, another thread: a fresh thread budget, the same agent and team budgets')
+  view.header(
+    '5 · another user, another thread: a fresh thread budget, the same agent and team budgets; the editor on Anthropic',
+  )
   const grace = { user: 'grace', thread: 'brief-2' }
   const quick = await writer.withContext(grace).chat.completions.create({
     model: 'gpt-4o',
@@ -222,6 +234,14 @@ try {
     max_completion_tokens: 200,
   })
   await view.call('writer', grace, `grace: ${quick.choices[0]?.message.content}`)
+  const edited = await editor.withContext(grace).messages.create({
+    model: 'claude-haiku-4-5',
+    max_tokens: 200,
+    system: 'You are the editor of a research team. Tighten the sentence you are given.',
+    messages: [{ role: 'user', content: quick.choices[0]?.message.content ?? '' }],
+  })
+  const editedText = edited.content.map((block) => (block.type === 'text' ? block.text : '')).join('')
+  await view.call('editor', grace, `edited: ${editedText}`)
 
   await view.report(server?.totals())
 } finally {

@@ -51,7 +51,8 @@ export function searchResults(query: string): string {
 }
 
 /**
- * A responder for `startOpenAITestServer({ respond })` that plays the three agents.
+ * A responder for `startOpenAITestServer({ respond })` that plays the four agents (the editor on the
+ * Anthropic route).
  *
  * @example
  * const server = await startOpenAITestServer({ respond: scriptedTeam() })
@@ -60,19 +61,30 @@ export function scriptedTeam(): Responder {
   const previousInput = new Map<string, number>()
   return (request) => {
     const text = JSON.stringify(request.body?.messages ?? '')
+    const system = JSON.stringify(request.body?.system ?? '') // Anthropic: the system prompt apart
     const role = text.includes('You are the planner')
       ? 'planner'
       : text.includes('You are the researcher')
         ? 'researcher'
-        : 'writer'
+        : system.includes('You are the editor')
+          ? 'editor'
+          : 'writer'
     const warned = text.includes('[Budget warning]')
     const reply =
       role === 'planner'
         ? planner(text)
         : role === 'researcher'
           ? researcher(request, warned)
-          : writer(text, warned)
-    const inputTokens = Math.ceil(JSON.stringify([request.body?.messages, request.body?.tools]).length / 4)
+          : role === 'editor'
+            ? { text: 'A budget lets each agent plan its work and stops it gracefully before it overspends.' }
+            : writer(text, warned)
+    const inputTokens = Math.ceil(
+      JSON.stringify(
+        role === 'editor'
+          ? [request.body?.system, request.body?.messages]
+          : [request.body?.messages, request.body?.tools],
+      ).length / 4,
+    )
     // Providers cache a repeated prompt prefix (from 1,024 tokens, in steps of 128).
     const previous = previousInput.get(role) ?? 0
     previousInput.set(role, inputTokens)
