@@ -2,14 +2,17 @@ import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Prompt
 import {
   type Budget,
   type BudgetContext,
-  type CompressionEvent,
+  type BudgetPolicyOptions,
   type CompressionOptions,
-  type DowngradeEvent,
-  type DowngradeLevel,
   type ResolvedBudgetPolicies,
   resolveBudgetPolicies,
 } from '@tokenwarden/core'
-import { applyCallPolicies, type MessageEdit, type PolicyInput } from '@tokenwarden/core/adapter'
+import {
+  applyCallPolicies,
+  applyMessageEdits,
+  type MessageEdit,
+  type PolicyInput,
+} from '@tokenwarden/core/adapter'
 import { generateText, wrapLanguageModel } from 'ai'
 import { budgetMiddleware } from './budget-middleware.ts'
 import { injectSystemMessage } from './inject-system-message.ts'
@@ -32,12 +35,9 @@ export type BudgetPolicies = ResolvedBudgetPolicies<LanguageModelV4, LanguageMod
  * @example
  * const policies = resolveMiddlewarePolicies({ compression: true, downgrade: [{ atUsage: 0.9, model: mini }] })
  */
-export function resolveMiddlewarePolicies(options: {
-  compression?: true | BudgetCompressionOptions
-  downgrade?: readonly DowngradeLevel<LanguageModelV4>[]
-  onCompressed?: (event: CompressionEvent) => void
-  onDowngraded?: (event: DowngradeEvent) => void
-}): BudgetPolicies {
+export function resolveMiddlewarePolicies(
+  options: BudgetPolicyOptions<LanguageModelV4, LanguageModelV4>,
+): BudgetPolicies {
   return resolveBudgetPolicies(options, {
     prefix: '',
     isModel: isLanguageModel,
@@ -113,24 +113,21 @@ function edited(
   edits: readonly MessageEdit[],
   summary: string | undefined,
 ): LanguageModelV4Prompt {
-  const kept: LanguageModelV4Prompt = []
-  prompt.forEach((message, index) => {
-    const edit = edits[index]!
-    if (edit.type === 'keep' || typeof message.content === 'string') {
-      if (edit.type !== 'drop') kept.push(message)
-      return
-    }
-    if (edit.type === 'drop') return
-    let next = 0
-    const content = message.content.map((part) => {
-      if (part.type !== 'tool-result') return part
-      const value = edit.toolResults[next++] ?? ''
-      const isError = part.output.type === 'error-text' || part.output.type === 'error-json'
-      return { ...part, output: { type: isError ? ('error-text' as const) : ('text' as const), value } }
-    })
-    kept.push({ ...message, content } as LanguageModelV4Prompt[number])
-  })
+  const kept = applyMessageEdits(prompt, edits, truncated)
   return summary === undefined ? kept : injectSystemMessage(kept, summary)
+}
+
+/** A message with its tool results' texts replaced, in order (a text-only message as it is). */
+function truncated(message: LanguageModelV4Prompt[number], toolResults: readonly string[]) {
+  if (typeof message.content === 'string') return message
+  let next = 0
+  const content = message.content.map((part) => {
+    if (part.type !== 'tool-result') return part
+    const value = toolResults[next++] ?? ''
+    const isError = part.output.type === 'error-text' || part.output.type === 'error-json'
+    return { ...part, output: { type: isError ? ('error-text' as const) : ('text' as const), value } }
+  })
+  return { ...message, content } as LanguageModelV4Prompt[number]
 }
 
 function isLanguageModel(value: unknown): value is LanguageModelV4 {

@@ -2,15 +2,14 @@ import { type BaseMessage, HumanMessage, SystemMessage, ToolMessage } from '@lan
 import {
   type Budget,
   type BudgetContext,
-  type CompressionEvent,
+  type BudgetPolicyOptions,
   type CompressionOptions,
-  type DowngradeEvent,
-  type DowngradeLevel,
   type ResolvedBudgetPolicies,
   resolveBudgetPolicies,
 } from '@tokenwarden/core'
 import {
   applyCallPolicies,
+  applyMessageEdits,
   type PolicyInput,
   type SummaryRequest,
   startBudgetCall,
@@ -44,12 +43,9 @@ export type AgentPolicies = ResolvedBudgetPolicies<Model, SummarizerModel>
  * @example
  * resolveAgentPolicies({ downgrade: [{ atUsage: 0.9, model: new ChatOpenAI({ model: 'gpt-4o-mini' }) }] })
  */
-export function resolveAgentPolicies(options: {
-  compression?: true | LangChainCompressionOptions
-  downgrade?: readonly DowngradeLevel<Model>[]
-  onCompressed?: (event: CompressionEvent) => void
-  onDowngraded?: (event: DowngradeEvent) => void
-}): AgentPolicies | undefined {
+export function resolveAgentPolicies(
+  options: BudgetPolicyOptions<Model, SummarizerModel>,
+): AgentPolicies | undefined {
   if (options.compression == null && options.downgrade === undefined) return undefined
   const isModel = (value: unknown): value is Model =>
     typeof (value as { invoke?: unknown } | null)?.invoke === 'function'
@@ -94,13 +90,7 @@ export async function applyAgentPolicies(
   if (outcome.compression !== undefined) {
     const { edits, summary } = outcome.compression
     const offset = input.messages.length - request.messages.length // the system message leads the input
-    const messages: BaseMessage[] = []
-    request.messages.forEach((message, index) => {
-      const edit = edits[index + offset]
-      if (edit === undefined || edit.type === 'keep') messages.push(message)
-      else if (edit.type === 'truncate' && ToolMessage.isInstance(message))
-        messages.push(new ToolMessage({ ...message, content: edit.toolResults[0] ?? '' }))
-    })
+    const messages = applyMessageEdits(request.messages, edits, truncated, offset)
     next = { ...next, messages }
     if (summary !== undefined) next.systemMessage = appendSystemText(next.systemMessage, summary)
   }
@@ -116,6 +106,11 @@ export async function applyAgentPolicies(
 export function appendSystemText(systemMessage: SystemMessage, text: string): SystemMessage {
   if (systemMessage.text.length === 0) return new SystemMessage(text)
   return systemMessage.concat(`\n\n${text}`)
+}
+
+/** A tool message with its result's new text (a tool message has one result). */
+function truncated(message: BaseMessage, [text]: readonly string[]): BaseMessage | undefined {
+  return ToolMessage.isInstance(message) ? new ToolMessage({ ...message, content: text ?? '' }) : undefined
 }
 
 /** The summary call: the summarizer's invoke translated into one budget call on the same context. */

@@ -1,5 +1,5 @@
 import type { Budget, BudgetContext, ResolvedBudgetPolicies } from '@tokenwarden/core'
-import { applyCallPolicies, type PolicyInput } from '@tokenwarden/core/adapter'
+import { applyCallPolicies, applyMessageEdits, type PolicyInput } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import { injectNotice } from './inject-notice.ts'
 import { type Endpoint, toCallInput } from './to-call-input.ts'
@@ -55,12 +55,11 @@ export async function applyRequestPolicies(
   if (outcome.downgrade !== undefined) json.model = outcome.downgrade.model
   if (outcome.compression !== undefined) {
     const { edits, summary } = outcome.compression
-    json.messages = (json.messages as any[]).flatMap((message, index) => {
-      const edit = edits[index]
-      if (edit === undefined || edit.type === 'keep') return [message]
-      if (edit.type === 'drop') return []
-      return [{ ...message, content: edit.toolResults[0] ?? '' }] // a tool message has one result
-    })
+    // a tool message has one result
+    json.messages = applyMessageEdits(json.messages as any[], edits, (message, [text]) => ({
+      ...message,
+      content: text ?? '',
+    }))
     if (summary !== undefined) injectNotice('chat', json, summary)
   }
   return {

@@ -8,6 +8,7 @@ export {
   type CallPolicyOutcome,
   type CallPolicyRequest,
 } from './apply-call-policies.ts'
+export { applyMessageEdits } from './apply-message-edits.ts'
 export { BudgetCall, type BudgetCallState } from './budget-call.ts'
 export type {
   MessageEdit,

@@ -218,7 +218,8 @@ export class BudgetEngine implements Budget, ReservationOwner {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.commitTally(
+    return commitTally(
+      this,
       reservationId,
       context,
       model,
@@ -235,36 +236,6 @@ export class BudgetEngine implements Budget, ReservationOwner {
 
   /** @internal A settle of this budget's own reservation on a store with `commitSync`, without a promise. */
   readonly commitNow: ReservationOwner['commitNow']
-
-  /** @internal Adds a priced usage (see `commitTally`). */
-  commitTally(
-    reservationId: string | null,
-    context: BudgetContext,
-    model: string | undefined,
-    charges: ResolvedCharge[],
-    tally: Tally,
-    now: number,
-    handle?: unknown,
-    reserved = true,
-    drawFrom?: readonly (readonly string[])[],
-    estimated = false,
-    rejectedFields?: UsageSnapshot['rejectedFields'],
-  ): Promise<SettleResult> {
-    return commitTally(
-      this,
-      reservationId,
-      context,
-      model,
-      charges,
-      tally,
-      now,
-      handle,
-      reserved,
-      drawFrom,
-      estimated,
-      rejectedFields,
-    )
-  }
 
   async release(
     reservationId: string,

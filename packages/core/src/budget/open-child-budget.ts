@@ -17,6 +17,7 @@ import {
   createChildBudget,
 } from './child-budget.ts'
 import { type ChargePlan, type ChildCalls, type ChildParent, unionCharges } from './child-parent.ts'
+import { commitTally } from './commit-tally.ts'
 import {
   type AllotmentCaps,
   allotmentAmount,
@@ -337,7 +338,8 @@ export class OpenChildBudget implements ChildBudget, ChildParent, ChildCalls, Re
     const warnings: BudgetWarning[] = []
     // calls still in flight are charged at their reservation (their settle then adds nothing)
     for (const reservation of [...this.inFlight.values()]) {
-      const result = await this.root.commitTally(
+      const result = await commitTally(
+        this.root,
         reservation.id,
         reservation.context,
         reservation.model,

@@ -1,11 +1,11 @@
 import type { StoreDenial, StoreReserveResult } from '../stores/budget-store.ts'
-import { emptyTally, type Tally } from '../usage/tally.ts'
+import { emptyTally } from '../usage/tally.ts'
 import { affordableOutput } from './affordable-output.ts'
 import type { Reservation, ReserveRequest } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
 import type { BudgetEngine } from './budget-engine.ts'
 import type { ChildCalls } from './child-parent.ts'
-import { OpenReservation, type ReservationOwner } from './open-reservation.ts'
+import { OpenReservation } from './open-reservation.ts'
 import type { ResolvedCharge } from './resolve-charges.ts'
 import { type RequestSnapshot, validateRequest } from './validate-request.ts'
 
@@ -78,9 +78,7 @@ function reserveNow(engine: BudgetEngine, context: BudgetContext, snapshot: Requ
       : undefined
     throw engine.refuse(context, model, charges, denial, output)
   }
-  return opened(
-    engine,
-    result,
+  const reservation = new OpenReservation(
     engine,
     id,
     context,
@@ -91,7 +89,9 @@ function reserveNow(engine: BudgetEngine, context: BudgetContext, snapshot: Requ
     expiresAt,
     leaseMs,
     charges,
+    result.handle,
   )
+  return opened(engine, result, reservation, charges)
 }
 
 async function reserveLater(
@@ -163,11 +163,8 @@ async function reserveLater(
           : undefined
       throw engine.refuse(context, model, charges, denial, output)
     }
-    const owner = calls?.owner ?? engine
-    return opened(
-      engine,
-      result,
-      owner,
+    const reservation = new OpenReservation(
+      calls?.owner ?? engine,
       id,
       context,
       model,
@@ -177,8 +174,9 @@ async function reserveLater(
       expiresAt,
       leaseMs,
       all,
-      charges,
+      result.handle,
     )
+    return opened(engine, result, reservation, charges)
   }
 }
 
@@ -199,22 +197,17 @@ function defaultOutput(
   return { inputOnly, maxOutputTokens }
 }
 
-/** A reservation the store held: reports a passed cap (warn/dry-run), catches up thresholds, emits. */
+/**
+ * A reservation the store held (`held`: the counters it holds on): reports a passed cap
+ * (warn/dry-run), catches up thresholds, emits.
+ */
 function opened(
   engine: BudgetEngine,
   result: StoreReserveResult & { ok: true },
-  owner: ReservationOwner,
-  id: string,
-  context: BudgetContext,
-  model: string | undefined,
-  inputTokens: number,
-  maxOutputTokens: number,
-  amount: Tally,
-  expiresAt: number,
-  leaseMs: number,
-  all: ResolvedCharge[],
-  held: ResolvedCharge[] = all,
+  reservation: OpenReservation,
+  held: ResolvedCharge[],
 ): OpenReservation {
+  const { id, context, model, amount } = reservation
   if (result.exceeded !== undefined) {
     engine.emitExceeded(
       context,
@@ -229,17 +222,5 @@ function opened(
     engine.thresholds.catchUp(held, result.counters)
   if (engine.events.has('reserved'))
     engine.events.emit('reserved', { reservationId: id, context, model, amount })
-  return new OpenReservation(
-    owner,
-    id,
-    context,
-    model,
-    inputTokens,
-    maxOutputTokens,
-    amount,
-    expiresAt,
-    leaseMs,
-    all,
-    result.handle,
-  )
+  return reservation
 }
