@@ -17,12 +17,14 @@ const packagesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../package
 export function load(app) {
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     for (const module of context.project.getReflectionsByKind(ReflectionKind.Module)) {
-      const folder = /^([\w-]+)\/src$/.exec(module.name)?.[1]
+      // `core/src` is `@tokenwarden/core`; a subpath entry such as `core/src/adapter` is `@tokenwarden/core/adapter`.
+      const [, folder, subpath] = /^([\w-]+)\/src(?:\/([\w-]+))?$/.exec(module.name) ?? []
       if (folder === undefined) continue
       const packageDir = join(packagesDir, folder)
-      module.name = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).name
+      const packageName = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).name
+      module.name = subpath === undefined ? packageName : `${packageName}/${subpath}`
       const readmePath = join(packageDir, 'README.md')
-      if (!existsSync(readmePath) || !module.isDeclaration()) continue
+      if (subpath !== undefined || !existsSync(readmePath) || !module.isDeclaration()) continue
       const { content } = app.converter.parseRawComment(
         new MinimalSourceFile(readFileSync(readmePath, 'utf8'), readmePath),
         context.project.files,

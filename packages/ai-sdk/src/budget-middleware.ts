@@ -56,21 +56,20 @@ interface Reserved {
  * })
  */
 export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageModelV4Middleware {
-  validateAdapterOptions(options, { contextFunction: true })
-  const policies = resolveMiddlewarePolicies(options)
   const {
     budget,
     context,
     modelId,
     defaultMaxOutputTokens,
-    clamp = false,
-    injectWarnings = true,
-    injectStatus = false,
-    onExceeded = 'throw',
-    exceededText = (error: BudgetExceededError) => error.message,
-    stopStreamsAtReservation = false,
+    clamp,
+    injectWarnings,
+    injectStatus,
+    onExceeded,
+    exceededText,
+    stopStreamsAtReservation,
     stallMs,
-  } = options
+  } = validateAdapterOptions(options, { contextFunction: true })
+  const policies = resolveMiddlewarePolicies(options)
   const contextOf = callContextResolver(context)
   const hasPolicies = policies.compression !== undefined || policies.downgrade !== undefined
   // Keyed by the params object transformParams returns (wrapGenerate/wrapStream receive that object):

@@ -1,14 +1,13 @@
 import { AIMessage, type BaseMessage, SystemMessage } from '@langchain/core/messages'
 import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons'
 import {
-  type Budget,
   type BudgetContext,
   BudgetExceededError,
   type CompressionEvent,
   type DowngradeEvent,
   type DowngradeLevel,
 } from '@tokenwarden/core'
-import { startBudgetCall, validateAdapterOptions } from '@tokenwarden/core/adapter'
+import { type BudgetAdapterOptions, startBudgetCall, validateAdapterOptions } from '@tokenwarden/core/adapter'
 import type { AgentMiddleware, ModelRequest, WrapModelCallHandler } from 'langchain'
 import {
   type AgentPolicies,
@@ -23,10 +22,8 @@ import { reportedUsageOfMessage } from './reported-usage-of-message.ts'
 import { metadataKey, resolveRunContext } from './resolve-run-context.ts'
 import { messageText, toCallInput } from './to-call-input.ts'
 
-/** Options of {@link agentBudgetMiddleware}. */
-export interface AgentBudgetMiddlewareOptions {
-  /** The budget every model call of the agent is reserved against and settled to. */
-  budget: Budget
+/** Options of {@link agentBudgetMiddleware} (calls are not streamed by it: no `stopStreamsAtReservation`). */
+export interface AgentBudgetMiddlewareOptions extends Omit<BudgetAdapterOptions, 'stopStreamsAtReservation'> {
   /**
    * Who the agent's calls are for. A run adds or overrides scopes with
    * `agent.invoke(input, { metadata: { tokenwarden: { user: 'u-42' } } })`; the run's
@@ -34,22 +31,8 @@ export interface AgentBudgetMiddlewareOptions {
    * @default {}
    */
   context?: BudgetContext
-  /** The model id used for prices and `model` limits. @default the model's `model` field */
-  modelId?: string
-  /** Output tokens reserved when the model sets no maximum (reserved, not sent). @default budget.defaultMaxOutputTokens */
-  defaultMaxOutputTokens?: number
-  /**
-   * Lower the model's output maximum to what the budget can still afford instead of refusing, where the
-   * model supports it (see `clampModel`); refuses only below `minOutputTokens` (default 1).
-   * @default false
-   */
-  clamp?: boolean | { minOutputTokens?: number }
-  /** Returns a copy of the model limited to `maxOutputTokens`. @default clampModelOutput (ChatOpenAI-like models) */
+  /** Returns a copy of the model limited to `maxOutputTokens` (for `clamp`). @default clampModelOutput (ChatOpenAI-like models) */
   clampModel?: (model: ModelRequest['model'], maxOutputTokens: number) => ModelRequest['model'] | undefined
-  /** Show the conversation's pending budget warnings to the model in its system message. @default true */
-  injectWarnings?: boolean
-  /** Also show a one-line budget status in the system message of every call. @default false */
-  injectStatus?: boolean
   /** Add the warnings to the agent's state as system messages (kept in the history) instead. @default false */
   persistWarnings?: boolean
   /**
@@ -59,13 +42,6 @@ export interface AgentBudgetMiddlewareOptions {
    * @default 'throw'
    */
   onExceeded?: 'throw' | 'finish'
-  /** The text of the AI message that ends a run with `onExceeded: 'finish'`. @default the error's message */
-  exceededText?: (error: BudgetExceededError) => string
-  /**
-   * The lifecycle's stall timeout. A model call in flight keeps its lease alive however long the model
-   * takes; only a call whose result never comes and that makes no progress is closed. @default 60_000
-   */
-  stallMs?: number
   /** Fit requests to a target size past a usage level (see README). @default off */
   compression?: true | LangChainCompressionOptions
   /** Swap in a cheaper chat model past a usage level, e.g. `[{ atUsage: 0.9, model: mini }]`. @default off */
@@ -89,10 +65,10 @@ export interface AgentBudgetMiddlewareOptions {
  * await agent.invoke({ messages: [new HumanMessage('Research X')] }, { configurable: { thread_id: 't-1' } })
  */
 export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): AgentMiddleware {
-  validateAdapterOptions(options)
-  const { budget, modelId, defaultMaxOutputTokens, clamp = false, onExceeded = 'throw', stallMs } = options
-  const { injectWarnings = true, injectStatus = false, persistWarnings = false } = options
-  const exceededText = options.exceededText ?? ((error: BudgetExceededError) => error.message)
+  const resolved = validateAdapterOptions<BudgetContext>(options)
+  const { budget, modelId, defaultMaxOutputTokens, clamp, onExceeded, exceededText, stallMs } = resolved
+  const { injectWarnings, injectStatus } = resolved
+  const persistWarnings = options.persistWarnings ?? false
   const clampModel = options.clampModel ?? clampModelOutput
   const base = resolveRunContext({}, undefined, options.context, 'context')
   const policies: AgentPolicies | undefined = resolveAgentPolicies(options)

@@ -4,6 +4,7 @@ import type { BaseMessage } from '@langchain/core/messages'
 import type { LLMResult } from '@langchain/core/outputs'
 import { type Budget, type BudgetContext, ReservationOverrunError } from '@tokenwarden/core'
 import {
+  type BudgetAdapterOptions,
   type BudgetCall,
   type CallInput,
   startBudgetCall,
@@ -18,19 +19,14 @@ import { messageText, toCallInput } from './to-call-input.ts'
 const maxStalled = 1_000
 
 /** Options of {@link BudgetCallbackHandler}. */
-export interface BudgetCallbackHandlerOptions {
-  /** The budget every call is reserved against and settled to. */
-  budget: Budget
+export interface BudgetCallbackHandlerOptions
+  extends Pick<BudgetAdapterOptions, 'budget' | 'modelId' | 'defaultMaxOutputTokens'> {
   /**
    * Who the calls are for. A run adds or overrides scopes with `metadata: { tokenwarden: { … } }`;
    * LangGraph's thread id (`configurable.thread_id` of a graph or agent) becomes the `thread`.
    * @default {}
    */
   context?: BudgetContext
-  /** The model id used for prices and `model` limits. @default the call's `model` invocation param */
-  modelId?: string
-  /** Output tokens reserved when the call sets no maximum (reserved, not sent). @default budget.defaultMaxOutputTokens */
-  defaultMaxOutputTokens?: number
   /**
    * Stop a stream whose output runs past its reservation (estimated as chunks arrive) by raising a
    * `ReservationOverrunError` (ChatOpenAI stops; what streamed is settled).

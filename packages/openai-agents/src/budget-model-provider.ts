@@ -19,7 +19,7 @@ import type { BudgetModelOptions } from './budget-model-options.ts'
  * const result = await withBudgetContext({ thread: 't-1' }, () => runner.run(agent, 'Hi'))
  */
 export function budgetModelProvider(provider: ModelProvider, options: BudgetModelOptions): ModelProvider {
-  validateAdapterOptions(options, { contextFunction: true })
+  const resolved = validateAdapterOptions(options, { contextFunction: true })
   // One wrapper per model and name, so a provider's cached model stays one budgeted model.
   const wrapped = new WeakMap<Model, Map<string | undefined, Model>>()
   const wrap = (model: Model, name: string | undefined): Model => {
@@ -30,7 +30,7 @@ export function budgetModelProvider(provider: ModelProvider, options: BudgetMode
     }
     let budgeted = byName.get(name)
     if (budgeted === undefined) {
-      budgeted = wrapModel(model, options, options.modelId ?? name)
+      budgeted = wrapModel(model, resolved, resolved.modelId ?? name)
       byName.set(name, budgeted)
     }
     return budgeted

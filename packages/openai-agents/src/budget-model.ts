@@ -3,6 +3,7 @@ import { type BudgetContext, BudgetExceededError, BudgetValidationError } from '
 import {
   type BudgetCall,
   mergeCallContext,
+  type ResolvedAdapterOptions,
   startBudgetCall,
   validateAdapterOptions,
 } from '@tokenwarden/core/adapter'
@@ -11,7 +12,7 @@ import {
   budgetExceededResponse,
   budgetResponseDone,
 } from './budget-exceeded-response.ts'
-import type { BudgetModelOptions } from './budget-model-options.ts'
+import type { BudgetModelOptions, ModelCallContext } from './budget-model-options.ts'
 import { reportedUsage, toCallInput } from './model-call-input.ts'
 import { currentBudgetContext } from './with-budget-context.ts'
 
@@ -31,22 +32,26 @@ import { currentBudgetContext } from './with-budget-context.ts'
  * const result = await run(new Agent({ name: 'researcher', model }), 'Summarise the report.')
  */
 export function budgetModel(model: Model, options: BudgetModelOptions): Model {
-  validateAdapterOptions(options, { contextFunction: true })
-  return wrapModel(model, options, options.modelId)
+  const resolved = validateAdapterOptions(options, { contextFunction: true })
+  return wrapModel(model, resolved, resolved.modelId)
 }
 
-/** @internal {@link budgetModel} without validation, for the provider (which validated once). */
-export function wrapModel(model: Model, options: BudgetModelOptions, modelId: string | undefined): Model {
+/** @internal {@link budgetModel} on options already validated, for the provider (which validated once). */
+export function wrapModel(
+  model: Model,
+  options: ResolvedAdapterOptions<ModelCallContext>,
+  modelId: string | undefined,
+): Model {
   const {
     budget,
-    context = {},
+    context,
     defaultMaxOutputTokens,
-    clamp = false,
-    injectWarnings = true,
-    injectStatus = false,
-    onExceeded = 'throw',
-    exceededText = (error: BudgetExceededError) => error.message,
-    stopStreamsAtReservation = false,
+    clamp,
+    injectWarnings,
+    injectStatus,
+    onExceeded,
+    exceededText,
+    stopStreamsAtReservation,
     stallMs,
   } = options
 

@@ -1,7 +1,5 @@
 import {
-  type Budget,
   type BudgetContext,
-  type BudgetExceededError,
   BudgetValidationError,
   type CompressionEvent,
   type CompressionOptions,
@@ -9,7 +7,7 @@ import {
   type DowngradeLevel,
   resolveBudgetPolicies,
 } from '@tokenwarden/core'
-import { validateAdapterOptions } from '@tokenwarden/core/adapter'
+import { type BudgetAdapterOptions, validateAdapterOptions } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import type { budgetExceededId } from './budget-exceeded-response.ts'
 import { budgetedClientClass, settingsByClient } from './budgeted-client-class.ts'
@@ -29,29 +27,9 @@ export interface OpenAICompressionOptions extends CompressionOptions {
 }
 
 /** Options of {@link withBudget}. */
-export interface WithBudgetOptions {
-  /** The budget every call is reserved against and settled to. */
-  budget: Budget
+export interface WithBudgetOptions extends BudgetAdapterOptions {
   /** Who the calls are for (agent, thread, user, task, custom scopes); per call: `client.withContext()`. @default {} */
   context?: BudgetContext
-  /** The model id used for prices and `model` limits. @default the request's `model` */
-  modelId?: string
-  /**
-   * Output tokens reserved when a call sets no `max_completion_tokens` / `max_tokens` /
-   * `max_output_tokens`. They are not sent: the provider keeps its own default unless `clamp` is on.
-   * @default budget.defaultMaxOutputTokens
-   */
-  defaultMaxOutputTokens?: number
-  /**
-   * Lower a call's output limit to what the budget can still afford instead of refusing (the clamped
-   * limit is sent); refuses only when fewer than `minOutputTokens` (default 1) remain.
-   * @default false
-   */
-  clamp?: boolean | { minOutputTokens?: number }
-  /** Show pending budget warnings to the model (chat: a system/developer message; responses: `instructions`). @default true */
-  injectWarnings?: boolean
-  /** Also show a one-line budget status on every call, so an agent can plan. @default false */
-  injectStatus?: boolean
   /**
    * When the budget cannot afford a call (no request is sent): `'throw'` a `BudgetExceededError`, or
    * `'finish'` with an answer made of `exceededText` (zero usage, `id` {@link budgetExceededId}; the
@@ -59,12 +37,6 @@ export interface WithBudgetOptions {
    * @default 'throw'
    */
   onExceeded?: 'throw' | 'finish'
-  /** The text of a call ended with `onExceeded: 'finish'`. @default the error's message */
-  exceededText?: (error: BudgetExceededError) => string
-  /** End a stream once its counted output passes the reserved output, for providers that do not enforce it. @default false */
-  stopStreamsAtReservation?: boolean
-  /** A call without progress for this long (a stream nobody reads) is settled from its estimate and its stream aborted. @default 60_000 */
-  stallMs?: number
   /**
    * Fit chat requests to a target size once the context passes a usage level (default 70% moderate,
    * 90% aggressive): drop low-signal turns, truncate the longest tool results, summarize older turns
@@ -115,21 +87,12 @@ export function withBudget<T extends OpenAI>(client: T, options: WithBudgetOptio
   ) {
     throw new BudgetValidationError({ field: 'client', value: client, reason: 'expected an OpenAI client' })
   }
-  validateAdapterOptions(options)
+  const resolved = validateAdapterOptions(options)
   const Budgeted = budgetedClientClass(client.constructor as typeof OpenAI)
   if (!(client instanceof Budgeted)) Object.setPrototypeOf(client, Budgeted.prototype)
   settingsByClient.set(client, {
-    budget: options.budget,
-    context: { ...options.context },
-    modelId: options.modelId,
-    defaultMaxOutputTokens: options.defaultMaxOutputTokens,
-    clamp: options.clamp ?? false,
-    injectWarnings: options.injectWarnings !== false,
-    injectStatus: options.injectStatus === true,
-    stopStreamsAtReservation: options.stopStreamsAtReservation === true,
-    stallMs: options.stallMs,
-    onExceeded: options.onExceeded ?? 'throw',
-    exceededText: options.exceededText ?? ((error) => error.message),
+    ...resolved,
+    context: { ...resolved.context },
     policies:
       options.compression == null && options.downgrade === undefined
         ? undefined

@@ -9,6 +9,7 @@ export {
   type CallPolicyRequest,
 } from './apply-call-policies.ts'
 export { applyMessageEdits } from './apply-message-edits.ts'
+export type { BudgetAdapterOptions, ResolvedAdapterOptions } from './budget-adapter-options.ts'
 export { BudgetCall, type BudgetCallState } from './budget-call.ts'
 export type {
   MessageEdit,
@@ -25,4 +26,4 @@ export {
 } from './estimate-call-input.ts'
 export { mergeCallContext } from './merge-call-context.ts'
 export { type BudgetCallOptions, startBudgetCall } from './start-budget-call.ts'
-export { validateAdapterOptions } from './validate-adapter-options.ts'
+export { type AdapterOptionsSettings, validateAdapterOptions } from './validate-adapter-options.ts'

@@ -1,4 +1,4 @@
-import { BudgetValidationError, createBudget } from '@tokenwarden/core'
+import { type BudgetExceededError, BudgetValidationError, createBudget } from '@tokenwarden/core'
 import { mergeCallContext, validateAdapterOptions } from '@tokenwarden/core/adapter'
 import { describe, expect, it } from 'vitest'
 
@@ -15,6 +15,36 @@ function fieldOf(run: () => unknown): string | undefined {
 }
 
 describe('validateAdapterOptions', () => {
+  it('should return the options with the shared defaults filled in', () => {
+    const { exceededText, ...resolved } = validateAdapterOptions({ budget })
+    expect(resolved).toEqual({
+      budget,
+      context: {},
+      modelId: undefined,
+      defaultMaxOutputTokens: undefined,
+      clamp: false,
+      injectWarnings: true,
+      injectStatus: false,
+      onExceeded: 'throw',
+      stopStreamsAtReservation: false,
+      stallMs: undefined,
+    })
+    expect(exceededText({ message: 'no room' } as BudgetExceededError)).toBe('no room')
+    const text = () => 'over'
+    const given = {
+      budget,
+      context: { agent: 'a' },
+      clamp: true,
+      onExceeded: 'finish',
+      exceededText: text,
+    } as const
+    expect(validateAdapterOptions({ ...given, injectWarnings: false, stallMs: 5 })).toMatchObject({
+      ...given,
+      injectWarnings: false,
+      stallMs: 5,
+    })
+  })
+
   it('should accept the shared vocabulary and name the first bad option', () => {
     expect(
       fieldOf(() => validateAdapterOptions({ budget, clamp: { minOutputTokens: 10 }, stallMs: 5 })),

@@ -1,23 +1,31 @@
+import type { BudgetExceededError } from '../errors/budget-exceeded-error.ts'
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
+import type { BudgetAdapterOptions, ResolvedAdapterOptions } from './budget-adapter-options.ts'
 
 /**
  * Throws `BudgetValidationError` naming the first bad option of the vocabulary every adapter shares:
  * `budget`, `context` (an object, or a function where the adapter allows one), `modelId`,
  * `defaultMaxOutputTokens`, `clamp` (and its `minOutputTokens`), `injectWarnings`, `injectStatus`,
  * `stopStreamsAtReservation`, `onExceeded` (one of `modes`), `exceededText`, `stallMs`. Options
- * an adapter does not have are `undefined` and pass.
+ * an adapter does not have are `undefined` and pass. Returns the options with their defaults filled in
+ * (the one place those defaults are written).
  *
  * @example
  * import { validateAdapterOptions } from '@tokenwarden/core/adapter'
- * validateAdapterOptions(options, { modes: ['throw', 'finish'] })
+ * const { budget, clamp, injectWarnings, onExceeded, exceededText } = validateAdapterOptions(options)
  */
+export function validateAdapterOptions<Context>(
+  options: BudgetAdapterOptions<Context>,
+  settings?: AdapterOptionsSettings,
+): ResolvedAdapterOptions<Context>
 export function validateAdapterOptions(
   options: unknown,
-  {
-    modes = ['throw', 'finish'],
-    contextFunction = false,
-  }: { modes?: readonly string[]; contextFunction?: boolean } = {},
-): void {
+  settings?: AdapterOptionsSettings,
+): ResolvedAdapterOptions<unknown>
+export function validateAdapterOptions(
+  options: unknown,
+  { modes = ['throw', 'finish'], contextFunction = false }: AdapterOptionsSettings = {},
+): ResolvedAdapterOptions<unknown> {
   if (options === null || typeof options !== 'object') invalid('options', options, 'expected { budget, … }')
   const { budget, context, modelId, defaultMaxOutputTokens, clamp, onExceeded, exceededText, stallMs } =
     options as Record<string, unknown>
@@ -59,6 +67,37 @@ export function validateAdapterOptions(
     invalid('onExceeded', onExceeded, `expected ${modes.map((mode) => `'${mode}'`).join(' or ')}`)
   if (exceededText !== undefined && typeof exceededText !== 'function')
     invalid('exceededText', exceededText, 'expected a function')
+  const given = options as BudgetAdapterOptions<unknown>
+  return {
+    budget: given.budget,
+    context: given.context ?? {},
+    modelId: given.modelId,
+    defaultMaxOutputTokens: given.defaultMaxOutputTokens,
+    clamp: given.clamp ?? false,
+    injectWarnings: given.injectWarnings ?? true,
+    injectStatus: given.injectStatus ?? false,
+    onExceeded: given.onExceeded ?? 'throw',
+    exceededText: given.exceededText ?? messageOf,
+    stopStreamsAtReservation: given.stopStreamsAtReservation ?? false,
+    stallMs: given.stallMs,
+  }
+}
+
+/**
+ * What an adapter's vocabulary allows, for {@link validateAdapterOptions}.
+ *
+ * @example
+ * const settings: AdapterOptionsSettings = { modes: ['throw', 'finish'], contextFunction: true }
+ */
+export interface AdapterOptionsSettings {
+  /** The `onExceeded` values the adapter has. @default ['throw', 'finish'] */
+  modes?: readonly string[]
+  /** Whether `context` may be a function of the call. @default false */
+  contextFunction?: boolean
+}
+
+function messageOf(error: BudgetExceededError): string {
+  return error.message
 }
 
 function invalid(field: string, value: unknown, reason: string): never {
