@@ -1,13 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk'
 import type { APIPromise } from '@anthropic-ai/sdk'
 import type { Stream } from '@anthropic-ai/sdk/core/streaming'
-import {
-  type BudgetContext,
-  BudgetExceededError,
-  BudgetValidationError,
-  type TokenEstimator,
-} from '@tokenwarden/core'
-import type { BudgetCall } from '@tokenwarden/core/adapter'
+import { BudgetExceededError, type TokenEstimator } from '@tokenwarden/core'
+import { type BudgetCall, clientBudgeting, isClientStream } from '@tokenwarden/core/adapter'
 import { budgetExceededResponse } from './budget-exceeded-response.ts'
 import { meterMessageStream } from './meter-message-stream.ts'
 import { reportedUsage } from './reported-usage.ts'
@@ -19,7 +14,6 @@ import {
 } from './start-messages-call.ts'
 import type { MessagesBody } from './to-call-input.ts'
 
-type ClientOptions = Parameters<Anthropic['withOptions']>[0]
 interface ResponseProps {
   options: RequestOptions
   response: Response
@@ -27,146 +21,99 @@ interface ResponseProps {
 }
 type ResponseParser = (client: Anthropic, props: ResponseProps) => Promise<unknown>
 
-/** Settings by client (never on the instance, so nothing collides with SDK fields). */
-const settingsByClient = new WeakMap<object, ClientSettings>()
-const classesByBase = new WeakMap<typeof Anthropic, typeof Anthropic>()
-const budgetedClasses = new WeakSet<object>()
-
 /**
- * The budgeted subclass of an Anthropic client class (cached per class, so `Anthropic` and your own
- * subclasses work). It overrides `request()`, which `messages.create`, `messages.stream()`,
+ * The budgeting of Anthropic clients (`Anthropic` and your own subclasses): core's `clientBudgeting`
+ * (the subclass swapped onto the instance, `withOptions()` clones and `withContext()` kept budgeted)
+ * with Anthropic's requests. It overrides `request()`, which `messages.create`, `messages.stream()`,
  * `beta.messages.*` and their retries go through once per logical call: a `POST /v1/messages` is
  * reserved before its first attempt (a refusal rejects before any HTTP request and is not retried),
  * shown the budget's notice in `system` and sent the clamped `max_tokens` (only when either applies:
  * otherwise the SDK serializes the caller's body as it would unwrapped), settled from the parsed
- * message or the metered stream, and released when the request fails. `withOptions()` clones keep the
- * budget; `withContext()` makes a clone with more context.
+ * message or the metered stream, and released when the request fails.
  *
  * @example
- * const Budgeted = budgetedClientClass(Anthropic)
+ * anthropicBudgeting.instrument(client, () => settings)
  */
-export function budgetedClientClass(Base: typeof Anthropic): typeof Anthropic {
-  if (budgetedClasses.has(Base)) return Base
-  const cached = classesByBase.get(Base)
-  if (cached !== undefined) return cached
-
-  class BudgetedAnthropic extends Base {
-    override request<Rsp>(
-      options: RequestOptions | Promise<RequestOptions>,
-      remainingRetries: number | null = null,
-    ): APIPromise<Rsp> {
-      const settings = settingsByClient.get(this)
-      if (settings === undefined) return super.request<Rsp>(options, remainingRetries)
-      let call: BudgetCall | undefined
-      let onStall: (() => void) | undefined
-      let refused: ResponseProps | undefined // onExceeded 'finish': the response made for a refused call
-      const planned = Promise.resolve(options).then((resolved) => {
-        if (!isMessagesRequest(resolved)) return resolved
-        return startMessagesCall(settings, resolved, () => onStall?.()).then(
-          (started) => {
-            call = started
-            return resolved
-          },
-          (error: unknown) => {
-            if (settings.exceededText !== undefined && BudgetExceededError.isInstance(error))
-              refused = exceededProps(resolved, settings.exceededText(error))
-            throw error // nothing is sent either way
-          },
-        )
-      })
-      const inner = super.request<Rsp>(planned, remainingRetries)
-      const parts = inner as unknown as { responsePromise?: Promise<ResponseProps>; parseResponse?: unknown }
-      if (typeof parts.responsePromise?.then !== 'function' || typeof parts.parseResponse !== 'function') {
-        throw new TypeError(
-          '[tokenwarden] [anthropic] unsupported @anthropic-ai/sdk: APIPromise has no responsePromise',
-        )
-      }
-      const parseResponse = parts.parseResponse as ResponseParser
-      const tracked = parts.responsePromise.then(
-        (props) => {
-          if (call === undefined) return props
-          call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
-          onStall = () => props.controller.abort()
-          return props
-        },
-        async (error: unknown) => {
-          if (refused !== undefined) return refused
-          await call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
-          throw error
-        },
-      )
-      const PromiseClass = inner.constructor as new (
-        client: Anthropic,
-        responsePromise: Promise<ResponseProps>,
-        parse: ResponseParser,
-      ) => APIPromise<Rsp>
-      return new PromiseClass(this, tracked, async (client, props) => {
-        if (call === undefined) return parseResponse(client, props)
-        let value: unknown
-        try {
-          value = await parseResponse(client, props)
-        } catch (error) {
-          await call.finish().catch(() => {}) // sent, then unreadable: the estimate counts
-          throw error
-        }
-        if (props.options.stream === true && isStream(value)) {
-          return meterMessageStream(value, call, {
-            client: this,
-            stopAtReservation: settings.stopStreamsAtReservation,
-          })
-        }
-        const message = value as { usage?: unknown; content?: unknown } | null | undefined
-        await call.finish(reportedUsage(message?.usage), {
-          outputTokens: () => contentTokens(message?.content, settings.budget.estimator),
+export const anthropicBudgeting = clientBudgeting<typeof Anthropic, ClientSettings>(
+  'an Anthropic client',
+  (Base, settingsByClient) =>
+    class BudgetedAnthropic extends Base {
+      override request<Rsp>(
+        options: RequestOptions | Promise<RequestOptions>,
+        remainingRetries: number | null = null,
+      ): APIPromise<Rsp> {
+        const settings = settingsByClient.get(this)
+        if (settings === undefined) return super.request<Rsp>(options, remainingRetries)
+        let call: BudgetCall | undefined
+        let onStall: (() => void) | undefined
+        let refused: ResponseProps | undefined // onExceeded 'finish': the response made for a refused call
+        const planned = Promise.resolve(options).then((resolved) => {
+          if (!isMessagesRequest(resolved)) return resolved
+          return startMessagesCall(settings, resolved, () => onStall?.()).then(
+            (started) => {
+              call = started
+              return resolved
+            },
+            (error: unknown) => {
+              if (settings.exceededText !== undefined && BudgetExceededError.isInstance(error))
+                refused = exceededProps(resolved, settings.exceededText(error))
+              throw error // nothing is sent either way
+            },
+          )
         })
-        return value
-      })
-    }
-
-    override withOptions(options: ClientOptions): this {
-      const client = super.withOptions(options)
-      const settings = settingsByClient.get(this)
-      if (settings !== undefined) settingsByClient.set(client, settings)
-      return client
-    }
-
-    /** A client for the same budget with more context (thread, user, task, …) merged in. */
-    withContext(context: BudgetContext): this {
-      assertContext(context, 'context')
-      const settings = settingsByClient.get(this)
-      const client = super.withOptions({})
-      if (settings !== undefined)
-        settingsByClient.set(client, { ...settings, context: { ...settings.context, ...context } })
-      return client
-    }
-  }
-
-  budgetedClasses.add(BudgetedAnthropic)
-  classesByBase.set(Base, BudgetedAnthropic)
-  return BudgetedAnthropic
-}
-
-/**
- * Sets (or replaces) the budget settings of a client made from a {@link budgetedClientClass} class.
- *
- * @example
- * setClientSettings(client, settings)
- */
-export function setClientSettings(client: object, settings: ClientSettings): void {
-  settingsByClient.set(client, settings)
-}
-
-/**
- * Throws `BudgetValidationError` unless `context` is a plain object (its scopes are checked by the budget).
- *
- * @example
- * assertContext({ thread: 't-1' }, 'options.context')
- */
-export function assertContext(context: unknown, field: string): asserts context is BudgetContext {
-  if (context === null || typeof context !== 'object' || Array.isArray(context)) {
-    throw new BudgetValidationError({ field, value: context, reason: 'expected an object of scope ids' })
-  }
-}
+        const inner = super.request<Rsp>(planned, remainingRetries)
+        const parts = inner as unknown as {
+          responsePromise?: Promise<ResponseProps>
+          parseResponse?: unknown
+        }
+        if (typeof parts.responsePromise?.then !== 'function' || typeof parts.parseResponse !== 'function') {
+          throw new TypeError(
+            '[tokenwarden] [anthropic] unsupported @anthropic-ai/sdk: APIPromise has no responsePromise',
+          )
+        }
+        const parseResponse = parts.parseResponse as ResponseParser
+        const tracked = parts.responsePromise.then(
+          (props) => {
+            if (call === undefined) return props
+            call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
+            onStall = () => props.controller.abort()
+            return props
+          },
+          async (error: unknown) => {
+            if (refused !== undefined) return refused
+            await call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
+            throw error
+          },
+        )
+        const PromiseClass = inner.constructor as new (
+          client: Anthropic,
+          responsePromise: Promise<ResponseProps>,
+          parse: ResponseParser,
+        ) => APIPromise<Rsp>
+        return new PromiseClass(this, tracked, async (client, props) => {
+          if (call === undefined) return parseResponse(client, props)
+          let value: unknown
+          try {
+            value = await parseResponse(client, props)
+          } catch (error) {
+            await call.finish().catch(() => {}) // sent, then unreadable: the estimate counts
+            throw error
+          }
+          if (props.options.stream === true && isClientStream<Stream<unknown>>(value)) {
+            return meterMessageStream(value, call, {
+              client: this,
+              stopAtReservation: settings.stopStreamsAtReservation,
+            })
+          }
+          const message = value as { usage?: unknown; content?: unknown } | null | undefined
+          await call.finish(reportedUsage(message?.usage), {
+            outputTokens: () => contentTokens(message?.content, settings.budget.estimator),
+          })
+          return value
+        })
+      }
+    },
+)
 
 /** The response props of a refused call (`onExceeded: 'finish'`), parsed by the SDK like a real response. */
 function exceededProps(options: RequestOptions, text: string): ResponseProps {
@@ -176,15 +123,6 @@ function exceededProps(options: RequestOptions, text: string): ResponseProps {
   return Object.assign(
     { options, response, controller: new AbortController() },
     { requestLogID: 'tokenwarden-budget-exceeded', retryOfRequestLogID: undefined, startTime: Date.now() },
-  )
-}
-
-function isStream(value: unknown): value is Stream<unknown> {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    Symbol.asyncIterator in value &&
-    (value as { controller?: unknown }).controller instanceof AbortController
   )
 }
 

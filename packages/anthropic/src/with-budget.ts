@@ -1,7 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk'
-import { type BudgetContext, BudgetValidationError } from '@tokenwarden/core'
+import type { BudgetContext } from '@tokenwarden/core'
 import { type BudgetAdapterOptions, validateAdapterOptions } from '@tokenwarden/core/adapter'
-import { budgetedClientClass, setClientSettings } from './budgeted-client-class.ts'
+import { anthropicBudgeting } from './budgeted-client-class.ts'
 import type { ClientSettings } from './start-messages-call.ts'
 
 /**
@@ -46,23 +46,7 @@ export type BudgetedAnthropic<T extends Anthropic> = T & {
  * const message = await thread.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages })
  */
 export function withBudget<T extends Anthropic>(client: T, options: WithBudgetOptions): BudgetedAnthropic<T> {
-  if (
-    client === null ||
-    typeof client !== 'object' ||
-    typeof (client as { withOptions?: unknown }).withOptions !== 'function' ||
-    typeof (client as { request?: unknown }).request !== 'function'
-  ) {
-    throw new BudgetValidationError({
-      field: 'client',
-      value: client,
-      reason: 'expected an Anthropic client',
-    })
-  }
-  const settings = clientSettings(options)
-  const Budgeted = budgetedClientClass(client.constructor as typeof Anthropic)
-  if (!(client instanceof Budgeted)) Object.setPrototypeOf(client, Budgeted.prototype)
-  setClientSettings(client, settings)
-  return client as BudgetedAnthropic<T>
+  return anthropicBudgeting.instrument(client, () => clientSettings(options)) as BudgetedAnthropic<T>
 }
 
 function clientSettings(options: WithBudgetOptions): ClientSettings {

@@ -1,5 +1,5 @@
-import { type BudgetContext, BudgetExceededError } from '@tokenwarden/core'
-import { type BudgetCall, mergeCallContext } from '@tokenwarden/core/adapter'
+import { BudgetExceededError } from '@tokenwarden/core'
+import { type BudgetCall, clientBudgeting, isClientStream } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import type { APIPromise } from 'openai'
 import type { Stream } from 'openai/streaming'
@@ -15,7 +15,6 @@ import {
 import type { Endpoint } from './to-call-input.ts'
 
 type RequestOptions = Awaited<Parameters<OpenAI['request']>[0]>
-type ClientOptions = Parameters<OpenAI['withOptions']>[0]
 type Parse = (client: unknown, props: { options: object }) => Promise<unknown>
 
 const endpoints: Record<string, Endpoint> = {
@@ -24,130 +23,112 @@ const endpoints: Record<string, Endpoint> = {
   '/embeddings': 'embeddings',
 }
 const deploymentPrefix = /^\/deployments\/[^/]+/
-/** A budgeted client's settings, by client (never on the instance, so nothing collides with SDK fields). */
-export const settingsByClient = new WeakMap<object, ClientSettings>()
 /** The call of each request, by the SDK's options object of that request (the same for every attempt). */
 const callsByOptions = new WeakMap<object, RequestCall>()
 /** The answers of calls refused with `onExceeded: 'finish'`, by the request that is not sent. */
 const refusedRequests = new WeakMap<object, Response>()
 /** Streams already metered (a derived promise parses the same stream again). */
 const meteredStreams = new WeakSet<object>()
-const classesByBase = new WeakMap<typeof OpenAI, typeof OpenAI>()
-const budgetedClasses = new WeakSet<object>()
 
 /**
- * The budgeted subclass of an OpenAI client class (cached per class: `OpenAI`, `AzureOpenAI`, yours).
- * `prepareRequest()` reserves before the first attempt (a refusal throws there: no HTTP request, no
- * retry), estimating from the JSON the SDK serialized, and applies the budget's edits to each
- * attempt; `request()` settles from the value the SDK parses for the caller (a JSON body, or a stream
- * metered as the caller reads it) and releases on errors; `withOptions()` clones stay budgeted.
+ * The budgeting of OpenAI clients (`OpenAI`, `AzureOpenAI`, yours): core's `clientBudgeting` (the
+ * subclass swapped onto the instance, `withOptions()` clones and `withContext()` kept budgeted) with
+ * OpenAI's requests. `prepareRequest()` reserves before the first attempt (a refusal throws there: no
+ * HTTP request, no retry), estimating from the JSON the SDK serialized, and applies the budget's edits
+ * to each attempt; `request()` settles from the value the SDK parses for the caller (a JSON body, or a
+ * stream metered as the caller reads it) and releases on errors.
  *
  * @example
- * Object.setPrototypeOf(client, budgetedClientClass(client.constructor as typeof OpenAI).prototype)
+ * openAIBudgeting.instrument(client, () => settings)
  */
-export function budgetedClientClass(Base: typeof OpenAI): typeof OpenAI {
-  if (budgetedClasses.has(Base)) return Base
-  const cached = classesByBase.get(Base)
-  if (cached !== undefined) return cached
-
-  class BudgetedClient extends Base {
-    override request<Rsp>(options: RequestOptions | Promise<RequestOptions>, retries: number | null = null) {
-      const promise = super.request<Rsp>(options, retries)
-      if (!settingsByClient.has(this)) return promise
-      const fields = promise as unknown as { responsePromise: Promise<{ options: object }> }
-      fields.responsePromise.then(
-        (props) => callsByOptions.get(props.options)?.call.progress(), // headers arrived
-        () => Promise.resolve(options).then((resolved) => callsByOptions.get(resolved)?.call.fail(), ignore),
-      )
-      return instrument(promise)
-    }
-
-    protected override async prepareRequest(
-      request: RequestInit,
-      context: { url: string; options: RequestOptions },
-    ): Promise<void> {
-      await super.prepareRequest(request, context)
-      const settings = settingsByClient.get(this)
-      const { method, path } = context.options // Azure has put `/deployments/{model}` in front by now
-      const endpoint = method === 'post' ? endpoints[path.replace(deploymentPrefix, '')] : undefined
-      if (settings === undefined || endpoint === undefined || !isPlainObject(context.options.body)) return
-      let planned = callsByOptions.get(context.options)
-      if (planned === undefined) {
-        const summaryClient = () => {
-          const clone = super.withOptions({}) // summaries: budgeted, without policies, warnings or 'finish'
-          settingsByClient.set(clone, {
-            ...settings,
-            policies: undefined,
-            injectWarnings: false,
-            onExceeded: 'throw',
-          })
-          return clone
-        }
-        try {
-          planned = await startRequestCall(
-            settings,
-            endpoint,
-            request.body,
-            context.options.body,
-            summaryClient,
-          )
-        } catch (error) {
-          const answer =
-            settings.onExceeded === 'finish' && BudgetExceededError.isInstance(error)
-              ? budgetExceededResponse(endpoint, request.body, settings.exceededText(error))
-              : undefined
-          if (answer === undefined) throw error
-          refusedRequests.set(request, answer) // fetchWithAuth answers it: nothing is sent
-          return
-        }
-        callsByOptions.set(context.options, planned)
-        if (planned.body !== undefined) request.body = planned.body
-      } else if (planned.editAttempt !== undefined) {
-        request.body = planned.editAttempt(request.body) ?? request.body // a retry, serialized again by the SDK
-      } else if (planned.body !== undefined) {
-        request.body = planned.body
+export const openAIBudgeting = clientBudgeting<typeof OpenAI, ClientSettings>(
+  'an OpenAI client',
+  (Base, settingsByClient) =>
+    class BudgetedClient extends Base {
+      override request<Rsp>(
+        options: RequestOptions | Promise<RequestOptions>,
+        retries: number | null = null,
+      ) {
+        const promise = super.request<Rsp>(options, retries)
+        if (!settingsByClient.has(this)) return promise
+        const fields = promise as unknown as { responsePromise: Promise<{ options: object }> }
+        fields.responsePromise.then(
+          (props) => callsByOptions.get(props.options)?.call.progress(), // headers arrived
+          () =>
+            Promise.resolve(options).then((resolved) => callsByOptions.get(resolved)?.call.fail(), ignore),
+        )
+        return instrument(promise)
       }
-      planned.call.markSent()
-    }
 
-    protected override fetchWithAuth(
-      url: Parameters<OpenAI['fetchWithAuth']>[0],
-      init: RequestInit,
-      timeout: number,
-      controller: AbortController,
-      schemes?: Parameters<OpenAI['fetchWithAuth']>[4],
-    ): Promise<Response> {
-      const answer = refusedRequests.get(init)
-      return answer === undefined
-        ? super.fetchWithAuth(url, init, timeout, controller, schemes)
-        : Promise.resolve(answer)
-    }
+      protected override async prepareRequest(
+        request: RequestInit,
+        context: { url: string; options: RequestOptions },
+      ): Promise<void> {
+        await super.prepareRequest(request, context)
+        const settings = settingsByClient.get(this)
+        const { method, path } = context.options // Azure has put `/deployments/{model}` in front by now
+        const endpoint = method === 'post' ? endpoints[path.replace(deploymentPrefix, '')] : undefined
+        if (settings === undefined || endpoint === undefined || !isPlainObject(context.options.body)) return
+        let planned = callsByOptions.get(context.options)
+        if (planned === undefined) {
+          const summaryClient = () => {
+            const clone = super.withOptions({}) // summaries: budgeted, without policies, warnings or 'finish'
+            settingsByClient.set(clone, {
+              ...settings,
+              policies: undefined,
+              injectWarnings: false,
+              onExceeded: 'throw',
+            })
+            return clone
+          }
+          try {
+            planned = await startRequestCall(
+              settings,
+              endpoint,
+              request.body,
+              context.options.body,
+              summaryClient,
+            )
+          } catch (error) {
+            const answer =
+              settings.onExceeded === 'finish' && BudgetExceededError.isInstance(error)
+                ? budgetExceededResponse(endpoint, request.body, settings.exceededText(error))
+                : undefined
+            if (answer === undefined) throw error
+            refusedRequests.set(request, answer) // fetchWithAuth answers it: nothing is sent
+            return
+          }
+          callsByOptions.set(context.options, planned)
+          if (planned.body !== undefined) request.body = planned.body
+        } else if (planned.editAttempt !== undefined) {
+          request.body = planned.editAttempt(request.body) ?? request.body // a retry, serialized again by the SDK
+        } else if (planned.body !== undefined) {
+          request.body = planned.body
+        }
+        planned.call.markSent()
+      }
 
-    override withOptions(options: ClientOptions): this {
-      const client = super.withOptions(options)
-      const settings = settingsByClient.get(this)
-      if (settings !== undefined) settingsByClient.set(client, settings)
-      return client
-    }
-
-    /** A client for the same budget with more context (thread, user, task, …) merged in. */
-    withContext(context: BudgetContext): this {
-      const settings = settingsByClient.get(this)
-      const merged = mergeCallContext(settings?.context ?? {}, context, 'context') // ids checked here
-      // Early 7.x `AzureOpenAI.withOptions()` drops these: pass them along.
-      const azure = this as unknown as { apiVersion?: string; deploymentName?: string }
-      const azureOptions = { apiVersion: azure.apiVersion, deployment: azure.deploymentName }
-      const client = super.withOptions('apiVersion' in azure ? (azureOptions as ClientOptions) : {})
-      if (settings !== undefined) settingsByClient.set(client, { ...settings, context: merged })
-      return client
-    }
-  }
-
-  Object.defineProperty(BudgetedClient, 'name', { value: Base.name })
-  budgetedClasses.add(BudgetedClient)
-  classesByBase.set(Base, BudgetedClient)
-  return BudgetedClient
-}
+      protected override fetchWithAuth(
+        url: Parameters<OpenAI['fetchWithAuth']>[0],
+        init: RequestInit,
+        timeout: number,
+        controller: AbortController,
+        schemes?: Parameters<OpenAI['fetchWithAuth']>[4],
+      ): Promise<Response> {
+        const answer = refusedRequests.get(init)
+        return answer === undefined
+          ? super.fetchWithAuth(url, init, timeout, controller, schemes)
+          : Promise.resolve(answer)
+      }
+    },
+  {
+    // Early 7.x `AzureOpenAI.withOptions()` drops these: pass them along.
+    contextCloneOptions: (client) => {
+      const azure = client as { apiVersion?: string; deploymentName?: string }
+      return 'apiVersion' in azure ? { apiVersion: azure.apiVersion, deployment: azure.deploymentName } : {}
+    },
+  },
+)
 
 /**
  * Settles a request from the values the SDK parses for the caller (the promise and the ones
@@ -167,7 +148,7 @@ function instrument<T>(promise: APIPromise<T>): APIPromise<T> {
       await planned.call.finish() // the provider answered: the estimate counts
       throw error
     }
-    if (isStream(value)) {
+    if (isClientStream<Stream<unknown>>(value)) {
       if (meteredStreams.has(value)) return value
       meteredStreams.add(value)
       planned.onStall = meterStream(value, planned.call, {
@@ -195,15 +176,6 @@ function outputTokens(call: BudgetCall, value: any): number {
   const output = value?.choices ?? value?.output
   if (output != null) call.countOutput(JSON.stringify(output))
   return call.outputTokens
-}
-
-function isStream(value: unknown): value is Stream<unknown> {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    Symbol.asyncIterator in value &&
-    (value as { controller?: unknown }).controller instanceof AbortController
-  )
 }
 
 function ignore(): void {}

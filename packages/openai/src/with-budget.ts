@@ -1,6 +1,5 @@
 import {
   type BudgetContext,
-  BudgetValidationError,
   type CompressionEvent,
   type CompressionOptions,
   type DowngradeEvent,
@@ -10,7 +9,8 @@ import {
 import { type BudgetAdapterOptions, validateAdapterOptions } from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
 import type { budgetExceededId } from './budget-exceeded-response.ts'
-import { budgetedClientClass, settingsByClient } from './budgeted-client-class.ts'
+import { openAIBudgeting } from './budgeted-client-class.ts'
+import type { ClientSettings } from './start-request-call.ts'
 
 /**
  * Budget-driven compression of chat requests, with the model that writes summaries.
@@ -79,18 +79,12 @@ export type BudgetedOpenAI<T extends OpenAI> = T & {
  * const completion = await thread.chat.completions.create({ model: 'gpt-4o', messages })
  */
 export function withBudget<T extends OpenAI>(client: T, options: WithBudgetOptions): BudgetedOpenAI<T> {
-  if (
-    client === null ||
-    typeof client !== 'object' ||
-    typeof (client as { withOptions?: unknown }).withOptions !== 'function' ||
-    typeof (client as { request?: unknown }).request !== 'function'
-  ) {
-    throw new BudgetValidationError({ field: 'client', value: client, reason: 'expected an OpenAI client' })
-  }
+  return openAIBudgeting.instrument(client, () => clientSettings(options)) as BudgetedOpenAI<T>
+}
+
+function clientSettings(options: WithBudgetOptions): ClientSettings {
   const resolved = validateAdapterOptions(options)
-  const Budgeted = budgetedClientClass(client.constructor as typeof OpenAI)
-  if (!(client instanceof Budgeted)) Object.setPrototypeOf(client, Budgeted.prototype)
-  settingsByClient.set(client, {
+  return {
     ...resolved,
     context: { ...resolved.context },
     policies:
@@ -102,8 +96,7 @@ export function withBudget<T extends OpenAI>(client: T, options: WithBudgetOptio
             isSummarizer: isModelId,
             summarizerKind: 'a model id',
           }),
-  })
-  return client as BudgetedOpenAI<T>
+  }
 }
 
 function isModelId(value: unknown): value is string {

@@ -11,6 +11,12 @@ export {
 export { applyMessageEdits } from './apply-message-edits.ts'
 export type { BudgetAdapterOptions, ResolvedAdapterOptions } from './budget-adapter-options.ts'
 export { BudgetCall, type BudgetCallState } from './budget-call.ts'
+export {
+  type ClientBudgeting,
+  clientBudgeting,
+  isClientStream,
+  type StainlessClientClass,
+} from './client-budgeting.ts'
 export type {
   MessageEdit,
   PolicyInput,
