@@ -42,18 +42,7 @@ export function wrapModel(
   options: ResolvedAdapterOptions<ModelCallContext>,
   modelId: string | undefined,
 ): Model {
-  const {
-    budget,
-    context,
-    defaultMaxOutputTokens,
-    clamp,
-    injectWarnings,
-    injectStatus,
-    onExceeded,
-    exceededText,
-    stopStreamsAtReservation,
-    stallMs,
-  } = options
+  const { budget, context, onExceeded, exceededText, stopStreamsAtReservation } = options
 
   const contextOf = (request: ModelRequest): BudgetContext | Promise<BudgetContext> => {
     const agent = currentAgentName()
@@ -81,11 +70,11 @@ export function wrapModel(
         model: modelId,
         input: toCallInput(request),
         maxOutputTokens: request.modelSettings?.maxTokens,
-        defaultMaxOutputTokens,
-        clamp,
-        warnings: injectWarnings,
-        status: injectStatus,
-        stallMs,
+        defaultMaxOutputTokens: options.defaultMaxOutputTokens,
+        clamp: options.clamp,
+        warnings: options.injectWarnings,
+        status: options.injectStatus,
+        stallMs: options.stallMs,
         onStall,
       })
     } catch (error) {
