@@ -10,7 +10,7 @@
  * no network). With OPENAI_API_KEY set, the same code talks to the real API (OPENAI_BASE_URL if set); the
  * editor then needs ANTHROPIC_API_KEY too.
  *
- * Run: node examples/research-team/index.ts   (after pnpm build)
+ * Run: pnpm demo   (or node --conditions=@tokenwarden/source examples/research-team/index.ts; no build needed)
  */
 import { createOpenAI } from '@ai-sdk/openai'
 import Anthropic from '@anthropic-ai/sdk'
