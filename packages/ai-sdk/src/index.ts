@@ -1,6 +1,7 @@
+export type { UsageEstimate } from '@tokenwarden/core/adapter'
 export type { BudgetCompressionOptions } from './apply-middleware-policies.ts'
 export { budgetExceededFinishReason } from './budget-exceeded-result.ts'
 export { type BudgetMiddlewareOptions, budgetMiddleware } from './budget-middleware.ts'
 export { estimatePromptTokens } from './estimate-prompt-tokens.ts'
 export { type CallContext, providerOptionsKey, resolveCallContext } from './resolve-call-context.ts'
-export { toTokenUsage, type UsageEstimate } from './to-token-usage.ts'
+export { toTokenUsage } from './to-token-usage.ts'

@@ -1,12 +1,6 @@
 import type { LanguageModelV4Usage } from '@ai-sdk/provider'
 import type { TokenUsage } from '@tokenwarden/core'
-import { type ReportedUsage, sanitizeUsage } from '@tokenwarden/core/adapter'
-
-/** Our own estimates of a call, used for whatever the provider did not report. */
-export interface UsageEstimate {
-  inputTokens: number
-  outputTokens: number
-}
+import { type ReportedUsage, sanitizeUsage, type UsageEstimate } from '@tokenwarden/core/adapter'
 
 /**
  * Converts the nested usage of a V4 model call into the core's `TokenUsage` (input includes cache reads
