@@ -7,6 +7,7 @@ import {
   type BudgetAdapterOptions,
   type BudgetCall,
   type CallInput,
+  type ResolvedAdapterOptions,
   startBudgetCall,
   validateAdapterOptions,
 } from '@tokenwarden/core/adapter'
@@ -57,7 +58,7 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
   name = 'TokenwardenBudgetCallbackHandler'
   readonly budget: Budget
   readonly context: BudgetContext
-  private readonly options: BudgetCallbackHandlerOptions
+  private readonly options: ResolvedAdapterOptions
   private readonly runs = new Map<string, BudgetCall>()
   /** Calls the stall watch released before a token came, kept (bounded) for a result that comes late. */
   private readonly stalled = new Map<string, BudgetCall>()
@@ -65,8 +66,7 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
   constructor(options: BudgetCallbackHandlerOptions) {
     // Only a raising, awaited handler can refuse a call before the model runs.
     super({ raiseError: true, _awaitHandler: true })
-    validateAdapterOptions(options)
-    this.options = options
+    this.options = validateAdapterOptions<BudgetContext>(options)
     this.budget = options.budget
     this.context = resolveRunContext({}, undefined, options.context, 'context')
   }
@@ -120,7 +120,7 @@ export class BudgetCallbackHandler extends BaseCallbackHandler {
     if (Array.isArray(chunks))
       for (const chunk of chunks) if (typeof chunk.args === 'string') text += chunk.args
     call.countOutput(text)
-    if (this.options.stopStreamsAtReservation !== true || !call.overReservation) return
+    if (!this.options.stopStreamsAtReservation || !call.overReservation) return
     throw new ReservationOverrunError({
       reservationId: call.reservation.id,
       reservedOutputTokens: call.reservation.maxOutputTokens,
