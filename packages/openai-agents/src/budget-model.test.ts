@@ -1,5 +1,6 @@
 import {
   Agent,
+  type Model,
   type ModelRequest,
   OpenAIChatCompletionsModel,
   OpenAIResponsesModel,
@@ -355,6 +356,21 @@ describe('budgetModel in other runs', () => {
     const rest: string[] = []
     for (let next = await events.next(); !next.done; next = await events.next()) rest.push(next.value.type)
     expect(rest).not.toContain('response_done') // the request was aborted before the server finished
+  })
+
+  it('should settle a sent stream that ends without a single event from the estimate, not release it', async () => {
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
+    const settled = recordSettlements(budget)
+    const silent: Model = {
+      getResponse: () => Promise.reject(new Error('not called')),
+      async *getStreamedResponse() {}, // the request went out; the stream ended without a word
+    }
+    const model = budgetModel(silent, { budget, context: thread, modelId: 'gpt-4o' })
+    for await (const _ of model.getStreamedResponse(request())) expect.unreachable()
+    expect(settled).toHaveLength(1)
+    expect(settled[0]!.estimated).toBe(true)
+    expect(settled[0]!.usage.inputTokens).toBeGreaterThan(0)
+    expect(await reservedOf(budget, thread)).toBe(0)
   })
 })
 

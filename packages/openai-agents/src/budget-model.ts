@@ -110,7 +110,7 @@ export function wrapModel(
         yield* budgetExceededEvents(exceededText(call))
         return
       }
-      let streaming = false // once an event arrived the provider is working: an early end settles
+      let streaming = false // once an event arrived the provider is working: an error then settles
       let text = ''
       try {
         const signal =
@@ -139,8 +139,9 @@ export function wrapModel(
         await (streaming ? call.finish().catch(() => undefined) : call.fail())
         throw error
       } finally {
-        // the reader left early (the run was aborted or stopped): settle what was produced so far
-        if (call.state === 'open') await (streaming ? call.finish().catch(() => undefined) : call.fail())
+        // the reader left early (the run was aborted or stopped), or the stream ended without a word
+        // (sent, maybe billed): settle what was produced so far; an error was closed above
+        if (call.state === 'open') await call.finish().catch(() => undefined)
       }
     },
   }
