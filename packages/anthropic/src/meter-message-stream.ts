@@ -31,10 +31,13 @@ export function meterMessageStream<Item>(
   const controller = stream.controller
   let usage: Record<string, unknown> | undefined
   const finish = () => {
-    controller.signal.removeEventListener('abort', finish)
+    controller.signal.removeEventListener('abort', onAbort)
     return call.finish(reportedUsage(usage))
   }
-  controller.signal.addEventListener('abort', finish) // settled even if nobody reads on
+  const onAbort = () => {
+    finish().catch(() => {}) // settled even if nobody reads on; a failure surfaces through the reader's own finish
+  }
+  controller.signal.addEventListener('abort', onAbort, { once: true })
   const iterator = (): AsyncIterator<Item> => {
     const source = stream[Symbol.asyncIterator]()
     return {

@@ -3,9 +3,11 @@ import { betaTool } from '@anthropic-ai/sdk/helpers/beta/json-schema'
 import {
   type Budget,
   BudgetExceededError,
+  type BudgetStore,
   BudgetValidationError,
   createBudget,
   MissingScopeError,
+  memoryStore,
   type Tally,
 } from '@tokenwarden/core'
 import { estimateCallInput } from '@tokenwarden/core/adapter'
@@ -357,6 +359,24 @@ describe('withBudget', () => {
       await expect(client.messages.stream(params).finalMessage()).rejects.toThrow()
       expect(settled.map((entry) => entry.usage.inputTokens)).toEqual([100, 100])
       expect(await reserved()).toBe(0)
+    })
+
+    it('should leave no unhandled rejection when an aborted stream cannot be settled (store down)', async () => {
+      const inner = memoryStore()
+      const store: BudgetStore = {
+        name: 'down on commit',
+        reserve: (request) => inner.reserve(request),
+        commit: () => Promise.reject(new Error('store down')),
+        renew: (request) => inner.renew(request),
+        read: (request) => inner.read(request),
+        list: (request) => inner.list(request),
+      }
+      budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }], store })
+      server.enqueue({ text: 'one two three four five six', usage, delayMs: 5 })
+      const stream = await budgeted().messages.create({ ...params, stream: true })
+      stream.controller.abort() // nobody reads on: the abort listener settles, and the settle rejects
+      await new Promise((resolve) => setTimeout(resolve, 20)) // vitest fails the run on an unhandled rejection
+      expect(stream.controller.signal.aborted).toBe(true)
     })
   })
 

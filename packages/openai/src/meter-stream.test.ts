@@ -126,6 +126,21 @@ describe('meterStream', () => {
       expect(settled).toMatchObject([{ estimated: true }])
       expect(await reserved()).toBe(0)
     })
+
+    it('should give the caller the chunk that passed the reservation (its output is charged)', async () => {
+      client = budgeted({ stopStreamsAtReservation: true })
+      const words = Array.from({ length: 60 }, (_, index) => `word${index}`).join(' ')
+      fixture.server.enqueue({ text: words, usage, delayMs: 1 })
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages,
+        stream: true,
+        max_tokens: 5,
+      })
+      let text = ''
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+      expect(settled).toMatchObject([{ estimated: true, outputTokens: fixture.budget.estimator.count(text) }])
+    })
   })
 
   describe('cut', () => {

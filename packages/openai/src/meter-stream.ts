@@ -74,9 +74,11 @@ export function meterStream(
 
   target.iterator = function (this: unknown) {
     const iterator = source.call(this)
+    let ended = false // stopped at the reservation: the item that passed it was the last one
     const metered: AsyncIterator<unknown> & AsyncIterable<unknown> = {
       async next() {
         for (;;) {
+          if (ended) return { done: true, value: undefined }
           call.markSent() // a read in flight waits for the provider
           let result: IteratorResult<unknown>
           try {
@@ -91,9 +93,11 @@ export function meterStream(
           }
           const hidden = observe(result.value)
           if (stopAtReservation && call.overReservation) {
+            ended = true
             await iterator.return?.()
             await finish()
-            return { done: true, value: undefined }
+            if (!hidden) return result // the caller sees the output it is charged for
+            continue
           }
           if (!hidden) return result
         }
