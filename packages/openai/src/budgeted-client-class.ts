@@ -145,7 +145,7 @@ function instrument<T>(promise: APIPromise<T>): APIPromise<T> {
     try {
       value = await parse.call(promise, client, props)
     } catch (error) {
-      await planned.call.finish() // the provider answered: the estimate counts
+      await planned.call.finish().catch(() => {}) // the provider answered: the estimate counts; its error stays the one thrown
       throw error
     }
     if (isClientStream<Stream<unknown>>(value)) {
