@@ -196,6 +196,35 @@ describe('startBudgetCall', () => {
       expect(await call.finish({ inputTokens: 1, outputTokens: 1 })).toBeUndefined()
     })
 
+    it('should close a stalled call from its reservation when counting its output throws', async () => {
+      vi.useFakeTimers()
+      const estimator = {
+        count: (text: string) => {
+          if (text === 'boom') throw new Error('estimator failed')
+          return Math.ceil(text.length / 4)
+        },
+      }
+      const budget = createBudget({
+        limits: [{ scope: 'thread', tokens: 1_000_000 }],
+        store: memoryStore(),
+        estimator,
+      })
+      const onStall = vi.fn()
+      const call = await startBudgetCall(budget, {
+        context,
+        input,
+        maxOutputTokens: 50,
+        stallMs: 1_000,
+        onStall,
+      })
+      call.markSent()
+      call.countOutput('boom')
+      await vi.advanceTimersByTimeAsync(3_000)
+      expect(call.state).toBe('stalled')
+      expect(onStall).toHaveBeenCalledOnce()
+      expect(await held(budget)).toEqual({ used: call.inputTokens + 50, reserved: 0 })
+    })
+
     it('should renew the lease of a call that makes progress and not of one that stalls', async () => {
       vi.useFakeTimers()
       const budget = newBudget(1_000_000, { leaseMs: 4_000 })

@@ -193,10 +193,24 @@ export class BudgetCall {
     if (this.watch !== undefined) unwatchProgress(this.watch)
   }
 
+  /**
+   * Settles a sent call that stalled from its estimate; when counting its output throws, from what it
+   * reserved (a throw here would escape the watch's timer and end the process).
+   */
+  private settleStalled(): void {
+    let settled: Promise<unknown>
+    try {
+      settled = this.settleOnce(undefined, undefined, undefined, 'stalled')
+    } catch {
+      settled = this.settleOnce(undefined, this.reservation.maxOutputTokens, undefined, 'stalled')
+    }
+    settled.catch(ignore)
+  }
+
   /** @internal Closes a call the watch found stalled. */
   stalled(onStall: (() => void) | undefined): void {
     if (this.currentState !== 'open') return
-    if (this.sent) this.settleOnce(undefined, undefined, undefined, 'stalled').catch(() => {})
+    if (this.sent) this.settleStalled()
     else this.release('stalled')
     onStall?.()
   }

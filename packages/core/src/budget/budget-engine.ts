@@ -176,7 +176,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
       drawFrom = calls.drawGroups()
     }
     // a fresh operation id: a redelivery of this record (a driver resending it) is applied once
-    const id = this.idPrefix + this.sequence++
+    const id = this.nextId()
     return this.commitUsage(id, context, model, charges, snapshot, now, undefined, false, drawFrom)
   }
 
@@ -247,7 +247,7 @@ export class BudgetEngine implements Budget, ReservationOwner {
     const request = {
       reservationId,
       now: this.config.now(),
-      counters: charges.map((c) => c.charge),
+      counters: this.counterLists.held(charges),
       usage: null,
       handle,
     }

@@ -45,7 +45,7 @@ export function allotmentAmount(caps: AllotmentCaps): Tally {
  * Throws when the parent caps a unit (for this context) that the allotment leaves unbounded: the child
  * could otherwise spend the parent's budget in that unit without holding any of it.
  */
-export function assertCovers(charges: readonly ResolvedCharge[], amount: Tally, field: string): void {
+function assertCovers(charges: readonly ResolvedCharge[], amount: Tally, field: string): void {
   for (const resolved of charges) {
     for (const { unit } of resolved.capList) {
       if (amount[unit] > 0 || resolved.charge.caps?.[unit] === 0) continue

@@ -119,7 +119,7 @@ async function reserveLater(
       context = plan.context
     }
     if (clamp !== undefined) {
-      const states = await engine.store.read({ now, counters: charges.map((c) => c.charge) })
+      const states = await engine.store.read({ now, counters: engine.counterLists.held(charges) })
       const affordable = affordableOutput(
         charges,
         states,
@@ -148,7 +148,7 @@ async function reserveLater(
       reservationId: id,
       now,
       leaseExpiresAt: expiresAt,
-      counters: charges.map((c) => c.charge),
+      counters: engine.counterLists.held(charges),
       amount,
       enforce: engine.mode === 'enforce',
       once: true,
