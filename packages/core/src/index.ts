@@ -92,6 +92,8 @@ export type {
   StoreCommitRequest,
   StoreCommitResult,
   StoreDenial,
+  StoreGrantRequest,
+  StoreGrantResult,
   StoreReserveRequest,
   StoreReserveResult,
 } from './stores/budget-store.ts'

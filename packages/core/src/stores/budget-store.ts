@@ -28,6 +28,11 @@ export interface CounterState {
   key: string
   used: Tally
   reserved: Tally
+  /**
+   * Allowance added to the counter's caps by grants (`BudgetStore.grant`), per unit; omitted (or empty)
+   * when the counter has none. Over the window, like `used`.
+   */
+  granted?: Readonly<Partial<Record<LimitUnit, number>>>
 }
 
 /** Which cap refused a reservation, with the counter's totals at that moment. */
@@ -37,6 +42,29 @@ export interface StoreDenial {
   unit: LimitUnit
   used: number
   reserved: number
+  /** The unit's granted allowance (over the window) that the refused cap included; omitted when none. */
+  granted?: number
+}
+
+/**
+ * Raise one counter's caps for as long as the counter lives (its period): after the grant, a reserve
+ * on it is refused only past `cap + granted` in each unit. Creates the counter when it does not exist
+ * yet (with the charge's `expiresAt`). Applied at most once per `grantId` (remembered like a closed
+ * reservation id, for the store's retention). Amounts are finite and above 0 (the budget validates).
+ */
+export interface StoreGrantRequest {
+  grantId: string
+  now: number
+  /** The counter to raise; its `caps` and `window` are read like a reserve's (the state is over the window). */
+  counter: CounterCharge
+  amount: Readonly<Partial<Record<LimitUnit, number>>>
+}
+
+/** The counter after a grant (totals over its window, `granted` included). */
+export interface StoreGrantResult {
+  counter: CounterState
+  /** `true` when a grant with this `grantId` was already applied: this one added nothing. */
+  alreadyApplied: boolean
 }
 
 /**
@@ -171,6 +199,11 @@ export interface BudgetStore {
     leaseExpiresAt: number
     handle?: unknown
   }): Promise<boolean>
+  /**
+   * Optional: raise a counter's caps (see {@link StoreGrantRequest}); `budget.grant()` needs it and
+   * refuses with a typed error on a store without it. One atomic operation, idempotent by `grantId`.
+   */
+  grant?(request: StoreGrantRequest): Promise<StoreGrantResult>
   /**
    * Current totals of the counters (over their windows), as reserve would see them. Reads may return
    * lapsed leases but must delete no counter.
