@@ -5,13 +5,16 @@ const usedColumns = Array.from({ length: tallyFieldCount }, (_, f) => `u${f}`)
 const reservedColumns = Array.from({ length: tallyFieldCount }, (_, f) => `r${f}`)
 const valueColumns = [...usedColumns, ...reservedColumns]
 
-/** The prepared statements of one store, over its two tables. */
+/** The prepared statements of one store, over its three tables. */
 export interface SqliteStatements {
-  /** `[u0…u8, r0…r8]` of one counter. */
+  /** `[u0…u8, r0…r8, granted]` of one counter (`granted`: JSON of 9 numbers, or null when none). */
   selectCounter: StatementSync
-  /** `[key, u0…u8, r0…r8]` of every counter. */
+  /** `[key, u0…u8, r0…r8, granted]` of every counter. */
   selectCounters: StatementSync
-  /** Writes a counter's values (key, expires_at, 18 values); keeps the expiry of an existing row. */
+  /**
+   * Writes a counter's values (key, expires_at, 18 values, granted); keeps the expiry of an existing
+   * row.
+   */
   upsertCounter: StatementSync
   /** Drops counters whose period ended (`expires_at <= now`). */
   pruneCounters: StatementSync
@@ -24,6 +27,12 @@ export interface SqliteStatements {
   selectLease: StatementSync
   insertLease: StatementSync
   deleteLease: StatementSync
+  /** `[forget_at]` of a remembered grant id. */
+  selectGrant: StatementSync
+  /** Remembers a grant id: (id, forget_at). */
+  insertGrant: StatementSync
+  /** Forgets grant ids past their retention: (now). */
+  pruneGrants: StatementSync
   /** Moves an open lease's expiry: (expires_at, id, now). */
   renewLease: StatementSync
   /** Sets what an open lease holds: (amount, id). */
@@ -34,7 +43,9 @@ export interface SqliteStatements {
 
 /**
  * Sets up the connection (WAL, busy timeout, durability), creates the tables if needed and prepares the
- * statements. Counters hold used (`u*`) and reserved (`r*`) values in `tallyFields` order.
+ * statements. Counters hold used (`u*`) and reserved (`r*`) values in `tallyFields` order, and what grants
+ * added to their caps (`granted`, JSON of 9 numbers in that order; null when none: a column added to
+ * tables of older versions, whose writes keep it).
  *
  * @example
  * const statements = prepareSqlite(db, { tablePrefix: 'tokenwarden', busyTimeoutMs: 5000, synchronous: 'normal' })
@@ -52,21 +63,26 @@ export function prepareSqlite(
   db.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
   const counters = `${tablePrefix}_counters`
   const leases = `${tablePrefix}_leases`
+  const grants = `${tablePrefix}_grants`
   const columnsDefinition = valueColumns.map((column) => `${column} REAL NOT NULL DEFAULT 0`).join(', ')
   db.exec('BEGIN IMMEDIATE')
   try {
     db.exec(`CREATE TABLE IF NOT EXISTS ${counters} (key TEXT PRIMARY KEY, expires_at REAL, ${columnsDefinition}) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS ${counters}_expires ON ${counters} (expires_at) WHERE expires_at IS NOT NULL;
     CREATE TABLE IF NOT EXISTS ${leases} (id TEXT PRIMARY KEY, expires_at REAL NOT NULL, keys TEXT NOT NULL, amount TEXT NOT NULL) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS ${leases}_expires ON ${leases} (expires_at);`)
+    CREATE INDEX IF NOT EXISTS ${leases}_expires ON ${leases} (expires_at);
+    CREATE TABLE IF NOT EXISTS ${grants} (id TEXT PRIMARY KEY, forget_at REAL NOT NULL) WITHOUT ROWID;`)
+    const columns = db.prepare(`PRAGMA table_info(${counters})`).all() as { name: string }[]
+    if (!columns.some((column) => column.name === 'granted'))
+      db.exec(`ALTER TABLE ${counters} ADD COLUMN granted TEXT`)
     db.exec('COMMIT')
   } catch (error) {
     if (db.isTransaction) db.exec('ROLLBACK')
     throw error
   }
-  const values = valueColumns.join(', ')
-  const placeholders = valueColumns.map(() => '?').join(', ')
-  const updates = valueColumns.map((column) => `${column} = excluded.${column}`).join(', ')
+  const values = [...valueColumns, 'granted'].join(', ')
+  const placeholders = [...valueColumns, 'granted'].map(() => '?').join(', ')
+  const updates = [...valueColumns, 'granted'].map((column) => `${column} = excluded.${column}`).join(', ')
   const statements: SqliteStatements = {
     selectCounter: db.prepare(`SELECT ${values} FROM ${counters} WHERE key = ?`),
     selectCounters: db.prepare(`SELECT key, ${values} FROM ${counters}`),
@@ -84,6 +100,9 @@ export function prepareSqlite(
     renewLease: db.prepare(
       `UPDATE ${leases} SET expires_at = ? WHERE id = ? AND expires_at > ? AND amount NOT IN ('closed', 'lapsed')`,
     ),
+    selectGrant: db.prepare(`SELECT forget_at FROM ${grants} WHERE id = ?`),
+    insertGrant: db.prepare(`INSERT OR REPLACE INTO ${grants} (id, forget_at) VALUES (?, ?)`),
+    pruneGrants: db.prepare(`DELETE FROM ${grants} WHERE forget_at <= ?`),
     updateLeaseAmount: db.prepare(`UPDATE ${leases} SET amount = ? WHERE id = ?`),
     markLease: db.prepare(`UPDATE ${leases} SET expires_at = ?, keys = '[]', amount = ? WHERE id = ?`),
   }
@@ -92,6 +111,7 @@ export function prepareSqlite(
     statements.selectCounters,
     statements.selectLapsed,
     statements.selectLease,
+    statements.selectGrant,
   ]) {
     statement.setReturnArrays(true)
   }

@@ -7,6 +7,7 @@ import {
   emptyCounterState,
   failPolicy,
   type StoreCommitResult,
+  type StoreGrantResult,
   type StoreReserveResult,
   tallyFieldCount,
   tallyToVector,
@@ -14,7 +15,7 @@ import {
 } from '@tokenwarden/core'
 import { loadNodeSqlite } from './load-node-sqlite.ts'
 import { prepareSqlite, type SqliteStatements } from './sqlite-statements.ts'
-import { closedMark, SqliteTransaction } from './sqlite-transaction.ts'
+import { closedMark, grantedOf, SqliteTransaction } from './sqlite-transaction.ts'
 
 /**
  * Options of {@link sqliteStore}. Give `path` or an open `database`.
@@ -28,7 +29,7 @@ export interface SqliteStoreOptions {
   /** An already open `node:sqlite` database (not closed by `dispose`). */
   database?: DatabaseSync
   /**
-   * Prefix of the two tables (`<prefix>_counters`, `<prefix>_leases`).
+   * Prefix of the tables (`<prefix>_counters`, `<prefix>_leases`, `<prefix>_grants`).
    * @default 'tokenwarden'
    */
   tablePrefix?: string
@@ -130,6 +131,8 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
   // Checked here, not at the first call: failOpen must not turn a missing runtime into no budget at all.
   const nodeSqlite = loadNodeSqlite()
   const policy = failPolicy({ store: 'sqlite', failOpen, onUnavailable })
+  // A grant that did not happen is never reported as applied, fail-open or not: it throws.
+  const grantPolicy = failPolicy({ store: 'sqlite', failOpen: false, onUnavailable })
   let db: DatabaseSync | undefined = database
   let statements: SqliteStatements | undefined
   let disposed = false
@@ -148,6 +151,7 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
     now: number,
     run: (work: SqliteTransaction) => T,
     fallback: () => T,
+    failure = policy,
   ): T {
     try {
       const prepared = connect()
@@ -165,7 +169,7 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
         throw error
       }
     } catch (error) {
-      return policy.handle(operation, error, fallback)
+      return failure.handle(operation, error, fallback)
     }
   }
 
@@ -242,6 +246,19 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
       )
     },
 
+    async grant(request) {
+      return transact<StoreGrantResult>(
+        'grant',
+        request.now,
+        (work) => {
+          const applied = work.grant(request)
+          return { counter: work.state(request.counter), alreadyApplied: !applied }
+        },
+        () => ({ counter: emptyCounterState(request.counter.key), alreadyApplied: false }),
+        grantPolicy,
+      )
+    },
+
     async read({ now, counters }) {
       return transact(
         'read',
@@ -257,10 +274,21 @@ export function sqliteStore(options: SqliteStoreOptions): BudgetStore {
         now,
         (work) => {
           work.flush()
-          const rows = connect().selectCounters.all() as unknown as [string, ...number[]][]
-          return rows.map(([key, ...values]) =>
-            vectorsToState(key, values.slice(0, tallyFieldCount), values.slice(tallyFieldCount)),
-          )
+          const rows = connect().selectCounters.all() as unknown as [string, ...(number | string | null)[]][]
+          return rows.map(([key, ...values]) => {
+            const state = vectorsToState(
+              key,
+              values.slice(0, tallyFieldCount) as number[],
+              values.slice(tallyFieldCount, 2 * tallyFieldCount) as number[],
+            )
+            const column = values[2 * tallyFieldCount]
+            if (typeof column === 'string') {
+              const amounts = JSON.parse(column) as number[]
+              const granted = grantedOf((field) => amounts[field]!)
+              if (granted !== undefined) state.granted = granted
+            }
+            return state
+          })
         },
         () => [],
       )

@@ -1,4 +1,10 @@
-import type { CounterCharge, CounterState, LimitUnit, StoreDenial } from '@tokenwarden/core'
+import type {
+  CounterCharge,
+  CounterState,
+  LimitUnit,
+  StoreDenial,
+  StoreGrantRequest,
+} from '@tokenwarden/core'
 import { tallyFieldCount, unitIndex, vectorsToState } from '@tokenwarden/core'
 import type { SqliteStatements } from './sqlite-statements.ts'
 
@@ -16,6 +22,8 @@ export interface OpenLease {
 interface CachedCounter {
   /** used fields, then reserved fields */
   values: Float64Array
+  /** What grants added to the caps, per field (`tallyFields` order); null when none. */
+  granted: number[] | null
   /** Set when the row changed and must be written; `expiresAt` is used when the row is new. */
   dirty: boolean
   expiresAt: number | null
@@ -138,8 +146,11 @@ export class SqliteTransaction {
         if (requested <= 0) continue
         const used = this.total(charge, field)
         const reserved = this.total(charge, tallyFieldCount + field)
-        if (used + reserved + requested > caps[unit as LimitUnit]! + this.epsilon) {
-          return { index, unit: unit as LimitUnit, used, reserved }
+        const granted = this.grantedTotal(charge, field)
+        if (used + reserved + requested > caps[unit as LimitUnit]! + granted + this.epsilon) {
+          const denial: StoreDenial = { index, unit: unit as LimitUnit, used, reserved }
+          if (granted > 0) denial.granted = granted
+          return denial
         }
       }
     }
@@ -153,7 +164,28 @@ export class SqliteTransaction {
     counter.dirty = true
   }
 
-  /** A counter's totals over its window. */
+  /**
+   * Applies a grant once per id: adds `amount` to what the counter's caps allow (creating the counter),
+   * and remembers the id for the retention. `false` when the id was applied already.
+   */
+  grant({ grantId, counter: charge, amount }: StoreGrantRequest): boolean {
+    const row = this.statements.selectGrant.get(grantId) as unknown as [number] | undefined
+    if (row !== undefined && row[0] > this.now) return false
+    const counter = this.entry(charge.key, charge.expiresAt)
+    const granted = counter.granted ?? new Array<number>(tallyFieldCount).fill(0)
+    for (const unit in amount) {
+      const field = unitIndex[unit as LimitUnit]
+      granted[field] = granted[field]! + amount[unit as LimitUnit]!
+    }
+    counter.granted = granted
+    counter.dirty = true
+    // forget ids past their retention here only: grants are rare, the hot path never reads this table
+    this.statements.pruneGrants.run(this.now)
+    if (this.retentionMs > 0) this.statements.insertGrant.run(grantId, this.now + this.retentionMs)
+    return true
+  }
+
+  /** A counter's totals over its window (`granted` when a grant added to it). */
   state(charge: CounterCharge): CounterState {
     const used = new Array<number>(tallyFieldCount)
     const reserved = new Array<number>(tallyFieldCount)
@@ -161,16 +193,38 @@ export class SqliteTransaction {
       used[f] = this.total(charge, f)
       reserved[f] = this.total(charge, tallyFieldCount + f)
     }
-    return vectorsToState(charge.key, used, reserved)
+    const state = vectorsToState(charge.key, used, reserved)
+    if (this.hasGrants(charge)) {
+      const granted = grantedOf((field) => this.grantedTotal(charge, field))
+      if (granted !== undefined) state.granted = granted
+    }
+    return state
   }
 
   /** Writes every changed counter. */
   flush(): void {
     for (const [key, counter] of this.cache) {
       if (counter === null || !counter.dirty) continue
-      this.statements.upsertCounter.run(key, counter.expiresAt, ...counter.values)
+      const granted = counter.granted === null ? null : JSON.stringify(counter.granted)
+      this.statements.upsertCounter.run(key, counter.expiresAt, ...counter.values, granted)
       counter.dirty = false
     }
+  }
+
+  private hasGrants(charge: CounterCharge): boolean {
+    if (this.load(charge.key)?.granted) return true
+    if (charge.window !== undefined) {
+      for (const key of charge.window) if (this.load(key)?.granted) return true
+    }
+    return false
+  }
+
+  private grantedTotal(charge: CounterCharge, field: number): number {
+    let sum = this.load(charge.key)?.granted?.[field] ?? 0
+    if (charge.window !== undefined) {
+      for (const key of charge.window) sum += this.load(key)?.granted?.[field] ?? 0
+    }
+    return sum
   }
 
   private total(charge: CounterCharge, field: number): number {
@@ -184,8 +238,10 @@ export class SqliteTransaction {
   private load(key: string): CachedCounter | null {
     let counter = this.cache.get(key)
     if (counter === undefined) {
-      const row = this.statements.selectCounter.get(key) as unknown as number[] | undefined
-      counter = row === undefined ? null : { values: Float64Array.from(row), dirty: false, expiresAt: null }
+      const row = this.statements.selectCounter.get(key) as unknown as
+        | [...number[], string | null]
+        | undefined
+      counter = row === undefined ? null : counterFromRow(row)
       this.cache.set(key, counter)
     }
     return counter
@@ -194,9 +250,41 @@ export class SqliteTransaction {
   private entry(key: string, expiresAt: number | null): CachedCounter {
     let counter = this.load(key)
     if (counter === null) {
-      counter = { values: new Float64Array(tallyFieldCount * 2), dirty: true, expiresAt }
+      counter = { values: new Float64Array(tallyFieldCount * 2), granted: null, dirty: true, expiresAt }
       this.cache.set(key, counter)
     }
     return counter
   }
+}
+
+const grantUnits = Object.entries(unitIndex) as [LimitUnit, number][]
+
+/** A cached counter from its row (`[u0…u8, r0…r8, granted]`). */
+function counterFromRow(row: readonly (number | string | null)[]): CachedCounter {
+  const values = new Float64Array(tallyFieldCount * 2)
+  for (let i = 0; i < values.length; i++) values[i] = row[i] as number
+  const granted = row[tallyFieldCount * 2]
+  return {
+    values,
+    granted: typeof granted === 'string' ? (JSON.parse(granted) as number[]) : null,
+    dirty: false,
+    expiresAt: null,
+  }
+}
+
+/**
+ * A state's `granted` (units above 0) from a field's granted amount; `undefined` when none is.
+ *
+ * @example
+ * grantedOf((field) => granted[field]) // { tokens: 500 }
+ */
+export function grantedOf(
+  amountOf: (field: number) => number,
+): Partial<Record<LimitUnit, number>> | undefined {
+  let granted: Partial<Record<LimitUnit, number>> | undefined
+  for (const [unit, field] of grantUnits) {
+    const value = amountOf(field)
+    if (value > 0) (granted ??= {})[unit] = value
+  }
+  return granted
 }
