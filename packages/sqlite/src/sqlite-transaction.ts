@@ -284,7 +284,9 @@ export function grantedOf(
   let granted: Partial<Record<LimitUnit, number>> | undefined
   for (const [unit, field] of grantUnits) {
     const value = amountOf(field)
-    if (value > 0) (granted ??= {})[unit] = value
+    if (value <= 0) continue
+    granted ??= {}
+    granted[unit] = value
   }
   return granted
 }
