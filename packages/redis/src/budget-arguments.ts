@@ -4,6 +4,7 @@ import type {
   LimitUnit,
   StoreCommitRequest,
   StoreDenial,
+  StoreGrantRequest,
   StoreReserveRequest,
   StoreReserveResult,
   Tally,
@@ -142,14 +143,37 @@ export function encodeCommit(
 }
 
 /**
- * Counter states from the script's reply: one per key, each 19 big-endian doubles (used, reserved, then
- * an expiry the states do not need); zeros for a counter that does not exist; none when the reply
- * carries none (a `watchedOnly` operation that reached no watch level).
+ * The script call of a grant: the amount per field, then the one counter; the grant's own key in place
+ * of a reservation's.
  *
  * @example
- * decodeStates(reply.counters, counters.map((c) => c.key))
+ * encodeGrant(keys, { grantId: 'g-1', now, counter, amount: { tokens: 500 } }, settings)
  */
-export function decodeStates(bytes: Buffer, keys: readonly string[]): CounterState[] {
+export function encodeGrant(
+  redisKeys: RedisKeys,
+  request: StoreGrantRequest,
+  settings: ScriptSettings,
+): ScriptCall {
+  const amount = new Array<number>(tallyFieldCount).fill(0)
+  for (const [unit, value] of Object.entries(request.amount)) amount[unitIndex[unit as LimitUnit]] = value!
+  const call = encodeCall(redisKeys, 'grant', request.now, settings, amount, [request.counter])
+  call.keys[3] = redisKeys.grant(request.grantId)
+  return call
+}
+
+const grantUnits = Object.entries(unitIndex) as [LimitUnit, number][]
+const grantBytes = 8 * (1 + tallyFieldCount)
+
+/**
+ * Counter states from the script's reply: one per key, each 19 big-endian doubles (used, reserved, then
+ * an expiry the states do not need); zeros for a counter that does not exist; none when the reply
+ * carries none (a `watchedOnly` operation that reached no watch level). `grants` (the reply's third
+ * part: index, then 9 doubles, per counter with grants) adds `granted` to those counters' states.
+ *
+ * @example
+ * decodeStates(reply.counters, counters.map((c) => c.key), reply.grants)
+ */
+export function decodeStates(bytes: Buffer, keys: readonly string[], grants?: Buffer): CounterState[] {
   // none wanted (watchedOnly, no watch level reached)
   if (bytes.length === 0) return []
   const states: CounterState[] = new Array(keys.length)
@@ -162,6 +186,20 @@ export function decodeStates(bytes: Buffer, keys: readonly string[]): CounterSta
       reserved[f] = bytes.readDoubleBE(offset + 8 * (tallyFieldCount + f))
     }
     states[i] = vectorsToState(keys[i]!, used, reserved)
+  }
+  if (grants !== undefined) {
+    for (let offset = 0; offset + grantBytes <= grants.length; offset += grantBytes) {
+      const state = states[grants.readDoubleBE(offset)]
+      if (state === undefined) continue
+      let granted: Partial<Record<LimitUnit, number>> | undefined
+      for (const [unit, field] of grantUnits) {
+        const value = grants.readDoubleBE(offset + 8 * (1 + field))
+        if (value <= 0) continue
+        granted ??= {}
+        granted[unit] = value
+      }
+      if (granted !== undefined) state.granted = granted
+    }
   }
   return states
 }
@@ -179,6 +217,7 @@ export function decodeReserve(reply: ScriptReply, counters: readonly CounterChar
   const states = decodeStates(
     reply.counters,
     counters.map((charge) => charge.key),
+    reply.grants,
   )
   if (header[5] === 1) return { ok: true, counters: states, exceeded: undefined, alreadyApplied: true }
   return { ok: true, counters: states, exceeded: denial }
@@ -186,5 +225,12 @@ export function decodeReserve(reply: ScriptReply, counters: readonly CounterChar
 
 function decodeDenial(header: readonly number[]): StoreDenial | undefined {
   if (header[1] === undefined || header[1] < 0) return undefined
-  return { index: header[1], unit: unitOfField.get(header[2]!)!, used: header[3]!, reserved: header[4]! }
+  const denial: StoreDenial = {
+    index: header[1],
+    unit: unitOfField.get(header[2]!)!,
+    used: header[3]!,
+    reserved: header[4]!,
+  }
+  if (header[6] !== undefined && header[6] > 0) denial.granted = header[6]
+  return denial
 }

@@ -22,8 +22,12 @@ import { budgetStorageCode } from './budget-storage-code.ts'
  * operation, see `budget-arguments.ts`: one string instead of dozens of arguments to parse), 3 the
  * reservation key prefix, then the reservation keys a commit draws from. Lua numbers given to
  * redis.call travel as exact doubles (%.17g).
- * The reply is two bulk strings: a msgpack header, then each counter's 19 doubles as stored (or its
- * totals over its window, or zeros), so numbers stay exact and stored counters are not re-encoded.
+ * A counter a grant raised has 9 more doubles: what grants added to its caps (tallyFields order); the
+ * cap check adds them (summed over the window), and they go with the counter when its period ends.
+ * A grant's key (`{prefix}:g:<id>`) holds `g` + until when it is remembered, like a closed reservation.
+ * The reply is three bulk strings: a msgpack header, then each counter's 19 doubles as stored (or its
+ * totals over its window, or zeros), so numbers stay exact and stored counters are not re-encoded, then
+ * per counter with grants its index and granted amounts (10 doubles; empty when no counter has any).
  */
 const budgetCode = `${budgetStorageCode}
 -- The n counters of the request, their numbers from N[p]: per counter its expiry, its caps (count,
@@ -68,6 +72,18 @@ local function total(i, f)
   return sum
 end
 
+-- What grants added to field f of counter i's caps, over its window (0 when no counter has grants).
+local function granted(i, f)
+  if not GR then return 0 end
+  local c = load(K[5 + i])
+  local sum = c and c[G + f] or 0
+  for w = chWin[i], chWin[i] + chNwin[i] - 1 do
+    local x = load(K[w])
+    if x and x[G + f] then sum = sum + x[G + f] end
+  end
+  return sum
+end
+
 local function check(amount)
   for i = 1, nch do
     local p = chCap[i]
@@ -77,8 +93,9 @@ local function check(amount)
       if requested > 0 then
         local used = total(i, field)
         local reserved = total(i, F + field)
-        if used + reserved + requested > N[j + 1] + EPS then
-          return { i - 1, field - 1, used, reserved }
+        local g = granted(i, field)
+        if used + reserved + requested > N[j + 1] + g + EPS then
+          return { i - 1, field - 1, used, reserved, g }
         end
       end
     end
@@ -101,13 +118,29 @@ local function wanted()
   return false
 end
 
+-- The reply's third part: per counter with grants, its index and what grants added (F doubles, over
+-- its window).
+local function grantsPart(n, amountOf)
+  local parts = {}
+  for i = 1, n do
+    local t, any = { i - 1 }, false
+    for f = 1, F do
+      t[1 + f] = amountOf(i, f)
+      if t[1 + f] > 0 then any = true end
+    end
+    if any then parts[#parts + 1] = struct.pack(RF, unpack(t, 1, F + 1)) end
+  end
+  return table.concat(parts)
+end
+
 local function reply(header, counters)
   local parts = {}
+  local grants = ''
   if counters and wanted() then
     for i = 1, nch do
       local key = K[5 + i]
       if chNwin[i] == 0 then
-        parts[i] = load(key) and packed[key] or ZERO
+        parts[i] = load(key) and string.sub(packed[key], 1, 8 * (2 * F + 1)) or ZERO
       else
         local t = {}
         for f = 1, 2 * F do t[f] = total(i, f) end
@@ -115,8 +148,9 @@ local function reply(header, counters)
         parts[i] = struct.pack(CF, unpack(t, 1, 2 * F + 1))
       end
     end
+    if GR then grants = grantsPart(nch, granted) end
   end
-  return { cmsgpack.pack(header), table.concat(parts) }
+  return { cmsgpack.pack(header), table.concat(parts), grants }
 end
 
 local function vector(p)
@@ -129,7 +163,7 @@ local function main(keys, args)
   N = { struct.unpack('>' .. string.rep('d', #numbers / 8), numbers) }
   now, EPS, RETAIN, RP = N[1], N[2], N[3], args[3]
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
-  due, dueChanged = -math.huge, false
+  due, dueChanged, GR = -math.huge, false, false
   cache, dirty, created, packed = {}, {}, {}, {}
   nch = 0
   -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
@@ -149,7 +183,7 @@ local function main(keys, args)
       exceeded = check(amount)
       if exceeded and enforce then
         flush()
-        return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4] }, false)
+        return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }, false)
       end
     end
     local leaseKeys = {}
@@ -162,9 +196,10 @@ local function main(keys, args)
     redis.call('SET', ID, lease(leaseExpires, amount, leaseKeys))
     redis.call('ZADD', LEASES, leaseExpires, ID)
     queued(leaseExpires)
-    local header = { 1, -1, 0, 0, 0 }
+    local header = { 1, -1, 0, 0, 0, 0, 0 }
     if exceeded then
       for j = 1, 4 do header[1 + j] = exceeded[j] end
+      header[7] = exceeded[5]
     end
     flush()
     saveDue()
@@ -251,6 +286,21 @@ local function main(keys, args)
     queued(leaseExpires)
     saveDue()
     return reply(1, false)
+  elseif op == 'grant' then
+    -- N: amount (F) from 4, then the one counter; ID is the grant's key ('g' + until when it is
+    -- remembered, with a Redis expiry of the retention, like a closed reservation).
+    local amount = vector(4)
+    local held = charges(14, N[13])
+    if held and tonumber(string.sub(held, 2)) > now then return reply({ 1 }, true) end
+    local c = entry(K[6], chExp[1])
+    for f = 1, F do c[G + f] = (c[G + f] or 0) + amount[f] end
+    GR = true
+    if RETAIN > 0 then
+      redis.call('SET', ID, 'g' .. string.format('%.17g', now + RETAIN), 'PX', math.ceil(RETAIN))
+    end
+    flush()
+    saveDue()
+    return reply({ 0 }, true)
   elseif op == 'read' then
     charges(5, N[4])
     sweep()
@@ -261,16 +311,20 @@ local function main(keys, args)
     flush()
     local indexed = redis.call('ZRANGE', INDEX, 0, -1)
     preload(indexed, 1)
-    local live, parts = {}, {}
+    local live, parts, own = {}, {}, {}
     for _, key in ipairs(indexed) do
-      if load(key) then
+      local c = load(key)
+      if c then
         live[#live + 1] = key
-        parts[#parts + 1] = packed[key]
+        parts[#parts + 1] = string.sub(packed[key], 1, 8 * (2 * F + 1))
+        own[#live] = c
       else
         redis.call('ZREM', INDEX, key)
       end
     end
-    return { cmsgpack.pack(live), table.concat(parts) }
+    local grants = ''
+    if GR then grants = grantsPart(#live, function(i, f) return own[i][G + f] or 0 end) end
+    return { cmsgpack.pack(live), table.concat(parts), grants }
   end
   return redis.error_reply('unknown operation ' .. tostring(op))
 end

@@ -8,12 +8,17 @@
 export const budgetStorageCode = `
 local F = 9
 local CF = '>ddddddddddddddddddd'
+-- a counter that has grants: its 19 doubles, then what grants added to its caps (F doubles)
+local CGF = '>ddddddddddddddddddddddddddd'
+local G = 2 * F + 1
 local RF = '>dddddddddd'
 local ZERO = '${'\\0'.repeat(152)}'
 -- state of the current call, set by main
 local K, N, now, EPS, RETAIN, RP, INDEX, LEASES, RECORDS, ID, DUE, READONLY
 -- due: no entry of the lease queue or the counter index is due before it (never later than the truth)
 local due, dueChanged
+-- GR: a counter read or written in this call has grants (only then are grants summed and replied)
+local GR
 local cache, dirty, created, packed
 local nch, chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch
 
@@ -23,6 +28,10 @@ local function decode(key, raw)
   if string.byte(raw, 1) == 0xdc then
     c = cmsgpack.unpack(raw)
     raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
+  elseif #raw > 8 * (2 * F + 1) then
+    c = { struct.unpack(CGF, raw) }
+    c[3 * F + 2] = nil
+    GR = true
   else
     c = { struct.unpack(CF, raw) }
     c[2 * F + 2] = nil
@@ -87,7 +96,12 @@ local function flush()
     local c = cache[key]
     if c then
       local e = c[2 * F + 1]
-      local raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
+      local raw
+      if c[G + 1] then
+        raw = struct.pack(CGF, unpack(c, 1, 3 * F + 1))
+      else
+        raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
+      end
       packed[key] = raw
       if not created[key] then
         redis.call('SET', key, raw, 'KEEPTTL')

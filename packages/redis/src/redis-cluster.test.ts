@@ -46,9 +46,16 @@ testBudgetStore({
               unpricedRequests: 0,
             },
           })
+          await store.grant!({
+            grantId: 'g1',
+            now: Date.UTC(2026, 0, 1),
+            counter: { key: 'a|thread|x|0', caps: { tokens: 1 }, expiresAt: null },
+            amount: { tokens: 5 },
+          })
           const keys = await cluster.keys('{slot-check}*')
           const slots = await Promise.all(keys.map((key) => cluster.call('CLUSTER', 'KEYSLOT', key)))
-          expect(keys.length).toBeGreaterThanOrEqual(3)
+          expect(keys).toContain('{slot-check}:g:g1')
+          expect(keys.length).toBeGreaterThanOrEqual(4)
           expect(new Set(slots).size).toBe(1)
         })
       })

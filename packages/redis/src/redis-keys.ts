@@ -24,6 +24,8 @@ export function redisKeys(prefix: string) {
     reservationPrefix,
     /** The key of a reservation id: its open lease, then for the retention that it closed. */
     reservation: (id: string) => reservationPrefix + id,
+    /** The key of a grant id: that it was applied, for the retention. */
+    grant: (id: string) => `{${prefix}}:g:${id}`,
     counter: (key: string) => counterPrefix + escapeKey(key),
     /** The counter key a Redis key was made from; `undefined` for keys of another layout. */
     counterOf(redisKey: string): string | undefined {

@@ -139,6 +139,19 @@ describe('redisStore', () => {
       await closeClient(client)
     })
 
+    it('should apply a grant once when ioredis resends it after a reconnect', async () => {
+      const client = await proxiedClient()
+      const store = redisStore({ client, prefix: 'resend-grant', timeoutMs: 20_000 })
+      await store.read({ now, counters })
+      const grant = { grantId: 'g1', now, counter: counters[0]!, amount: { tokens: 500 } }
+      const result = await deliverTwice(client, () => store.grant!(grant))
+      // the reply is the second delivery's: it applied nothing
+      expect(result).toMatchObject({ alreadyApplied: true, counter: { granted: { tokens: 500 } } })
+      const [state] = await redisStore({ client: admin, prefix: 'resend-grant' }).read({ now, counters })
+      expect(state!.granted).toEqual({ tokens: 500 })
+      await closeClient(client)
+    })
+
     it('should count a settle once when ioredis resends its commit after a reconnect', async () => {
       const client = await proxiedClient()
       const store = redisStore({ client, prefix: 'resend-commit', timeoutMs: 20_000 })

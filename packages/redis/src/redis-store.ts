@@ -15,6 +15,7 @@ import {
   decodeStates,
   encodeCall,
   encodeCommit,
+  encodeGrant,
   encodeReserve,
   type ScriptCall,
 } from './budget-arguments.ts'
@@ -135,6 +136,8 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
   const keys = redisKeys(prefix)
   const settings = { epsilon, retentionMs }
   const policy = failPolicy({ store: 'redis', failOpen, onUnavailable })
+  // A grant that did not happen is never reported as applied, fail-open or not: it throws.
+  const grantPolicy = failPolicy({ store: 'redis', failOpen: false, onUnavailable })
   const owned = options.client === undefined
   let client: Redis | Cluster | undefined = options.client
   let connecting: Promise<Redis | Cluster> | undefined
@@ -167,6 +170,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
     const counters = decodeStates(
       reply.counters,
       request.counters.map((charge) => charge.key),
+      reply.grants,
     )
     if (header[1] === 1) return { counters, reservationFound: false, alreadyApplied: true }
     return { counters, reservationFound: header[0] === 1 }
@@ -215,12 +219,27 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
       }
     },
 
+    async grant(request) {
+      try {
+        // Safe to resend: the script applies a grant once per grant id.
+        const reply = await call(encodeGrant(keys, request, settings))
+        const [counter] = decodeStates(reply.counters, [request.counter.key], reply.grants)
+        return { counter: counter!, alreadyApplied: (reply.header as number[])[0] === 1 }
+      } catch (error) {
+        return grantPolicy.handle('grant', error, () => ({
+          counter: emptyCounterState(request.counter.key),
+          alreadyApplied: false,
+        }))
+      }
+    },
+
     async read({ now, counters }) {
       try {
         const reply = await call(encodeCall(keys, 'read', now, settings, [], counters))
         return decodeStates(
           reply.counters,
           counters.map((charge) => charge.key),
+          reply.grants,
         )
       } catch (error) {
         return policy.handle('read', error, () => counters.map((charge) => emptyCounterState(charge.key)))
@@ -231,7 +250,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
       try {
         const reply = await call(encodeCall(keys, 'list', now, settings, [], []))
         const redisKeyList = reply.header as string[]
-        const states = decodeStates(reply.counters, redisKeyList)
+        const states = decodeStates(reply.counters, redisKeyList, reply.grants)
         const listed: CounterState[] = []
         for (const state of states) {
           const key = keys.counterOf(state.key)
