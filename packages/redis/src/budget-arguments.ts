@@ -10,7 +10,7 @@ import type {
   Tally,
 } from '@tokenwarden/core'
 import { tallyFieldCount, tallyToVector, unitIndex, vectorsToState } from '@tokenwarden/core'
-import { counterBytes, type ScriptReply } from './decode-reply.ts'
+import { counterBytes, headerNumbers, type ScriptReply } from './decode-reply.ts'
 import type { RedisKeys } from './redis-keys.ts'
 
 /** KEYS and ARGV of one script call. */
@@ -33,8 +33,8 @@ const unitOfField = new Map(Object.entries(unitIndex).map(([unit, field]) => [fi
  * reservation prefix without an id), when housekeeping is due, the counters' keys, then their window
  * keys. Arguments: the operation, every number as one string of big-endian doubles (now, epsilon,
  * retention, `header`, the counters with their expiry, caps, window sizes and watch levels (with
- * `watchedOnly`; else -1: every state wanted), then `trailing`), the reservation key prefix, then
- * `strings`.
+ * `watchedOnly`; else -1: every state wanted), then `trailing`), the reservation key prefix, the
+ * retention in whole ms and `leaseExpiresAt` as text (for the commands that take them), then `strings`.
  *
  * @example
  * const { keys, args } = encodeCall(keys, 'read', now, { epsilon: 1e-9, retentionMs: 60_000 }, [], counters)
@@ -50,6 +50,7 @@ export function encodeCall(
   trailing: readonly number[] = [],
   strings: readonly string[] = [],
   watchedOnly = false,
+  leaseExpiresAt: number | null = null,
 ): ScriptCall {
   const keys = [
     redisKeys.index,
@@ -80,7 +81,24 @@ export function encodeCall(
   for (const value of trailing) numbers.push(value)
   const packed = Buffer.allocUnsafe(8 * numbers.length)
   for (let i = 0; i < numbers.length; i++) packed.writeDoubleBE(numbers[i]!, 8 * i)
-  return { keys, args: [operation, packed, redisKeys.reservationPrefix, ...strings] }
+  // Numbers Redis commands take as text (a lease's score, the retention's PX), formatted here once
+  // rather than by Lua on every call: String() of a double parses back to the same double.
+  const leaseText = leaseExpiresAt === null ? '' : String(leaseExpiresAt)
+  return {
+    keys,
+    args: [operation, packed, redisKeys.reservationPrefix, retentionText(settings), leaseText, ...strings],
+  }
+}
+
+const retentionTexts = new Map<number, string>()
+
+function retentionText({ retentionMs }: ScriptSettings): string {
+  let text = retentionTexts.get(retentionMs)
+  if (text === undefined) {
+    text = String(Math.ceil(retentionMs))
+    retentionTexts.set(retentionMs, text)
+  }
+  return text
 }
 
 /**
@@ -106,6 +124,7 @@ export function encodeReserve(
     [],
     [],
     request.watchedOnly === true,
+    request.leaseExpiresAt,
   )
 }
 
@@ -211,7 +230,7 @@ export function decodeStates(bytes: Buffer, keys: readonly string[], grants?: Bu
  * decodeReserve(reply, request.counters)
  */
 export function decodeReserve(reply: ScriptReply, counters: readonly CounterCharge[]): StoreReserveResult {
-  const header = reply.header as number[]
+  const header = headerNumbers(reply)
   const denial = decodeDenial(header)
   if (header[0] === 0) return { ok: false, denial: denial! }
   const states = decodeStates(

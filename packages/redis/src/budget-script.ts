@@ -37,7 +37,6 @@ const budgetCode = `${budgetStorageCode}
 -- reservation key holds and the position after the counters' numbers.
 local function charges(p, n)
   nch = n
-  chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch = {}, {}, {}, {}, {}, {}, {}
   local k = 6 + n
   for i = 1, n do
     chExp[i] = N[p]
@@ -150,7 +149,8 @@ local function reply(header, counters)
     end
     if GR then grants = grantsPart(nch, granted) end
   end
-  return { cmsgpack.pack(header), table.concat(parts), grants }
+  if type(header) ~= 'table' then header = { header } end
+  return { struct.pack(doubles(#header), unpack(header)), table.concat(parts), grants }
 end
 
 local function vector(p)
@@ -160,8 +160,8 @@ end
 local function main(keys, args)
   local op, numbers = args[1], args[2]
   K = keys
-  N = { struct.unpack('>' .. string.rep('d', #numbers / 8), numbers) }
-  now, EPS, RETAIN, RP = N[1], N[2], N[3], args[3]
+  N = { struct.unpack(doubles(#numbers / 8), numbers) }
+  now, EPS, RETAIN, RP, RETAIN_PX = N[1], N[2], N[3], args[3], args[4]
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
   due, dueChanged, GR = -math.huge, false, false
   cache, dirty, created, packed = {}, {}, {}, {}
@@ -194,7 +194,7 @@ local function main(keys, args)
       leaseKeys[i] = key
     end
     redis.call('SET', ID, lease(leaseExpires, amount, leaseKeys))
-    redis.call('ZADD', LEASES, leaseExpires, ID)
+    redis.call('ZADD', LEASES, args[5], ID)
     queued(leaseExpires)
     local header = { 1, -1, 0, 0, 0, 0, 0 }
     if exceeded then
@@ -213,9 +213,9 @@ local function main(keys, args)
       local k = kind(held)
       if k == 'c' then return reply({ 0, 1 }, true) end
       if k == 'r' then
-        found = closeLease(ID, held, 'c') == 'open'
+        found = closeLease(ID, held, 'C') == 'open'
       else
-        mark(ID, 'c')
+        mark(ID, 'C')
       end
     end
     if hasUsage then
@@ -223,9 +223,9 @@ local function main(keys, args)
         local c = entry(K[5 + i], chExp[i])
         for f = 1, F do c[f] = c[f] + usage[f] end
       end
-      -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[4], in order.
+      -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[6], in order.
       -- Each group gives back the usage once, drawn from its reservations in order.
-      local a = 4
+      local a = 6
       for g = 1, N[p] do
         local left = {}
         for f = 1, F do left[f] = math.max(0, usage[f]) end
@@ -276,12 +276,12 @@ local function main(keys, args)
     local raw = redis.call('GET', ID)
     if kind(raw) ~= 'r' then return reply(0, false) end
     if struct.unpack('>d', raw, 2) <= now then
-      closeLease(ID, raw, 'l')
+      closeLease(ID, raw, 'L')
       flush()
       return reply(0, false)
     end
     redis.call('SETRANGE', ID, 1, struct.pack('>d', leaseExpires))
-    redis.call('ZADD', LEASES, leaseExpires, ID)
+    redis.call('ZADD', LEASES, args[5], ID)
     due = tonumber(redis.call('GET', DUE)) or -math.huge
     queued(leaseExpires)
     saveDue()
@@ -291,13 +291,11 @@ local function main(keys, args)
     -- remembered, with a Redis expiry of the retention, like a closed reservation).
     local amount = vector(4)
     local held = charges(14, N[13])
-    if held and tonumber(string.sub(held, 2)) > now then return reply({ 1 }, true) end
+    if held and markedUntil(held) > now then return reply({ 1 }, true) end
     local c = entry(K[6], chExp[1])
     for f = 1, F do c[G + f] = (c[G + f] or 0) + amount[f] end
     GR = true
-    if RETAIN > 0 then
-      redis.call('SET', ID, 'g' .. string.format('%.17g', now + RETAIN), 'PX', math.ceil(RETAIN))
-    end
+    if RETAIN > 0 then mark(ID, 'G') end
     flush()
     saveDue()
     return reply({ 0 }, true)
@@ -324,7 +322,7 @@ local function main(keys, args)
     end
     local grants = ''
     if GR then grants = grantsPart(#live, function(i, f) return own[i][G + f] or 0 end) end
-    return { cmsgpack.pack(live), table.concat(parts), grants }
+    return { table.concat(live, '\\n'), table.concat(parts), grants }
   end
   return redis.error_reply('unknown operation ' .. tostring(op))
 end

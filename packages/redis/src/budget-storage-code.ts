@@ -14,36 +14,81 @@ local G = 2 * F + 1
 local RF = '>dddddddddd'
 local ZERO = '${'\\0'.repeat(152)}'
 -- state of the current call, set by main
-local K, N, now, EPS, RETAIN, RP, INDEX, LEASES, RECORDS, ID, DUE, READONLY
+local K, N, now, EPS, RETAIN, RETAIN_PX, RP, INDEX, LEASES, RECORDS, ID, DUE, READONLY
 -- due: no entry of the lease queue or the counter index is due before it (never later than the truth)
 local due, dueChanged
 -- GR: a counter read or written in this call has grants (only then are grants summed and replied)
 local GR
 local cache, dirty, created, packed
-local nch, chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch
+-- the counters of the request (see charges()); reused by every call
+local nch = 0
+local chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch = {}, {}, {}, {}, {}, {}, {}
+
+-- Formats of n big-endian doubles, made once each.
+local FMT = {}
+local function doubles(n)
+  local f = FMT[n]
+  if not f then
+    f = '>' .. string.rep('d', n)
+    FMT[n] = f
+  end
+  return f
+end
+
+-- Counters decoded by earlier calls (as a function the library's state outlives a call), by key: the
+-- value they were decoded from and its numbers. Used only when the value read is that same string (Lua
+-- interns strings: one comparison), so a key written by anything else is decoded again; dropped when
+-- a call changes the counter, until its write.
+local memoRaw, memo, memoSize = {}, {}, 0
+local MEMO_MAX = 4096
+
+-- Remembers a counter's numbers as decoded from raw (its value in Redis).
+local function remember(key, raw, c)
+  if memoRaw[key] == nil then
+    if memoSize >= MEMO_MAX then
+      memoRaw, memo, memoSize = {}, {}, 0
+    end
+    memoSize = memoSize + 1
+  end
+  memoRaw[key] = raw
+  memo[key] = c
+end
 
 local function decode(key, raw)
   if not raw then return false end
   local c
-  if string.byte(raw, 1) == 0xdc then
-    c = cmsgpack.unpack(raw)
-    raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
-  elseif #raw > 8 * (2 * F + 1) then
-    c = { struct.unpack(CGF, raw) }
-    c[3 * F + 2] = nil
-    GR = true
+  if memoRaw[key] == raw then
+    c = memo[key]
+    if #raw > 8 * (2 * F + 1) then GR = true end
   else
-    c = { struct.unpack(CF, raw) }
-    c[2 * F + 2] = nil
+    if string.byte(raw, 1) == 0xdc then
+      c = cmsgpack.unpack(raw)
+      raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
+    elseif #raw > 8 * (2 * F + 1) then
+      c = { struct.unpack(CGF, raw) }
+      c[3 * F + 2] = nil
+      GR = true
+    else
+      c = { struct.unpack(CF, raw) }
+      c[2 * F + 2] = nil
+    end
+    remember(key, raw, c)
   end
   local e = c[2 * F + 1]
   if e >= 0 and e <= now and not READONLY then
     redis.call('DEL', key)
     redis.call('ZREM', INDEX, key)
+    memoRaw[key] = nil
     return false
   end
   packed[key] = raw
   return c
+end
+
+-- A counter this call changes: written by flush().
+local function touch(key)
+  dirty[key] = true
+  memoRaw[key] = nil
 end
 
 -- Reads every key (from index from) not cached yet in one MGET.
@@ -75,7 +120,7 @@ local function entry(key, expires)
     cache[key] = c
     created[key] = true
   end
-  dirty[key] = true
+  touch(key)
   return c
 end
 
@@ -91,6 +136,14 @@ local function saveDue()
   if dueChanged then redis.call('SET', DUE, string.format('%.17g', due)) end
 end
 
+-- When a closed ('C', 'L') or grant ('G') mark is remembered until: a double after the letter (a
+-- decimal in marks of the version before: 'c', 'l', 'g').
+local function markedUntil(raw)
+  local b = string.byte(raw, 1)
+  if b == 67 or b == 76 or b == 71 then return struct.unpack('>d', raw, 2) end
+  return tonumber(string.sub(raw, 2))
+end
+
 local function flush()
   for key in pairs(dirty) do
     local c = cache[key]
@@ -103,6 +156,7 @@ local function flush()
         raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
       end
       packed[key] = raw
+      remember(key, raw, c)
       if not created[key] then
         redis.call('SET', key, raw, 'KEEPTTL')
       elseif e < 0 then
@@ -122,9 +176,12 @@ end
 -- remembered no longer: past the retention on the budget's clock).
 local function kind(raw)
   if not raw then return nil end
-  local k = string.sub(raw, 1, 1)
-  if k ~= 'r' and tonumber(string.sub(raw, 2)) <= now then return nil end
-  return k
+  local b = string.byte(raw, 1)
+  if b == 114 then return 'r' end
+  if markedUntil(raw) <= now then return nil end
+  if b == 67 or b == 99 then return 'c' end
+  if b == 76 or b == 108 then return 'l' end
+  return nil
 end
 
 -- A lease: 'r', then expiry and amount (F) as doubles, then its counter keys joined by newlines.
@@ -141,10 +198,11 @@ local function parseLease(raw)
   return record, keys
 end
 
--- Remembers a closed ('c') or lapsed ('l') reservation key until the retention passes; Redis drops it.
+-- Remembers a closed ('C') or lapsed ('L') reservation key, or an applied grant ('G'), until the
+-- retention passes; Redis drops it (PX: RETAIN_PX, the retention's ms as the caller formatted them).
 local function mark(key, m)
   if RETAIN > 0 then
-    redis.call('SET', key, m .. string.format('%.17g', now + RETAIN), 'PX', math.ceil(RETAIN))
+    redis.call('SET', key, m .. struct.pack('>d', now + RETAIN), 'PX', RETAIN_PX)
   else
     redis.call('DEL', key)
   end
@@ -161,7 +219,7 @@ local function giveBack(keys, from, v)
         if x < EPS then x = 0 end
         c[F + f] = x
       end
-      dirty[keys[i]] = true
+      touch(keys[i])
     end
   end
 end
@@ -190,7 +248,7 @@ local function sweep(limit)
     if string.sub(key, 1, #RP) == RP then
       local raw = redis.call('GET', key)
       if kind(raw) == 'r' then
-        closeLease(key, raw, 'l')
+        closeLease(key, raw, 'L')
       else
         redis.call('ZREM', LEASES, key)
       end

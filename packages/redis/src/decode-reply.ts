@@ -1,14 +1,10 @@
-import { decode } from '@msgpack/msgpack'
-
-/** A value of the headers `budgetScript` packs: numbers, strings and arrays of them. */
-export type PackedValue = number | string | boolean | null | PackedValue[]
-
 /**
- * A reply of `budgetScript`: its msgpack header, its counters (19 big-endian doubles each), and per
- * counter with grants its index and granted amounts (10 doubles; empty when none has any).
+ * A reply of `budgetScript`: its header (the operation's numbers as big-endian doubles; for `list`, the
+ * counters' Redis keys joined by newlines), its counters (19 big-endian doubles each), and per counter
+ * with grants its index and granted amounts (10 doubles; empty when none has any).
  */
 export interface ScriptReply {
-  header: PackedValue
+  header: Buffer
   counters: Buffer
   grants: Buffer
 }
@@ -16,15 +12,28 @@ export interface ScriptReply {
 /** Bytes of one counter in a reply: used and reserved values (`tallyFields` order each), expiry. */
 export const counterBytes = 19 * 8
 
+const empty = Buffer.alloc(0)
+
 /**
- * Splits the script's two bulk strings into the decoded header (`cmsgpack.pack`, so amounts arrive as
- * exact doubles), the counters' bytes and the grants' (read with `decodeStates` of `budget-arguments.ts`).
+ * The script's three bulk strings as a {@link ScriptReply} (read the counters with `decodeStates` of
+ * `budget-arguments.ts`, the header with {@link headerNumbers}).
  *
  * @example
- * decodeReply([Buffer.from([0x92, 0x01, 0x00]), Buffer.alloc(0), Buffer.alloc(0)]) // { header: [1, 0], … }
+ * decodeReply([header, counters, grants]).counters.length // 152 per counter
  */
 export function decodeReply(reply: readonly Buffer[]): ScriptReply {
-  return { header: decode(reply[0]!) as PackedValue, counters: reply[1]!, grants: reply[2] ?? empty }
+  return { header: reply[0]!, counters: reply[1] ?? empty, grants: reply[2] ?? empty }
 }
 
-const empty = Buffer.alloc(0)
+/**
+ * The numbers of a reply's header (exact doubles).
+ *
+ * @example
+ * headerNumbers(reply)[0] // 1: the reservation is held
+ */
+export function headerNumbers(reply: ScriptReply): number[] {
+  const { header } = reply
+  const numbers = new Array<number>(header.length >> 3)
+  for (let i = 0; i < numbers.length; i++) numbers[i] = header.readDoubleBE(8 * i)
+  return numbers
+}

@@ -19,7 +19,7 @@ import {
   encodeReserve,
   type ScriptCall,
 } from './budget-arguments.ts'
-import type { ScriptReply } from './decode-reply.ts'
+import { headerNumbers, type ScriptReply } from './decode-reply.ts'
 import { redisKeys } from './redis-keys.ts'
 import { runScript, withTimeout } from './run-script.ts'
 
@@ -166,7 +166,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
     // Safe to resend: the script applies a commit once per reservation id (a retry after a timeout, or
     // ioredis resending it after a reconnect, adds nothing the second time).
     const reply = await call(encodeCommit(keys, request, settings))
-    const header = reply.header as number[]
+    const header = headerNumbers(reply)
     const counters = decodeStates(
       reply.counters,
       request.counters.map((charge) => charge.key),
@@ -212,8 +212,20 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
 
     async renew({ reservationId, now, leaseExpiresAt }) {
       try {
-        const script = encodeCall(keys, 'renew', now, settings, [leaseExpiresAt], [], reservationId)
-        return (await call(script)).header === 1
+        const script = encodeCall(
+          keys,
+          'renew',
+          now,
+          settings,
+          [leaseExpiresAt],
+          [],
+          reservationId,
+          [],
+          [],
+          false,
+          leaseExpiresAt,
+        )
+        return headerNumbers(await call(script))[0] === 1
       } catch (error) {
         return policy.handle('renew', error, () => true)
       }
@@ -224,7 +236,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
         // Safe to resend: the script applies a grant once per grant id.
         const reply = await call(encodeGrant(keys, request, settings))
         const [counter] = decodeStates(reply.counters, [request.counter.key], reply.grants)
-        return { counter: counter!, alreadyApplied: (reply.header as number[])[0] === 1 }
+        return { counter: counter!, alreadyApplied: headerNumbers(reply)[0] === 1 }
       } catch (error) {
         return grantPolicy.handle('grant', error, () => ({
           counter: emptyCounterState(request.counter.key),
@@ -249,7 +261,7 @@ export function redisStore(options: RedisStoreOptions = {}): BudgetStore {
     async list({ now }) {
       try {
         const reply = await call(encodeCall(keys, 'list', now, settings, [], []))
-        const redisKeyList = reply.header as string[]
+        const redisKeyList = reply.header.length === 0 ? [] : reply.header.toString().split('\n')
         const states = decodeStates(reply.counters, redisKeyList, reply.grants)
         const listed: CounterState[] = []
         for (const state of states) {
