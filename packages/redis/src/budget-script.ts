@@ -83,12 +83,13 @@ local function granted(i, f)
   return sum
 end
 
-local function check(amount)
+-- The first cap the amount (N[o + 1..o + F]) would pass: { index, field, used, reserved, granted }.
+local function check(o)
   for i = 1, nch do
     local p = chCap[i]
     for j = p, p + 2 * chNcap[i] - 1, 2 do
       local field = N[j]
-      local requested = amount[field]
+      local requested = N[o + field]
       if requested > 0 then
         local used = total(i, field)
         local reserved = total(i, F + field)
@@ -149,17 +150,25 @@ local function reply(header, counters)
     end
     if GR then grants = grantsPart(nch, granted) end
   end
-  if type(header) ~= 'table' then header = { header } end
-  return { struct.pack(doubles(#header), unpack(header)), table.concat(parts), grants }
+  if type(header) == 'number' then header = { header } end
+  if type(header) == 'table' then header = struct.pack(doubles(#header), unpack(header)) end
+  return { header, table.concat(parts), grants }
 end
 
 local function vector(p)
   return { N[p], N[p + 1], N[p + 2], N[p + 3], N[p + 4], N[p + 5], N[p + 6], N[p + 7], N[p + 8] }
 end
 
+-- Headers most calls reply, packed by the first call (a library being loaded has no struct).
+local HELD, SETTLED, CLOSED
+
 local function main(keys, args)
   local op, numbers = args[1], args[2]
   K = keys
+  if not HELD then
+    HELD = struct.pack('>ddddddd', 1, -1, 0, 0, 0, 0, 0)
+    SETTLED, CLOSED = struct.pack('>dd', 1, 0), struct.pack('>dd', 0, 0)
+  end
   N = { struct.unpack(doubles(#numbers / 8), numbers) }
   now, EPS, RETAIN, RP, RETAIN_PX = N[1], N[2], N[3], args[3], args[4]
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
@@ -171,42 +180,36 @@ local function main(keys, args)
 
   if op == 'reserve' then
     local leaseExpires, enforce = N[4], N[5] == 1
-    local amount = vector(6)
     local held = charges(16, N[15])
     if kind(held) then
       -- delivered again: the reservation is held (or was closed) already
       return reply({ 1, -1, 0, 0, 0, 1 }, true)
     end
-    local exceeded = check(amount)
+    local exceeded = check(5)
     if exceeded then
       sweep()
-      exceeded = check(amount)
+      exceeded = check(5)
       if exceeded and enforce then
         flush()
         return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }, false)
       end
     end
-    local leaseKeys = {}
     for i = 1, nch do
-      local key = K[5 + i]
-      local c = entry(key, chExp[i])
-      for f = 1, F do c[F + f] = c[F + f] + amount[f] end
-      leaseKeys[i] = key
+      addTo(entry(K[5 + i], chExp[i]), F, N, 5)
     end
-    redis.call('SET', ID, lease(leaseExpires, amount, leaseKeys))
+    -- the lease's counter keys: the operation's own, K[6..5 + nch]
+    redis.call('SET', ID, 'r' .. struct.pack(RF, leaseExpires, unpack(N, 6, 5 + F)) .. table.concat(K, '\\n', 6, 5 + nch))
     redis.call('ZADD', LEASES, args[5], ID)
     queued(leaseExpires)
-    local header = { 1, -1, 0, 0, 0, 0, 0 }
+    local header = HELD
     if exceeded then
-      for j = 1, 4 do header[1 + j] = exceeded[j] end
-      header[7] = exceeded[5]
+      header = { 1, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }
     end
     flush()
     saveDue()
     return reply(header, true)
   elseif op == 'commit' then
     local hasUsage = N[4] == 1
-    local usage = vector(5)
     local held, p = charges(15, N[14])
     local found = false
     if ID ~= RP then
@@ -220,15 +223,14 @@ local function main(keys, args)
     end
     if hasUsage then
       for i = 1, nch do
-        local c = entry(K[5 + i], chExp[i])
-        for f = 1, F do c[f] = c[f] + usage[f] end
+        addTo(entry(K[5 + i], chExp[i]), 0, N, 4)
       end
       -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[6], in order.
       -- Each group gives back the usage once, drawn from its reservations in order.
       local a = 6
       for g = 1, N[p] do
         local left = {}
-        for f = 1, F do left[f] = math.max(0, usage[f]) end
+        for f = 1, F do left[f] = math.max(0, N[4 + f]) end
         for _ = 1, N[p + g] do
           local hold = args[a]
           a = a + 1
@@ -242,7 +244,7 @@ local function main(keys, args)
               left[f] = left[f] - d
               record[1 + f] = record[1 + f] - d
             end
-            giveBack(leaseKeys, 1, delta)
+            giveBack(leaseKeys, 1, #leaseKeys, delta)
             redis.call('SET', hold, lease(record[1], { unpack(record, 2, F + 1) }, leaseKeys))
           end
         end
@@ -270,7 +272,7 @@ local function main(keys, args)
       end
     end
     saveDue()
-    return reply({ found and 1 or 0, 0 }, true)
+    return reply(found and SETTLED or CLOSED, true)
   elseif op == 'renew' then
     local leaseExpires = N[4]
     local raw = redis.call('GET', ID)
@@ -308,7 +310,7 @@ local function main(keys, args)
     sweep()
     flush()
     local indexed = redis.call('ZRANGE', INDEX, 0, -1)
-    preload(indexed, 1)
+    preload(indexed, 1, #indexed)
     local live, parts, own = {}, {}, {}
     for _, key in ipairs(indexed) do
       local c = load(key)

@@ -91,10 +91,10 @@ local function touch(key)
   memoRaw[key] = nil
 end
 
--- Reads every key (from index from) not cached yet in one MGET.
-local function preload(keys, from)
+-- Reads every key (index from to to) not cached yet in one MGET.
+local function preload(keys, from, to)
   local missing = {}
-  for i = from, #keys do
+  for i = from, to do
     if cache[keys[i]] == nil then missing[#missing + 1] = keys[i] end
   end
   if #missing == 0 then return end
@@ -208,27 +208,47 @@ local function mark(key, m)
   end
 end
 
--- Takes v (per field, from index 2) off the reserved values of the counters keys, never below 0.
-local function giveBack(keys, from, v)
-  preload(keys, from)
-  for i = from, #keys do
+-- Takes v (per field, from index 2) off the reserved values of the counters keys[from..to], never
+-- below 0 (the fields written out: a loop costs the interpreter more).
+local function giveBack(keys, from, to, v)
+  preload(keys, from, to)
+  local x
+  for i = from, to do
     local c = load(keys[i])
     if c then
-      for f = 1, F do
-        local x = c[F + f] - v[1 + f]
-        if x < EPS then x = 0 end
-        c[F + f] = x
-      end
+${Array.from(
+  { length: 9 },
+  (_, f) => `      x = c[${10 + f}] - v[${2 + f}]
+      if x < EPS then x = 0 end
+      c[${10 + f}] = x`,
+).join('\n')}
       touch(keys[i])
     end
   end
 end
 
+-- Adds v[o + 1..o + F] to c[off + 1..off + F] (used: off 0, reserved: off F), fields written out.
+local function addTo(c, off, v, o)
+${Array.from({ length: 9 }, (_, f) => `  c[off + ${f + 1}] = c[off + ${f + 1}] + v[o + ${f + 1}]`).join('\n')}
+end
+
 -- Returns an open lease's amount to its counters, forgets its queue entry and remembers the key as m;
--- 'open' when the lease had not lapsed yet, 'lapsed' when it had.
+-- 'open' when the lease had not lapsed yet, 'lapsed' when it had. When the lease's counters are the
+-- first keys of the operation's own counters (a settle of its reservation), they are not parsed.
 local function closeLease(key, raw, m)
-  local record, keys = parseLease(raw)
-  giveBack(keys, 1, record)
+  local record = { struct.unpack(RF, raw, 2) }
+  local keys, from, to = K, 6, 5
+  local size, last = #raw - 8 * (F + 1) - 1, #K
+  local length = -1
+  while length < size and to < last do
+    to = to + 1
+    length = length + #K[to] + 1
+  end
+  if length ~= size or string.find(raw, table.concat(K, '\\n', 6, to), 8 * (F + 1) + 2, true) ~= 8 * (F + 1) + 2 then
+    record, keys = parseLease(raw)
+    from, to = 1, #keys
+  end
+  giveBack(keys, from, to, record)
   mark(key, m)
   redis.call('ZREM', LEASES, key)
   if record[1] <= now then return 'lapsed' end
@@ -257,7 +277,7 @@ local function sweep(limit)
       local raw = redis.call('HGET', RECORDS, key)
       if raw and raw ~= 'c' and raw ~= 'l' then
         local record = cmsgpack.unpack(raw)
-        giveBack(record, F + 2, record)
+        giveBack(record, F + 2, #record, record)
       end
       redis.call('HDEL', RECORDS, key)
       redis.call('ZREM', LEASES, key)
