@@ -31,10 +31,11 @@ const unitOfField = new Map(Object.entries(unitIndex).map(([unit, field]) => [fi
 /**
  * Encodes a store request for `budgetScript`. Keys: the fixed ones, the reservation's key (the bare
  * reservation prefix without an id), when housekeeping is due, the counters' keys, then their window
- * keys. Arguments: the operation, every number as one string of big-endian doubles (now, epsilon,
- * retention, `header`, the counters with their expiry, caps, window sizes and watch levels (with
- * `watchedOnly`; else -1: every state wanted), then `trailing`), the reservation key prefix, the
- * retention in whole ms and `leaseExpiresAt` as text (for the commands that take them), then `strings`.
+ * keys. Arguments: the operation; the call's own numbers as one string of big-endian doubles (now,
+ * `header`, then `trailing`); the request's shape, likewise (epsilon, retention, then the counters with
+ * their expiry, caps, window sizes and watch levels (with `watchedOnly`; else -1: every state wanted)),
+ * which repeats from call to call, so the script parses each shape once; the reservation key prefix; the
+ * retention in whole ms and `leaseExpiresAt` as text (for the commands that take them); then `strings`.
  *
  * @example
  * const { keys, args } = encodeCall(keys, 'read', now, { epsilon: 1e-9, retentionMs: 60_000 }, [], counters)
@@ -60,34 +61,49 @@ export function encodeCall(
     redisKeys.due,
   ]
   const windowKeys: string[] = []
-  const numbers: number[] = [now, settings.epsilon, settings.retentionMs, ...header, counters.length]
+  const shape: number[] = [settings.epsilon, settings.retentionMs, counters.length]
   for (const charge of counters) {
     keys.push(redisKeys.counter(charge.key))
-    numbers.push(charge.expiresAt ?? -1)
+    shape.push(charge.expiresAt ?? -1)
     const caps = charge.caps === null ? [] : Object.entries(charge.caps)
-    numbers.push(caps.length)
-    for (const [unit, cap] of caps) numbers.push(unitIndex[unit as LimitUnit] + 1, cap!)
-    numbers.push(charge.window?.length ?? 0)
+    shape.push(caps.length)
+    for (const [unit, cap] of caps) shape.push(unitIndex[unit as LimitUnit] + 1, cap!)
+    shape.push(charge.window?.length ?? 0)
     for (const key of charge.window ?? []) windowKeys.push(redisKeys.counter(key))
     if (!watchedOnly) {
-      numbers.push(-1)
+      shape.push(-1)
     } else {
       const watch = charge.watch === undefined ? [] : Object.entries(charge.watch)
-      numbers.push(watch.length)
-      for (const [unit, level] of watch) numbers.push(unitIndex[unit as LimitUnit] + 1, level!)
+      shape.push(watch.length)
+      for (const [unit, level] of watch) shape.push(unitIndex[unit as LimitUnit] + 1, level!)
     }
   }
   for (const key of windowKeys) keys.push(key)
-  for (const value of trailing) numbers.push(value)
-  const packed = Buffer.allocUnsafe(8 * numbers.length)
-  for (let i = 0; i < numbers.length; i++) packed.writeDoubleBE(numbers[i]!, 8 * i)
+  const numbers = Buffer.allocUnsafe(8 * (1 + header.length + trailing.length))
+  numbers.writeDoubleBE(now, 0)
+  for (let i = 0; i < header.length; i++) numbers.writeDoubleBE(header[i]!, 8 * (1 + i))
+  for (let i = 0; i < trailing.length; i++) numbers.writeDoubleBE(trailing[i]!, 8 * (1 + header.length + i))
   // Numbers Redis commands take as text (a lease's score, the retention's PX), formatted here once
   // rather than by Lua on every call: String() of a double parses back to the same double.
   const leaseText = leaseExpiresAt === null ? '' : String(leaseExpiresAt)
   return {
     keys,
-    args: [operation, packed, redisKeys.reservationPrefix, retentionText(settings), leaseText, ...strings],
+    args: [
+      operation,
+      numbers,
+      packDoubles(shape),
+      redisKeys.reservationPrefix,
+      retentionText(settings),
+      leaseText,
+      ...strings,
+    ],
   }
+}
+
+function packDoubles(values: readonly number[]): Buffer {
+  const packed = Buffer.allocUnsafe(8 * values.length)
+  for (let i = 0; i < values.length; i++) packed.writeDoubleBE(values[i]!, 8 * i)
+  return packed
 }
 
 const retentionTexts = new Map<number, string>()

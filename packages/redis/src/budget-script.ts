@@ -30,34 +30,48 @@ import { budgetStorageCode } from './budget-storage-code.ts'
  * per counter with grants its index and granted amounts (10 doubles; empty when no counter has any).
  */
 const budgetCode = `${budgetStorageCode}
--- The n counters of the request, their numbers from N[p]: per counter its expiry, its caps (count,
--- then field and cap each), how many window keys it has, and its watch levels (count, then field and
--- level each; -1: its state is wanted anyway). Keys: own keys from 6, then window keys.
--- Reads the reservation key, when housekeeping is due and every counter in one MGET; returns what the
--- reservation key holds and the position after the counters' numbers.
-local function charges(p, n)
-  nch = n
-  local k = 6 + n
+-- The shapes of requests (as a function the library's state outlives a call), by their numbers' string
+-- (args[3]): the store's epsilon and retention, then how many counters, and per counter its expiry, its
+-- caps (count, then field and cap each), how many window keys it has, and its watch levels (count, then
+-- field and level each; -1: its state is wanted anyway). A budget sends the same few shapes again and
+-- again (they change with a period), so each is parsed once. Keys: own keys from 6, then window keys.
+local SHAPES, nshapes = {}, 0
+local function shape(blob)
+  local s = SHAPES[blob]
+  if s then return s end
+  local V = { struct.unpack(doubles(#blob / 8), blob) }
+  local n = V[3]
+  s = { V = V, n = n, exp = {}, ncap = {}, cap = {}, nwin = {}, win = {}, nwatch = {}, watch = {} }
+  local p, k = 4, 6 + n
   for i = 1, n do
-    chExp[i] = N[p]
-    chNcap[i] = N[p + 1]
-    chCap[i] = p + 2
-    p = p + 2 + 2 * N[p + 1]
-    chNwin[i] = N[p]
-    chWin[i] = k
-    k = k + N[p]
-    local nwatch = N[p + 1]
-    chNwatch[i] = nwatch
-    chWatch[i] = p + 2
+    s.exp[i] = V[p]
+    s.ncap[i] = V[p + 1]
+    s.cap[i] = p + 2
+    p = p + 2 + 2 * V[p + 1]
+    s.nwin[i] = V[p]
+    s.win[i] = k
+    k = k + V[p]
+    local nwatch = V[p + 1]
+    s.nwatch[i] = nwatch
+    s.watch[i] = p + 2
     p = p + 2 + 2 * math.max(0, nwatch)
   end
+  if nshapes >= 256 then SHAPES, nshapes = {}, 0 end
+  SHAPES[blob] = s
+  nshapes = nshapes + 1
+  return s
+end
+
+-- Reads the reservation key, when housekeeping is due and every counter in one MGET; returns what the
+-- reservation key holds.
+local function charges()
   local raws = redis.call('MGET', unpack(K, 4))
   -- unknown (none saved yet, or by the layout before): due now
   due = tonumber(raws[2]) or -math.huge
   for i = 6, #K do
     if cache[K[i]] == nil then cache[K[i]] = decode(K[i], raws[i - 3]) end
   end
-  return raws[1], p
+  return raws[1]
 end
 
 -- Field f of counter i summed over its window.
@@ -88,13 +102,13 @@ local function check(o)
   for i = 1, nch do
     local p = chCap[i]
     for j = p, p + 2 * chNcap[i] - 1, 2 do
-      local field = N[j]
+      local field = SV[j]
       local requested = N[o + field]
       if requested > 0 then
         local used = total(i, field)
         local reserved = total(i, F + field)
         local g = granted(i, field)
-        if used + reserved + requested > N[j + 1] + g + EPS then
+        if used + reserved + requested > SV[j + 1] + g + EPS then
           return { i - 1, field - 1, used, reserved, g }
         end
       end
@@ -112,7 +126,7 @@ local function wanted()
     local nwatch = chNwatch[i]
     if nwatch < 0 then return true end
     for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
-      if total(i, N[j]) >= N[j + 1] then return true end
+      if total(i, SV[j]) >= SV[j + 1] then return true end
     end
   end
   return false
@@ -155,10 +169,6 @@ local function reply(header, counters)
   return { header, table.concat(parts), grants }
 end
 
-local function vector(p)
-  return { N[p], N[p + 1], N[p + 2], N[p + 3], N[p + 4], N[p + 5], N[p + 6], N[p + 7], N[p + 8] }
-end
-
 -- Headers most calls reply, packed by the first call (a library being loaded has no struct).
 local HELD, SETTLED, CLOSED
 
@@ -170,36 +180,40 @@ local function main(keys, args)
     SETTLED, CLOSED = struct.pack('>dd', 1, 0), struct.pack('>dd', 0, 0)
   end
   N = { struct.unpack(doubles(#numbers / 8), numbers) }
-  now, EPS, RETAIN, RP, RETAIN_PX = N[1], N[2], N[3], args[3], args[4]
+  local sh = shape(args[3])
+  SV, nch = sh.V, sh.n
+  chExp, chNcap, chCap, chNwin, chWin, chNwatch, chWatch =
+    sh.exp, sh.ncap, sh.cap, sh.nwin, sh.win, sh.nwatch, sh.watch
+  now, EPS, RETAIN, RP, RETAIN_PX = N[1], SV[1], SV[2], args[4], args[5]
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
   due, dueChanged, GR = -math.huge, false, false
   cache, dirty, created, packed = {}, {}, {}, {}
-  nch = 0
   -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
   READONLY = op == 'read' or op == 'list'
 
   if op == 'reserve' then
-    local leaseExpires, enforce = N[4], N[5] == 1
-    local held = charges(16, N[15])
+    -- N: now, lease expiry, enforce, amount (F)
+    local leaseExpires, enforce = N[2], N[3] == 1
+    local held = charges()
     if kind(held) then
       -- delivered again: the reservation is held (or was closed) already
       return reply({ 1, -1, 0, 0, 0, 1 }, true)
     end
-    local exceeded = check(5)
+    local exceeded = check(3)
     if exceeded then
       sweep()
-      exceeded = check(5)
+      exceeded = check(3)
       if exceeded and enforce then
         flush()
         return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }, false)
       end
     end
     for i = 1, nch do
-      addTo(entry(K[5 + i], chExp[i]), F, N, 5)
+      addTo(entry(K[5 + i], chExp[i]), F, N, 3)
     end
     -- the lease's counter keys: the operation's own, K[6..5 + nch]
-    redis.call('SET', ID, 'r' .. struct.pack(RF, leaseExpires, unpack(N, 6, 5 + F)) .. table.concat(K, '\\n', 6, 5 + nch))
-    redis.call('ZADD', LEASES, args[5], ID)
+    redis.call('SET', ID, 'r' .. struct.pack(RF, leaseExpires, unpack(N, 4, 3 + F)) .. table.concat(K, '\\n', 6, 5 + nch))
+    redis.call('ZADD', LEASES, args[6], ID)
     queued(leaseExpires)
     local header = HELD
     if exceeded then
@@ -209,8 +223,9 @@ local function main(keys, args)
     saveDue()
     return reply(header, true)
   elseif op == 'commit' then
-    local hasUsage = N[4] == 1
-    local held, p = charges(15, N[14])
+    -- N: now, has usage, usage (F), then the draws: how many groups, and their sizes
+    local hasUsage, p = N[2] == 1, 3 + F
+    local held = charges()
     local found = false
     if ID ~= RP then
       local k = kind(held)
@@ -223,14 +238,14 @@ local function main(keys, args)
     end
     if hasUsage then
       for i = 1, nch do
-        addTo(entry(K[5 + i], chExp[i]), 0, N, 4)
+        addTo(entry(K[5 + i], chExp[i]), 0, N, 2)
       end
-      -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[6], in order.
+      -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[7], in order.
       -- Each group gives back the usage once, drawn from its reservations in order.
-      local a = 6
+      local a = 7
       for g = 1, N[p] do
         local left = {}
-        for f = 1, F do left[f] = math.max(0, N[4 + f]) end
+        for f = 1, F do left[f] = math.max(0, N[2 + f]) end
         for _ = 1, N[p + g] do
           local hold = args[a]
           a = a + 1
@@ -274,7 +289,7 @@ local function main(keys, args)
     saveDue()
     return reply(found and SETTLED or CLOSED, true)
   elseif op == 'renew' then
-    local leaseExpires = N[4]
+    local leaseExpires = N[2]
     local raw = redis.call('GET', ID)
     if kind(raw) ~= 'r' then return reply(0, false) end
     if struct.unpack('>d', raw, 2) <= now then
@@ -283,26 +298,25 @@ local function main(keys, args)
       return reply(0, false)
     end
     redis.call('SETRANGE', ID, 1, struct.pack('>d', leaseExpires))
-    redis.call('ZADD', LEASES, args[5], ID)
+    redis.call('ZADD', LEASES, args[6], ID)
     due = tonumber(redis.call('GET', DUE)) or -math.huge
     queued(leaseExpires)
     saveDue()
     return reply(1, false)
   elseif op == 'grant' then
-    -- N: amount (F) from 4, then the one counter; ID is the grant's key ('g' + until when it is
-    -- remembered, with a Redis expiry of the retention, like a closed reservation).
-    local amount = vector(4)
-    local held = charges(14, N[13])
+    -- N: now, amount (F); one counter. ID is the grant's key ('G' + until when it is remembered, with a
+    -- Redis expiry of the retention, like a closed reservation).
+    local held = charges()
     if held and markedUntil(held) > now then return reply({ 1 }, true) end
     local c = entry(K[6], chExp[1])
-    for f = 1, F do c[G + f] = (c[G + f] or 0) + amount[f] end
+    for f = 1, F do c[G + f] = (c[G + f] or 0) + N[1 + f] end
     GR = true
     if RETAIN > 0 then mark(ID, 'G') end
     flush()
     saveDue()
     return reply({ 0 }, true)
   elseif op == 'read' then
-    charges(5, N[4])
+    charges()
     sweep()
     flush()
     return reply({}, true)

@@ -14,15 +14,15 @@ local G = 2 * F + 1
 local RF = '>dddddddddd'
 local ZERO = '${'\\0'.repeat(152)}'
 -- state of the current call, set by main
-local K, N, now, EPS, RETAIN, RETAIN_PX, RP, INDEX, LEASES, RECORDS, ID, DUE, READONLY
+local K, N, SV, now, EPS, RETAIN, RETAIN_PX, RP, INDEX, LEASES, RECORDS, ID, DUE, READONLY
 -- due: no entry of the lease queue or the counter index is due before it (never later than the truth)
 local due, dueChanged
 -- GR: a counter read or written in this call has grants (only then are grants summed and replied)
 local GR
 local cache, dirty, created, packed
--- the counters of the request (see charges()); reused by every call
+-- the counters of the request: how many, and their shape's tables (see shape())
 local nch = 0
-local chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch = {}, {}, {}, {}, {}, {}, {}
+local chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch
 
 -- Formats of n big-endian doubles, made once each.
 local FMT = {}
