@@ -69,9 +69,16 @@ if (args[0] === 'worker') {
   process.send!('ready')
   await new Promise((resolve) => process.once('message', resolve))
   const start = performance.now()
+  const cpuStart = process.cpuUsage()
   const perLane = Math.ceil(pairs / concurrency)
   await Promise.all(Array.from({ length: concurrency }, (_, lane) => run(perLane, lane)))
-  process.send!({ pairs: perLane * concurrency, ms: performance.now() - start, end: Date.now() })
+  const cpu = process.cpuUsage(cpuStart)
+  process.send!({
+    pairs: perLane * concurrency,
+    ms: performance.now() - start,
+    end: Date.now(),
+    cpuMicroseconds: cpu.user + cpu.system,
+  })
   await close()
   process.exit(0)
 }
@@ -101,7 +108,9 @@ async function measure(kind: Contender, round: number) {
   const start = Date.now()
   const results = workers.map(
     (worker) =>
-      new Promise<{ pairs: number; ms: number; end: number }>((resolve) => worker.once('message', resolve)),
+      new Promise<{ pairs: number; ms: number; end: number; cpuMicroseconds: number }>((resolve) =>
+        worker.once('message', resolve),
+      ),
   )
   for (const worker of workers) worker.send('go')
   const finished = await Promise.all(results)
@@ -123,6 +132,11 @@ async function measure(kind: Contender, round: number) {
     perProcessPairsPerSecond: finished.map((result) => Math.round(result.pairs / (result.ms / 1000))),
     // Redis's own CPU per pair: its single-threaded ceiling is 1e6 / this, whatever the clients cost.
     redisCpuMicrosecondsPerPair: Number(((redisCpu * 1e6) / total).toFixed(1)),
+    // The client processes' CPU per pair (Node: the budget or the limiters, the driver): with redis-server
+    // they share the machine's cores, so pairs/s is bounded by the sum when the cores are busy.
+    clientCpuMicrosecondsPerPair: Number(
+      (finished.reduce((sum, result) => sum + result.cpuMicroseconds, 0) / total).toFixed(1),
+    ),
     ...(countedRequests === undefined ? {} : { countedRequests }),
   }
 }
@@ -152,6 +166,7 @@ const summary = (kind: Contender) => {
     ...list.at(-1)!,
     pairsPerSecond: Math.round(median(list.map((r) => r.pairsPerSecond))),
     redisCpuMicrosecondsPerPair: Number(median(list.map((r) => r.redisCpuMicrosecondsPerPair)).toFixed(1)),
+    clientCpuMicrosecondsPerPair: Number(median(list.map((r) => r.clientCpuMicrosecondsPerPair)).toFixed(1)),
     ...(list.length > 1 ? { rounds: list } : {}),
   }
 }

@@ -117,16 +117,23 @@ local function check(o)
   return nil
 end
 
--- The reply: a msgpack header, then per counter of the request its 19 doubles as stored (no window),
--- its totals over the window, or zeros (none when counters is false, or when no state is wanted). Call
--- after flush().
 -- Whether the caller wants the counters' states: one is wanted anyway, or one's used reached a watch level.
 local function wanted()
   for i = 1, nch do
     local nwatch = chNwatch[i]
     if nwatch < 0 then return true end
-    for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
-      if total(i, SV[j]) >= SV[j + 1] then return true end
+    if nwatch > 0 then
+      if chNwin[i] == 0 then
+        -- no window: the counter's own value (charges() read every counter of the request)
+        local c = load(K[5 + i])
+        for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
+          if (c and c[SV[j]] or 0) >= SV[j + 1] then return true end
+        end
+      else
+        for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
+          if total(i, SV[j]) >= SV[j + 1] then return true end
+        end
+      end
     end
   end
   return false
@@ -147,14 +154,22 @@ local function grantsPart(n, amountOf)
   return table.concat(parts)
 end
 
+-- The reply: the header (its numbers as doubles, or packed already), then per counter of the request
+-- its 19 doubles as stored (no window), its totals over the window, or zeros (none when counters is
+-- false, or when no state is wanted), then the grants part. Call after flush().
 local function reply(header, counters)
+  if type(header) == 'number' then header = { header } end
+  if type(header) == 'table' then header = struct.pack(doubles(#header), unpack(header)) end
+  if not (counters and wanted()) then return { header, '', '' } end
   local parts = {}
   local grants = ''
-  if counters and wanted() then
+  do
     for i = 1, nch do
       local key = K[5 + i]
       if chNwin[i] == 0 then
-        parts[i] = load(key) and string.sub(packed[key], 1, 8 * (2 * F + 1)) or ZERO
+        local raw = load(key) and packed[key] or ZERO
+        if #raw > 8 * (2 * F + 1) then raw = string.sub(raw, 1, 8 * (2 * F + 1)) end
+        parts[i] = raw
       else
         local t = {}
         for f = 1, 2 * F do t[f] = total(i, f) end
@@ -164,8 +179,6 @@ local function reply(header, counters)
     end
     if GR then grants = grantsPart(nch, granted) end
   end
-  if type(header) == 'number' then header = { header } end
-  if type(header) == 'table' then header = struct.pack(doubles(#header), unpack(header)) end
   return { header, table.concat(parts), grants }
 end
 
@@ -187,7 +200,7 @@ local function main(keys, args)
   now, EPS, RETAIN, RP, RETAIN_PX = N[1], SV[1], SV[2], args[4], args[5]
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
   due, dueChanged, GR = -math.huge, false, false
-  cache, dirty, created, packed = {}, {}, {}, {}
+  cache, dirty, packed = {}, {}, {}
   -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
   READONLY = op == 'read' or op == 'list'
 

@@ -19,7 +19,8 @@ local K, N, SV, now, EPS, RETAIN, RETAIN_PX, RP, INDEX, LEASES, RECORDS, ID, DUE
 local due, dueChanged
 -- GR: a counter read or written in this call has grants (only then are grants summed and replied)
 local GR
-local cache, dirty, created, packed
+-- dirty: counters to write (1: changed, 2: created by this call)
+local cache, dirty, packed
 -- the counters of the request: how many, and their shape's tables (see shape())
 local nch = 0
 local chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch
@@ -87,7 +88,7 @@ end
 
 -- A counter this call changes: written by flush().
 local function touch(key)
-  dirty[key] = true
+  if not dirty[key] then dirty[key] = 1 end
   memoRaw[key] = nil
 end
 
@@ -118,7 +119,9 @@ local function entry(key, expires)
   if not c then
     c = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, expires }
     cache[key] = c
-    created[key] = true
+    dirty[key] = 2
+    memoRaw[key] = nil
+    return c
   end
   touch(key)
   return c
@@ -145,7 +148,7 @@ local function markedUntil(raw)
 end
 
 local function flush()
-  for key in pairs(dirty) do
+  for key, d in pairs(dirty) do
     local c = cache[key]
     if c then
       local e = c[2 * F + 1]
@@ -157,7 +160,7 @@ local function flush()
       end
       packed[key] = raw
       remember(key, raw, c)
-      if not created[key] then
+      if d == 1 then
         redis.call('SET', key, raw, 'KEEPTTL')
       elseif e < 0 then
         redis.call('SET', key, raw)
@@ -211,7 +214,7 @@ end
 -- Takes v (per field, from index 2) off the reserved values of the counters keys[from..to], never
 -- below 0 (the fields written out: a loop costs the interpreter more).
 local function giveBack(keys, from, to, v)
-  preload(keys, from, to)
+  if keys ~= K then preload(keys, from, to) end
   local x
   for i = from, to do
     local c = load(keys[i])
