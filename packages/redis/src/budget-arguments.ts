@@ -52,6 +52,7 @@ export function encodeCall(
   strings: readonly string[] = [],
   watchedOnly = false,
   leaseExpiresAt: number | null = null,
+  extra: string | Buffer = '',
 ): ScriptCall {
   const keys = [
     redisKeys.index,
@@ -95,6 +96,7 @@ export function encodeCall(
       redisKeys.reservationPrefix,
       retentionText(settings),
       leaseText,
+      extra,
       ...strings,
     ],
   }
@@ -128,8 +130,8 @@ export function encodeReserve(
   request: StoreReserveRequest,
   settings: ScriptSettings,
 ): ScriptCall {
-  const header = [request.leaseExpiresAt, request.enforce ? 1 : 0, ...tallyToVector(request.amount)]
-  return encodeCall(
+  const header = [request.leaseExpiresAt, ...tallyToVector(request.amount), request.enforce ? 1 : 0]
+  const call = encodeCall(
     redisKeys,
     'reserve',
     request.now,
@@ -142,6 +144,9 @@ export function encodeReserve(
     request.watchedOnly === true,
     request.leaseExpiresAt,
   )
+  // the lease's counter keys (the request's own), joined as the script stores them
+  call.args[6] = call.keys.slice(5, 5 + request.counters.length).join('\n')
+  return call
 }
 
 /**
@@ -174,6 +179,9 @@ export function encodeCommit(
     [drawFrom.length, ...drawFrom.map((group) => group.length)],
     drawFrom.flatMap((group) => group.map(redisKeys.reservation)),
     request.watchedOnly === true,
+    null,
+    // the closed mark: `c` and until when it is remembered (String() of a double parses back to it)
+    id === null ? '' : `c${request.now + settings.retentionMs}`,
   )
 }
 

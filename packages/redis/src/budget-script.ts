@@ -18,16 +18,24 @@ import { budgetStorageCode } from './budget-storage-code.ts'
  * once, and Redis itself forgets the id (no sweep, no sorted-set entry per closed id).
  * A counter is 19 big-endian doubles: 9 used values, 9 reserved values (tallyFields order), expiry (-1:
  * never); one written as msgpack by an older version is still read (first byte 0xdc).
- * args: 1 op, 2 every number of the call as big-endian doubles (now, epsilon, retention in ms, then per
- * operation, see `budget-arguments.ts`: one string instead of dozens of arguments to parse), 3 the
- * reservation key prefix, then the reservation keys a commit draws from. Lua numbers given to
- * redis.call travel as exact doubles (%.17g).
+ * args: 1 op, 2 the call's own numbers as big-endian doubles (now, then per operation, see
+ * `budget-arguments.ts`: one string instead of dozens of arguments to parse), 3 the request's shape,
+ * likewise (epsilon, retention in ms, then per counter its expiry, caps, window size and watch levels):
+ * it repeats from call to call, so each is parsed once and kept, 4 the reservation key prefix, 5 the
+ * retention in whole ms and 6 a lease's expiry, as text (PX and ZADD take them as the client formatted
+ * them), 7 a reserve's lease counter keys joined by newlines, or a commit's closed mark, then the
+ * reservation keys a commit draws from. Lua numbers given to redis.call travel as exact doubles (%.17g).
  * A counter a grant raised has 9 more doubles: what grants added to its caps (tallyFields order); the
  * cap check adds them (summed over the window), and they go with the counter when its period ends.
  * A grant's key (`{prefix}:g:<id>`) holds `g` + until when it is remembered, like a closed reservation.
- * The reply is three bulk strings: a msgpack header, then each counter's 19 doubles as stored (or its
- * totals over its window, or zeros), so numbers stay exact and stored counters are not re-encoded, then
- * per counter with grants its index and granted amounts (10 doubles; empty when no counter has any).
+ * The reply is three bulk strings: the header (the operation's numbers as big-endian doubles; `list`:
+ * the counters' keys joined by newlines), then each counter's 19 doubles as stored (or its totals over
+ * its window, or zeros; nothing when no state is wanted), so numbers stay exact and stored counters are
+ * not re-encoded, then per counter with grants its index and granted amounts (10 doubles; empty when no
+ * counter has any).
+ * As a function, the library keeps between calls what it decoded (counters, by their stored value) and
+ * parsed (shapes): every call still reads every key it uses, and a kept value is used only while the
+ * key holds the very string it was decoded from (bounded: 4096 counters, 256 shapes).
  */
 const budgetCode = `${budgetStorageCode}
 -- The shapes of requests (as a function the library's state outlives a call), by their numbers' string
@@ -205,27 +213,28 @@ local function main(keys, args)
   READONLY = op == 'read' or op == 'list'
 
   if op == 'reserve' then
-    -- N: now, lease expiry, enforce, amount (F)
-    local leaseExpires, enforce = N[2], N[3] == 1
+    -- N: now, lease expiry, amount (F), enforce
+    local leaseExpires, enforce = N[2], N[3 + F] == 1
     local held = charges()
     if kind(held) then
       -- delivered again: the reservation is held (or was closed) already
       return reply({ 1, -1, 0, 0, 0, 1 }, true)
     end
-    local exceeded = check(3)
+    local exceeded = check(2)
     if exceeded then
       sweep()
-      exceeded = check(3)
+      exceeded = check(2)
       if exceeded and enforce then
         flush()
         return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }, false)
       end
     end
     for i = 1, nch do
-      addTo(entry(K[5 + i], chExp[i]), F, N, 3)
+      addTo(entry(K[5 + i], chExp[i]), F, N, 2)
     end
-    -- the lease's counter keys: the operation's own, K[6..5 + nch]
-    redis.call('SET', ID, 'r' .. struct.pack(RF, leaseExpires, unpack(N, 4, 3 + F)) .. table.concat(K, '\\n', 6, 5 + nch))
+    -- the lease: its expiry and amount as they came (bytes 9 to 88 of the numbers), then its counter
+    -- keys (the operation's own, K[6..5 + nch]) joined by newlines, as the caller joined them (args[7])
+    redis.call('SET', ID, 'r' .. string.sub(numbers, 9, 8 * (F + 2)) .. args[7])
     redis.call('ZADD', LEASES, args[6], ID)
     queued(leaseExpires)
     local header = HELD
@@ -244,18 +253,18 @@ local function main(keys, args)
       local k = kind(held)
       if k == 'c' then return reply({ 0, 1 }, true) end
       if k == 'r' then
-        found = closeLease(ID, held, 'C') == 'open'
+        found = closeLease(ID, held, args[7]) == 'open'
       else
-        mark(ID, 'C')
+        mark(ID, args[7])
       end
     end
     if hasUsage then
       for i = 1, nch do
         addTo(entry(K[5 + i], chExp[i]), 0, N, 2)
       end
-      -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[7], in order.
+      -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[8], in order.
       -- Each group gives back the usage once, drawn from its reservations in order.
-      local a = 7
+      local a = 8
       for g = 1, N[p] do
         local left = {}
         for f = 1, F do left[f] = math.max(0, N[2 + f]) end
@@ -306,7 +315,7 @@ local function main(keys, args)
     local raw = redis.call('GET', ID)
     if kind(raw) ~= 'r' then return reply(0, false) end
     if struct.unpack('>d', raw, 2) <= now then
-      closeLease(ID, raw, 'L')
+      closeLease(ID, raw, 'l')
       flush()
       return reply(0, false)
     end
@@ -317,14 +326,14 @@ local function main(keys, args)
     saveDue()
     return reply(1, false)
   elseif op == 'grant' then
-    -- N: now, amount (F); one counter. ID is the grant's key ('G' + until when it is remembered, with a
+    -- N: now, amount (F); one counter. ID is the grant's key ('g' + until when it is remembered, with a
     -- Redis expiry of the retention, like a closed reservation).
     local held = charges()
     if held and markedUntil(held) > now then return reply({ 1 }, true) end
     local c = entry(K[6], chExp[1])
     for f = 1, F do c[G + f] = (c[G + f] or 0) + N[1 + f] end
     GR = true
-    if RETAIN > 0 then mark(ID, 'G') end
+    if RETAIN > 0 then mark(ID, 'g') end
     flush()
     saveDue()
     return reply({ 0 }, true)

@@ -139,11 +139,8 @@ local function saveDue()
   if dueChanged then redis.call('SET', DUE, string.format('%.17g', due)) end
 end
 
--- When a closed ('C', 'L') or grant ('G') mark is remembered until: a double after the letter (a
--- decimal in marks of the version before: 'c', 'l', 'g').
+-- When a closed ('c', 'l') or grant ('g') mark is remembered until: the decimal after its letter.
 local function markedUntil(raw)
-  local b = string.byte(raw, 1)
-  if b == 67 or b == 76 or b == 71 then return struct.unpack('>d', raw, 2) end
   return tonumber(string.sub(raw, 2))
 end
 
@@ -182,8 +179,8 @@ local function kind(raw)
   local b = string.byte(raw, 1)
   if b == 114 then return 'r' end
   if markedUntil(raw) <= now then return nil end
-  if b == 67 or b == 99 then return 'c' end
-  if b == 76 or b == 108 then return 'l' end
+  if b == 99 then return 'c' end
+  if b == 108 then return 'l' end
   return nil
 end
 
@@ -201,11 +198,14 @@ local function parseLease(raw)
   return record, keys
 end
 
--- Remembers a closed ('C') or lapsed ('L') reservation key, or an applied grant ('G'), until the
--- retention passes; Redis drops it (PX: RETAIN_PX, the retention's ms as the caller formatted them).
+-- Remembers a closed ('c') or lapsed ('l') reservation key, or an applied grant ('g'), until the
+-- retention passes (the decimal after the letter, on the budget's clock); Redis drops it (PX:
+-- RETAIN_PX, the retention's ms as the caller formatted them). m is the letter, or the whole mark as
+-- the caller made it (a commit's: 'c' and now + retention, formatted by the client).
 local function mark(key, m)
   if RETAIN > 0 then
-    redis.call('SET', key, m .. struct.pack('>d', now + RETAIN), 'PX', RETAIN_PX)
+    if #m == 1 then m = m .. string.format('%.17g', now + RETAIN) end
+    redis.call('SET', key, m, 'PX', RETAIN_PX)
   else
     redis.call('DEL', key)
   end
@@ -271,7 +271,7 @@ local function sweep(limit)
     if string.sub(key, 1, #RP) == RP then
       local raw = redis.call('GET', key)
       if kind(raw) == 'r' then
-        closeLease(key, raw, 'L')
+        closeLease(key, raw, 'l')
       else
         redis.call('ZREM', LEASES, key)
       end

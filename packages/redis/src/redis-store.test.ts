@@ -121,6 +121,8 @@ testBudgetStore({
           const ttl = await admin.pttl('{retention}:r:op-1')
           expect(ttl).toBeGreaterThan(0)
           expect(ttl).toBeLessThanOrEqual(1000)
+          // the mark as earlier versions write and read it (a rolling deploy): `c` and the budget-clock time
+          expect(await admin.get('{retention}:r:op-1')).toBe(`c${t0 + 1000}`)
           // no sorted-set entry or hash field per closed id: Redis expires the id's own key
           expect(await admin.zcard('{retention}:leases')).toBe(0)
           expect(await admin.exists('{retention}:records')).toBe(0)
