@@ -109,13 +109,21 @@ end
 local function check(o)
   for i = 1, nch do
     local p = chCap[i]
+    local windowless = chNwin[i] == 0
+    -- charges() read every counter of the request
+    local c = windowless and load(K[5 + i])
     for j = p, p + 2 * chNcap[i] - 1, 2 do
       local field = SV[j]
       local requested = N[o + field]
       if requested > 0 then
-        local used = total(i, field)
-        local reserved = total(i, F + field)
-        local g = granted(i, field)
+        local used, reserved, g
+        if not windowless then
+          used, reserved, g = total(i, field), total(i, F + field), granted(i, field)
+        elseif c then
+          used, reserved, g = c[field], c[F + field], c[G + field] or 0
+        else
+          used, reserved, g = 0, 0, 0
+        end
         if used + reserved + requested > SV[j + 1] + g + EPS then
           return { i - 1, field - 1, used, reserved, g }
         end

@@ -221,18 +221,26 @@ local function giveBack(keys, from, to, v)
     if c then
 ${Array.from(
   { length: 9 },
-  (_, f) => `      x = c[${10 + f}] - v[${2 + f}]
-      if x < EPS then x = 0 end
-      c[${10 + f}] = x`,
+  (_, f) => `      if v[${2 + f}] ~= 0 then
+        x = c[${10 + f}] - v[${2 + f}]
+        if x < EPS then x = 0 end
+        c[${10 + f}] = x
+      end`,
 ).join('\n')}
       touch(keys[i])
     end
   end
 end
 
--- Adds v[o + 1..o + F] to c[off + 1..off + F] (used: off 0, reserved: off F), fields written out.
+-- Adds v[o + 1..o + F] to c[off + 1..off + F] (used: off 0, reserved: off F), fields written out
+-- (zeros skipped: most calls leave most fields alone).
 local function addTo(c, off, v, o)
-${Array.from({ length: 9 }, (_, f) => `  c[off + ${f + 1}] = c[off + ${f + 1}] + v[o + ${f + 1}]`).join('\n')}
+  local a
+${Array.from(
+  { length: 9 },
+  (_, f) => `  a = v[o + ${f + 1}]
+  if a ~= 0 then c[off + ${f + 1}] = c[off + ${f + 1}] + a end`,
+).join('\n')}
 end
 
 -- Returns an open lease's amount to its counters, forgets its queue entry and remembers the key as m;
