@@ -1,0 +1,127 @@
+/**
+ * @tokenwarden/redis benchmark: redis-server instructions per reserve + settle pair, ours and
+ * rate-limiter-flexible's `RateLimiterRedis`, counted by valgrind's callgrind (user-space instructions of
+ * redis-server only, between two points: deterministic, unlike CPU time on a loaded machine). The same
+ * pair as `redis-throughput.ts` (2 limits, hold 150, give 20 back), from one process with `--concurrency`
+ * calls in flight, on a redis-server of its own started under callgrind (valgrind must be installed).
+ * Slow (callgrind runs redis-server ≈ 50× slower): a few thousand pairs are enough.
+ *
+ * Run: node bench/redis-instructions.ts [--pairs 2000] [--concurrency 64]
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createBudget } from '@tokenwarden/core'
+import { redisStore } from '@tokenwarden/redis'
+import { Redis } from 'ioredis'
+import { RateLimiterRedis } from 'rate-limiter-flexible'
+
+const args = process.argv.slice(2)
+const option = (name: string, fallback: number) =>
+  args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) || fallback : fallback
+const pairs = option('pairs', 2000)
+const concurrency = option('concurrency', 64)
+const limits = [
+  { scope: 'thread', tokens: Number.MAX_SAFE_INTEGER },
+  { scope: 'global', tokens: Number.MAX_SAFE_INTEGER, period: 'day' as const },
+]
+
+const directory = mkdtempSync(join(tmpdir(), 'tokenwarden-callgrind-'))
+const port = await freePort()
+const server: ChildProcess = spawn(
+  'valgrind',
+  [
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    `--callgrind-out-file=${join(directory, 'callgrind.out')}`,
+    'redis-server',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ],
+  { stdio: 'ignore' },
+)
+const url = `redis://127.0.0.1:${port}`
+const admin = new Redis(url, { retryStrategy: () => 100 })
+admin.on('error', () => {})
+await admin.ping()
+
+/** Instructions redis-server ran during `work` (callgrind's counters zeroed, switched on, dumped). */
+async function instructions(work: () => Promise<void>): Promise<number> {
+  const pid = String(server.pid)
+  execFileSync('callgrind_control', ['--zero', pid], { stdio: 'ignore' })
+  execFileSync('callgrind_control', ['--instr=on', pid], { stdio: 'ignore' })
+  await work()
+  execFileSync('callgrind_control', ['--instr=off', pid], { stdio: 'ignore' })
+  const before = new Set(readdirSync(directory))
+  execFileSync('callgrind_control', ['--dump', pid], { stdio: 'ignore' })
+  const dump = readdirSync(directory).find((file) => !before.has(file))!
+  return Number(/^totals: (\d+)/m.exec(readFileSync(join(directory, dump), 'utf8'))![1])
+}
+
+async function lanes(count: number, pair: (lane: number) => Promise<unknown>): Promise<void> {
+  const perLane = Math.ceil(count / concurrency)
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, lane) => {
+      for (let i = 0; i < perLane; i++) await pair(lane)
+    }),
+  )
+}
+
+const budget = createBudget({ limits, store: redisStore({ url, prefix: 'ours' }), track: ['global'] })
+const ours = async (lane: number) =>
+  (await budget.reserve({ thread: `t-${lane}` }, { inputTokens: 100, maxOutputTokens: 50 })).settle({
+    inputTokens: 90,
+    outputTokens: 40,
+  })
+const client = new Redis(url, { enableAutoPipelining: true })
+const options = { storeClient: client, points: Number.MAX_SAFE_INTEGER, duration: 86_400 }
+const thread = new RateLimiterRedis({ ...options, keyPrefix: 'theirs:thread' })
+const global = new RateLimiterRedis({ ...options, keyPrefix: 'theirs:global' })
+const theirs = async (lane: number) => {
+  const key = `t-${lane}`
+  await Promise.all([thread.consume(key, 150), global.consume('global', 150)])
+  await Promise.all([thread.reward(key, 20), global.reward('global', 20)])
+}
+
+await lanes(concurrency * 4, ours) // warm up: library loaded, counters created
+await lanes(concurrency * 4, theirs)
+const total = Math.ceil(pairs / concurrency) * concurrency
+const oursPerPair = (await instructions(() => lanes(total, ours))) / total
+const theirsPerPair = (await instructions(() => lanes(total, theirs))) / total
+
+await budget.dispose()
+client.disconnect()
+admin.disconnect()
+server.kill('SIGTERM')
+await new Promise((resolve) => server.once('exit', resolve))
+rmSync(directory, { recursive: true, force: true })
+
+console.log(
+  JSON.stringify({
+    benchmark: 'redis-instructions',
+    node: process.version,
+    pairs: total,
+    concurrency,
+    instructionsPerPair: Math.round(oursPerPair),
+    rateLimiterRedisInstructionsPerPair: Math.round(theirsPerPair),
+    // ≤ 1 costs Redis no more work per pair than RateLimiterRedis
+    instructionsRatio: Number((oursPerPair / theirsPerPair).toFixed(2)),
+  }),
+)
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
