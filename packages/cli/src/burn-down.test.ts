@@ -19,6 +19,7 @@ function status(fields: Partial<LimitStatus>): LimitStatus {
     scopeId: 'u-1',
     unit: 'tokens',
     limit: 1000,
+    granted: 0,
     used: 0,
     reserved: 0,
     remaining: 1000,

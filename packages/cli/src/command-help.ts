@@ -12,7 +12,7 @@ const storeOptions = `Store options:
  * @example
  * process.stdout.write(commandHelp.status)
  */
-export const commandHelp: Record<'' | 'status' | 'top' | 'report', string> = {
+export const commandHelp: Record<'' | 'status' | 'top' | 'report' | 'grant', string> = {
   '': `Usage: tokenwarden <command> [options]
 
 Reads a tokenwarden budget store (SQLite file or Redis) and shows where the budget stands.
@@ -21,6 +21,7 @@ Commands:
   status    a table of every limit in its current period, with progress bars, by scope
   top       top spenders by agent, user or model
   report    the whole report as JSON (--json) or a self-contained HTML page (--html FILE)
+  grant     more allowance for one thread, user, agent… for the limits' current period
   help      help of a command (tokenwarden help report)
 
 ${storeOptions}
@@ -56,6 +57,21 @@ Options:
                     chart per limit with a period, top spenders
   --top N           spenders per scope                            (default: 10)
   --title TEXT      title of the HTML page                        (default: tokenwarden report)
+
+${storeOptions}
+`,
+  grant: `Usage: tokenwarden grant SCOPE [ID] --store URL --config FILE --tokens N [options]
+
+Raises the limits of one scope value (e.g. thread t-1, or global) for their current period, as
+budget.grant() does: the store records it, every process sharing the store sees it at once, and it
+ends with the period. Prints the raised limits.
+
+Options:
+  --tokens N          more tokens (also --input-tokens, --output-tokens)
+  --cost-usd X        more USD
+  --requests N        more requests
+  --limit-name NAME   raise only this limit (default: every limit on SCOPE)
+  --grant-id ID       idempotency key: a grant with an id already applied adds nothing
 
 ${storeOptions}
 `,

@@ -11,6 +11,7 @@ function status(fields: Partial<LimitStatus>): LimitStatus {
     scopeId: 't-1',
     unit: 'tokens',
     limit: 1000,
+    granted: 0,
     used: 0,
     reserved: 0,
     remaining: 1000,
@@ -63,6 +64,14 @@ describe('formatStatusTable', () => {
           'thread  t-2  all time    250 / 1,000 tokens               [███░░░░░░░]  25%  —',
         ].join('\n'),
       )
+    })
+
+    it('should show what grants added to a limit', () => {
+      const table = formatStatusTable([status({ limit: 1500, granted: 500, used: 1200, reserved: 100 })], {
+        now,
+        barWidth: 10,
+      })
+      expect(table.split('\n')[1]).toContain('1,200 / 1,500 tokens (500 granted) (+100 reserved)')
     })
   })
 })

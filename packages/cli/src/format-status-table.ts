@@ -23,11 +23,12 @@ export function formatStatusTable(
     const percent = `${Math.floor(share * 100)}%`.padStart(4)
     const unit = status.unit === 'costUsd' ? '' : ` ${unitLabel(status.unit)}`
     const reserved = status.reserved > 0 ? ` (+${formatAmount(status.reserved, status.unit)} reserved)` : ''
+    const granted = status.granted > 0 ? ` (${formatAmount(status.granted, status.unit)} granted)` : ''
     return [
       status.scope,
       status.scope === 'global' || status.scopeId === '' ? '—' : status.scopeId,
       describePeriod(status.period),
-      `${formatAmount(status.used, status.unit)} / ${formatAmount(status.limit, status.unit)}${unit}${reserved}`,
+      `${formatAmount(status.used, status.unit)} / ${formatAmount(status.limit, status.unit)}${unit}${granted}${reserved}`,
       `[${textBar(share, barWidth)}] ${percent}`,
       formatResets(status, now),
     ]

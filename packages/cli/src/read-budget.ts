@@ -1,4 +1,5 @@
 import {
+  type Budget,
   type BudgetStore,
   BudgetValidationError,
   type CounterState,
@@ -42,9 +43,27 @@ export async function readBudget({
   now?: number
   configPath?: string
 }): Promise<BudgetSnapshot> {
-  let budget: ReturnType<typeof createBudget>
+  const budget = budgetOfConfig(store, config, now, configPath)
+  const report = await budget.report({ top })
+  const counters = await store.list({ now })
+  return { report, counters, now, hasLimits: (config?.limits.length ?? 0) > 0 }
+}
+
+/**
+ * A budget with the config's limits over the store, on a clock stopped at `now` (dry-run: the CLI
+ * never refuses anything); an invalid config is a `CliError` naming the field.
+ *
+ * @example
+ * const budget = budgetOfConfig(store, loadConfig('budget.config.json'), Date.now(), 'budget.config.json')
+ */
+export function budgetOfConfig(
+  store: BudgetStore,
+  config: BudgetFileConfig | undefined,
+  now: number,
+  configPath: string,
+): Budget {
   try {
-    budget = createBudget({
+    return createBudget({
       limits: config?.limits ?? [],
       ...(config?.scopes === undefined ? {} : { scopes: config.scopes }),
       store,
@@ -63,7 +82,4 @@ export async function readBudget({
     }
     throw cause
   }
-  const report = await budget.report({ top })
-  const counters = await store.list({ now })
-  return { report, counters, now, hasLimits: (config?.limits.length ?? 0) > 0 }
 }

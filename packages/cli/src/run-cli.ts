@@ -7,6 +7,7 @@ import { commandHelp } from './command-help.ts'
 import { formatCounterTable } from './format-counter-table.ts'
 import { formatStatusTable } from './format-status-table.ts'
 import { formatTopTable } from './format-top-table.ts'
+import { grantCommand, grantUnitOptions } from './grant-command.ts'
 import { loadConfig } from './load-config.ts'
 import { openStore } from './open-store.ts'
 import { parseStoreUrl, redactUrlsIn, type StoreLocation } from './parse-store-url.ts'
@@ -35,12 +36,20 @@ const options = {
   html: { type: 'string' },
   top: { type: 'string' },
   title: { type: 'string' },
+  tokens: { type: 'string' },
+  'input-tokens': { type: 'string' },
+  'output-tokens': { type: 'string' },
+  'cost-usd': { type: 'string' },
+  requests: { type: 'string' },
+  'limit-name': { type: 'string' },
+  'grant-id': { type: 'string' },
 } as const
 
 const commandOptions: Record<string, readonly string[]> = {
   status: [],
   top: ['by', 'limit', 'sort'],
   report: ['json', 'html', 'top', 'title'],
+  grant: [...Object.keys(grantUnitOptions), 'limit-name', 'grant-id'],
 }
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values']
@@ -77,7 +86,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout(commandHelp[command as keyof typeof commandHelp])
       return 0
     }
-    if (rest.length > 0) {
+    if (rest.length > 0 && command !== 'grant') {
       throw new CliError({ code: 'invalid_usage', message: `unexpected argument "${rest[0]}"` })
     }
     for (const name of Object.keys(values)) {
@@ -103,6 +112,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
     })
     try {
+      if (command === 'grant') {
+        const target = {
+          target: rest,
+          units: values,
+          limitName: values['limit-name'],
+          grantId: values['grant-id'],
+        }
+        io.stdout(`store: ${location.display}\n`)
+        io.stdout(await grantCommand(store, config, target, Date.now(), values.config))
+        return 0
+      }
       // Every spender is read, then ranked here: the core's report cuts its lists by cost.
       const snapshot = await readBudget({
         store,
@@ -221,7 +241,7 @@ function positiveInteger(value: string | undefined, name: string): number | unde
 function unknownCommand(command: string): CliError {
   return new CliError({
     code: 'invalid_usage',
-    message: `unknown command "${command}": expected status, top or report`,
+    message: `unknown command "${command}": expected status, top, report or grant`,
   })
 }
 

@@ -2,6 +2,7 @@ export type { Budget, BudgetOptions, Reservation, ReserveRequest, SettleResult }
 export type { BudgetContext } from './budget/budget-context.ts'
 export type { ChildAllotment, ChildBudget, ChildBudgetResult } from './budget/child-budget.ts'
 export { createBudget } from './budget/create-budget.ts'
+export type { BudgetGrant, GrantResult } from './budget/grant-allowance.ts'
 export { historyBucketMs, historyCounterPrefix } from './budget/history-charges.ts'
 export type { AllotmentCaps } from './budget/hold-allotment.ts'
 export { type BudgetExceededDetails, BudgetExceededError } from './errors/budget-exceeded-error.ts'

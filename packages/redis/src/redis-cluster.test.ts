@@ -20,6 +20,7 @@ afterAll(async () => {
 
 // On Redis Cluster every key a script touches must hash to one slot: the `{prefix}` hash tag does it.
 testBudgetStore({
+  grants: false, // until the store implements BudgetStore.grant (branch redis-grant)
   name: 'redis cluster',
   createStore: () => redisStore({ client: cluster, prefix: `cluster-${storeCount++}` }),
   additionalTests() {

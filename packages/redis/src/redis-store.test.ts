@@ -26,6 +26,7 @@ const tally = (values: Partial<Tally>): Tally => ({ ...emptyTally(), ...values }
 const counter = (key: string, tokens: number): CounterCharge => ({ key, caps: { tokens }, expiresAt: null })
 
 testBudgetStore({
+  grants: false, // until the store implements BudgetStore.grant (branch redis-grant)
   name: 'redis',
   createStore: () => redisStore({ url: server.url, prefix: `conformance-${storeCount++}` }),
   additionalTests() {

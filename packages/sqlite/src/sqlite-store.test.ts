@@ -25,6 +25,7 @@ const tally = (values: Partial<Tally>): Tally => ({ ...emptyTally(), ...values }
 const counter = (key: string, tokens: number): CounterCharge => ({ key, caps: { tokens }, expiresAt: null })
 
 testBudgetStore({
+  grants: false, // until the store implements BudgetStore.grant (branch redis-grant)
   name: 'sqlite',
   createStore: () => sqliteStore({ path: freshPath() }),
   additionalTests() {

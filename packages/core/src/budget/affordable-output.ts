@@ -30,7 +30,8 @@ export function affordableOutput(
     for (const { unit, cap } of resolved.capList) {
       const used = state.used[unit]
       const reserved = state.reserved[unit]
-      const left = cap - used - reserved
+      const granted = state.granted?.[unit] ?? 0
+      const left = cap + granted - used - reserved
       let fits: number
       switch (unit) {
         case 'tokens':
@@ -57,6 +58,7 @@ export function affordableOutput(
           unit,
           used,
           reserved,
+          ...(granted > 0 ? { granted } : {}),
           requested: unit === 'requests' ? 1 : unit === 'inputTokens' ? inputTokens : 0,
         }
       }

@@ -27,6 +27,7 @@ import { type ChildCalls, rootParent } from './child-parent.ts'
 import { commitTally, settleNow } from './commit-tally.ts'
 import { conversationOf, randomId } from './conversation-of.ts'
 import type { EngineConfig } from './engine-config.ts'
+import { type BudgetGrant, type GrantResult, grantAllowance } from './grant-allowance.ts'
 import type { ReservationOwner } from './open-reservation.ts'
 import { reserveCall } from './reserve-call.ts'
 import {
@@ -345,6 +346,10 @@ export class BudgetEngine implements Budget, ReservationOwner {
       options?.top ?? 10,
       this.config.reportTrackPeriod,
     )
+  }
+
+  grant(context: BudgetContext, grant: BudgetGrant): Promise<GrantResult> {
+    return grantAllowance(this, context, grant)
   }
 
   child(context: BudgetContext, allotment: ChildAllotment): Promise<ChildBudget> {

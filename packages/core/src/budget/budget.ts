@@ -12,6 +12,7 @@ import type { TokenUsage } from '../usage/token-usage.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import type { BudgetContext } from './budget-context.ts'
 import type { ChildAllotment, ChildBudget } from './child-budget.ts'
+import type { BudgetGrant, GrantResult } from './grant-allowance.ts'
 
 /** Options of `createBudget`. */
 export interface BudgetOptions {
@@ -211,5 +212,16 @@ export interface Budget {
    * await researcher.end()
    */
   child(context: BudgetContext, allotment: ChildAllotment): Promise<ChildBudget>
+  /**
+   * Raises limits for one context for their current period (a person extending a thread after a
+   * check-in): after it, the limits refuse only past configured + granted, and statuses and reports
+   * show `granted`. Atomic in the store per limit and idempotent by `grant.id`. Throws
+   * `BudgetValidationError` naming the field for a bad amount, no matching limit, or a store without
+   * grants; a child budget refuses (grow it with `extend`, which holds the extra on its parent).
+   *
+   * @example
+   * await budget.grant({ thread: 't-1' }, { scope: 'thread', tokens: 50_000 })
+   */
+  grant(context: BudgetContext, grant: BudgetGrant): Promise<GrantResult>
   dispose(): Promise<void>
 }

@@ -5,13 +5,15 @@ import type { ResolvedCharge } from './resolve-charges.ts'
 /** The fields of a `BudgetExceededError` for a store denial on one of the charges. */
 export function exceededDetails(charges: ResolvedCharge[], denial: StoreDenial & { requested: number }) {
   const resolved = charges[denial.index]!
-  const limit = resolved.charge.caps![denial.unit]!
+  const granted = denial.granted ?? 0
+  const limit = resolved.charge.caps![denial.unit]! + granted
   return {
     scope: resolved.limit.scope,
     scopeId: resolved.scopeId,
     limitName: resolved.limit.name,
     unit: denial.unit,
     limit,
+    granted,
     used: denial.used,
     reserved: denial.reserved,
     requested: denial.requested,
@@ -25,16 +27,19 @@ export function exceededDetails(charges: ResolvedCharge[], denial: StoreDenial &
 export function limitStatus(
   resolved: ResolvedCharge,
   unit: LimitStatus['unit'],
-  cap: number,
+  configured: number,
   used: number,
   reserved: number,
+  granted = 0,
 ): LimitStatus {
+  const cap = configured + granted
   return {
     limitName: resolved.limit.name,
     scope: resolved.limit.scope,
     scopeId: resolved.scopeId,
     unit,
     limit: cap,
+    granted,
     used,
     reserved,
     remaining: Math.max(0, cap - used - reserved),

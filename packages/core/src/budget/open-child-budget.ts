@@ -225,6 +225,15 @@ export class OpenChildBudget implements ChildBudget, ChildParent, ChildCalls, Re
   on: Budget['on'] = (event, handler) => this.root.on(event, handler)
   notify: Budget['notify'] = (event, payload) => this.root.notify(event, payload)
 
+  /** A child's limit is what its parent holds for it: it grows with `extend` (held on the parent), not grants. */
+  async grant(): Promise<never> {
+    throw new BudgetValidationError({
+      field: 'budget',
+      value: 'child budget',
+      reason: 'a child budget cannot take grants: grow it with extend(), which holds the extra on its parent',
+    })
+  }
+
   child(context: BudgetContext, allotment: ChildAllotment): Promise<ChildBudget> {
     this.assertOpen()
     return createChildBudget(this, context, allotment)

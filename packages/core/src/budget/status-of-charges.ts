@@ -19,7 +19,8 @@ export async function statusOfCharges(
   charges.forEach((resolved, index) => {
     for (const { unit, cap } of resolved.capList) {
       const state = states[index]!
-      statuses.push(limitStatus(resolved, unit, cap, state.used[unit], state.reserved[unit]))
+      const granted = state.granted?.[unit] ?? 0
+      statuses.push(limitStatus(resolved, unit, cap, state.used[unit], state.reserved[unit], granted))
     }
   })
   return statuses

@@ -46,7 +46,9 @@ export class ThresholdWatch {
     for (let index = 0; index < charges.length; index++) {
       const resolved = charges[index]!
       const state = states[index]!
-      for (const { unit, cap } of resolved.capList) {
+      for (const { unit, cap: configured } of resolved.capList) {
+        // thresholds are fractions of the limit as grants raised it
+        const cap = configured + (state.granted?.[unit] ?? 0)
         const after = state.used[unit]
         const before = after - usage[unit]
         for (const threshold of resolved.limit.thresholds) {
@@ -76,7 +78,8 @@ export class ThresholdWatch {
       const thresholds = resolved.limit.thresholds
       if (thresholds.length === 0) continue
       const state = states[index]!
-      for (const { unit, cap } of resolved.capList) {
+      for (const { unit, cap: configured } of resolved.capList) {
+        const cap = configured + (state.granted?.[unit] ?? 0)
         const used = state.used[unit]
         if (used < thresholds[0]!.at * cap) continue
         let highest = thresholds[0]!

@@ -16,8 +16,10 @@ export interface BudgetExceededDetails {
   limitName: string
   /** The unit that ran out. */
   unit: LimitUnit
-  /** The limit in that unit. */
+  /** The limit in that unit: the configured one plus what grants added (`granted`). */
   limit: number
+  /** What grants (`budget.grant()`) added to the limit in this period; 0 when none. */
+  granted?: number
   /** Settled usage in the current period. */
   used: number
   /** Usage held by open reservations. */
@@ -53,6 +55,8 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
   readonly limitName: string
   readonly unit: LimitUnit
   readonly limit: number
+  /** What grants (`budget.grant()`) added to `limit` in this period; 0 when none. */
+  readonly granted: number
   readonly used: number
   readonly reserved: number
   readonly requested: number
@@ -87,6 +91,7 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
     this.limitName = details.limitName
     this.unit = details.unit
     this.limit = details.limit
+    this.granted = details.granted ?? 0
     this.used = details.used
     this.reserved = details.reserved
     this.requested = details.requested
@@ -117,6 +122,7 @@ export class BudgetExceededError extends TokenwardenError implements BudgetExcee
       limitName: this.limitName,
       unit: this.unit,
       limit: this.limit,
+      granted: this.granted,
       used: this.used,
       reserved: this.reserved,
       requested: this.requested,

@@ -1,5 +1,6 @@
 import type { BudgetContext } from '../budget/budget-context.ts'
 import type { BudgetExceededDetails } from '../errors/budget-exceeded-error.ts'
+import type { LimitUnit } from '../limits/limit-unit.ts'
 import type { CompressionEvent, DowngradeEvent } from '../policies/policy-events.ts'
 import type { Tally } from '../usage/tally.ts'
 import type { BudgetWarning } from '../warnings/budget-warning.ts'
@@ -32,6 +33,17 @@ export interface BudgetEvents {
     usage: Tally
     estimated: boolean
     /** When it was counted, on the budget's clock (epoch ms). */
+    at: number
+  }
+  /** A grant raised a limit for a scope value (`budget.grant()`; not emitted for a repeated grant id). */
+  granted: {
+    grantId: string
+    context: BudgetContext
+    limitName: string
+    scope: string
+    scopeId: string
+    amount: Partial<Record<LimitUnit, number>>
+    /** When, on the budget's clock (epoch ms). */
     at: number
   }
   released: { reservationId: string; context: BudgetContext; model: string | undefined }

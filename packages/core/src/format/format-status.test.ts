@@ -8,6 +8,7 @@ const status = (over: Partial<LimitStatus>): LimitStatus => ({
   scopeId: 't',
   unit: 'tokens',
   limit: 100_000,
+  granted: 0,
   used: 82_000,
   reserved: 0,
   remaining: 18_000,

@@ -12,6 +12,7 @@ function status(used: number, limit: number): LimitStatus {
     scopeId: 't',
     unit: 'tokens',
     limit,
+    granted: 0,
     used,
     reserved: 0,
     remaining: limit - used,

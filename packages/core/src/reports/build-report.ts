@@ -78,6 +78,7 @@ export async function buildReport(
         scopeId: parts.scopeId,
         unit,
         limit: cap,
+        granted: 0,
         used: 0,
         reserved: 0,
         remaining: cap,
@@ -90,6 +91,9 @@ export async function buildReport(
       limits.set(key, statuses)
     }
     for (const status of statuses) {
+      const granted = state.granted?.[status.unit] ?? 0
+      status.granted += granted
+      status.limit += granted
       status.used += state.used[status.unit]
       status.reserved += state.reserved[status.unit]
       status.remaining = Math.max(0, status.limit - status.used - status.reserved)

@@ -12,7 +12,10 @@ export interface LimitStatus {
   scope: string
   scopeId: string
   unit: LimitUnit
+  /** The limit: the configured one plus what grants added this period (`granted`). */
   limit: number
+  /** What grants (`budget.grant()`) added to the limit this period; 0 when none. */
+  granted: number
   used: number
   reserved: number
   /** `limit - used - reserved`, never below 0. */

@@ -7,9 +7,12 @@ import type {
   StoreCommitRequest,
   StoreCommitResult,
   StoreDenial,
+  StoreGrantRequest,
+  StoreGrantResult,
   StoreReserveRequest,
   StoreReserveResult,
 } from './budget-store.ts'
+import { CounterGrants } from './counter-grants.ts'
 import { CounterSlab } from './counter-slab.ts'
 import { tallyFieldCount, unitIndex } from './counter-vector.ts'
 import { LeaseIndex } from './lease-index.ts'
@@ -72,6 +75,7 @@ export function memoryStore({
   maxRetained = 10_000,
 }: MemoryStoreOptions = {}): BudgetStore {
   const counters = new CounterSlab()
+  const grants = new CounterGrants()
   const leases = new LeaseQueue()
   const index = new LeaseIndex(retentionMs, maxRetained)
   let sweepTime = 0
@@ -162,8 +166,11 @@ export function memoryStore({
             reserved += counters.value(bucket, reservedOffset + field)
           }
         }
-        if (used + reserved + requested > caps[unit as LimitUnit]! + epsilon) {
-          return { index, unit: unit as LimitUnit, used, reserved }
+        const granted = grants.size === 0 ? 0 : grants.over(charge, unit as LimitUnit)
+        if (used + reserved + requested > caps[unit as LimitUnit]! + granted + epsilon) {
+          const denial: StoreDenial = { index, unit: unit as LimitUnit, used, reserved }
+          if (granted > 0) denial.granted = granted
+          return denial
         }
       }
     }
@@ -214,11 +221,25 @@ export function memoryStore({
 
   function state(charge: CounterCharge): CounterState {
     const totals = sum(charge, sums)
-    return {
+    const state: CounterState = {
       key: charge.key,
       used: tallyFromArray(totals, 0),
       reserved: tallyFromArray(totals, reservedOffset),
     }
+    if (grants.size > 0) addGranted(state, charge, false)
+    return state
+  }
+
+  function addGranted(state: CounterState, charge: CounterCharge, own: boolean): CounterState {
+    const granted = grants.unitsOf(charge, own)
+    if (granted !== undefined) state.granted = granted
+    return state
+  }
+
+  /** Period ends: counters, and the grants that ended with them. */
+  function prune(now: number): void {
+    counters.prune(now)
+    if (grants.size > 0) grants.prune(now)
   }
 
   const store: BudgetStore & Required<Pick<BudgetStore, 'reserveSync' | 'commitSync'>> = {
@@ -243,7 +264,7 @@ export function memoryStore({
       watchedOnly,
     }: StoreReserveRequest) {
       sweepLeases(now, false)
-      counters.prune(now)
+      prune(now)
       const known = once === true ? undefined : index.byId.get(reservationId)
       if (known !== undefined) {
         return {
@@ -306,7 +327,7 @@ export function memoryStore({
       watchedOnly,
     }: StoreCommitRequest): StoreCommitResult {
       sweepLeases(now, false)
-      counters.prune(now)
+      prune(now)
       let open = false
       if (reservationId !== null && (once !== true || handle !== undefined)) {
         let lease = leaseOf(reservationId, handle)
@@ -364,11 +385,35 @@ export function memoryStore({
 
     async list({ now }) {
       sweepLeases(now, true)
-      return [...counters.keys()].map((key) => state({ key, caps: null, expiresAt: null }))
+      return [...counters.keys()].map((key) => {
+        const charge: CounterCharge = { key, caps: null, expiresAt: null }
+        return addGranted(state(charge), charge, true)
+      })
+    },
+
+    async grant({ grantId, now, counter, amount }: StoreGrantRequest): Promise<StoreGrantResult> {
+      sweepLeases(now, false)
+      prune(now)
+      const known = index.byId.get(grantId)
+      if (known === undefined) {
+        counters.ensure(counter.key, counter.expiresAt)
+        grants.add(counter.key, amount, counter.expiresAt)
+        const record: Lease = {
+          id: grantId,
+          held: [],
+          expiresAt: now,
+          open: false,
+          closed: true,
+          indexed: true,
+        }
+        index.remember(record, now)
+      }
+      return { counter: state(counter), alreadyApplied: known !== undefined }
     },
 
     async dispose() {
       counters.clear()
+      grants.clear()
       leases.clear()
       index.clear()
     },

@@ -13,6 +13,8 @@ export interface TestBudgetStoreOptions {
   createStore: () => BudgetStore | Promise<BudgetStore>
   /** Store-specific tests, run inside the same `describe`. */
   additionalTests?: () => void
+  /** The store implements the optional `grant` (`budget.grant()`); `false` skips its tests. @default true */
+  grants?: boolean
 }
 
 /**
@@ -22,7 +24,12 @@ export interface TestBudgetStoreOptions {
  * import { testBudgetStore } from '@tokenwarden/core/test'
  * testBudgetStore({ name: 'redis', createStore: () => redisStore({ url }) })
  */
-export function testBudgetStore({ name, createStore, additionalTests }: TestBudgetStoreOptions): void {
+export function testBudgetStore({
+  name,
+  createStore,
+  additionalTests,
+  grants = true,
+}: TestBudgetStoreOptions): void {
   const t0 = Date.UTC(2026, 0, 1)
 
   async function withStore(run: (store: BudgetStore) => Promise<void>): Promise<void> {
@@ -513,6 +520,114 @@ export function testBudgetStore({ name, createStore, additionalTests }: TestBudg
         }))
     })
 
+    describe.runIf(grants)('grants', () => {
+      function grantRequest(
+        grantId: string,
+        charge: CounterCharge,
+        amount: Record<string, number>,
+        now = t0,
+      ) {
+        return { grantId, now, counter: charge, amount }
+      }
+
+      it('should raise the cap by the grant and report it in states and denials', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 100, requests: 10 })]
+          expect((await store.reserve(reserveRequest('r1', counters, tally({ tokens: 100 })))).ok).toBe(true)
+          expect((await store.reserve(reserveRequest('r2', counters, tally({ tokens: 1 })))).ok).toBe(false)
+          const granted = await store.grant!(grantRequest('g1', counters[0]!, { tokens: 50 }))
+          expect(granted.alreadyApplied).toBe(false)
+          expect(granted.counter).toMatchObject({ key: 'a', granted: { tokens: 50 } })
+          expect(granted.counter.reserved.tokens).toBe(100)
+          expect((await store.reserve(reserveRequest('r3', counters, tally({ tokens: 50 })))).ok).toBe(true)
+          const refused = await store.reserve(reserveRequest('r4', counters, tally({ tokens: 1 })))
+          expect(refused).toEqual({
+            ok: false,
+            denial: { index: 0, unit: 'tokens', used: 0, reserved: 150, granted: 50 },
+          })
+          const [state] = await store.read({ now: t0, counters })
+          expect(state!.granted).toEqual({ tokens: 50 })
+          // a unit without a grant keeps its cap
+          const many = await store.reserve(reserveRequest('r5', counters, tally({ requests: 11 })))
+          expect(many.ok).toBe(false)
+        }))
+
+      it('should apply a grant id once however often it is delivered', () =>
+        withStore(async (store) => {
+          const charge = counter('a', { tokens: 10 })
+          await store.grant!(grantRequest('g1', charge, { tokens: 5, costUsd: 0.5 }))
+          const again = await store.grant!(grantRequest('g1', charge, { tokens: 5, costUsd: 0.5 }))
+          expect(again.alreadyApplied).toBe(true)
+          expect(again.counter.granted).toEqual({ tokens: 5, costUsd: 0.5 })
+          await store.grant!(grantRequest('g2', charge, { tokens: 5 }))
+          const [state] = await store.read({ now: t0, counters: [charge] })
+          expect(state!.granted).toEqual({ tokens: 10, costUsd: 0.5 })
+        }))
+
+      it('should create the counter, list its own grant, and leave counters without one unmarked', () =>
+        withStore(async (store) => {
+          const charge = counter('fresh', { tokens: 10 })
+          const granted = await store.grant!(grantRequest('g1', charge, { tokens: 7 }))
+          expect(granted.counter.used.tokens).toBe(0)
+          await store.commit({
+            reservationId: null,
+            now: t0,
+            counters: [counter('plain', null)],
+            usage: tally({ tokens: 3 }),
+          })
+          const listed = new Map((await store.list({ now: t0 })).map((state) => [state.key, state]))
+          expect(listed.get('fresh')?.granted).toEqual({ tokens: 7 })
+          const plain = listed.get('plain')!
+          expect(plain.granted === undefined || Object.keys(plain.granted).length === 0).toBe(true)
+        }))
+
+      it('should count a grant over a rolling window while its bucket is in it', () =>
+        withStore(async (store) => {
+          await store.grant!(grantRequest('g1', counter('w-1', { tokens: 10 }), { tokens: 10 }))
+          const charge: CounterCharge = { key: 'w-2', caps: { tokens: 10 }, window: ['w-1'], expiresAt: null }
+          const ok = await store.reserve(reserveRequest('r1', [charge], tally({ tokens: 20 })))
+          expect(ok.ok).toBe(true)
+          if (ok.ok) expect(ok.counters[0]!.granted).toEqual({ tokens: 10 })
+          const outside: CounterCharge = {
+            key: 'w-3',
+            caps: { tokens: 10 },
+            window: ['w-2'],
+            expiresAt: null,
+          }
+          const refused = await store.reserve(reserveRequest('r2', [outside], tally({ tokens: 1 })))
+          expect(refused.ok).toBe(false)
+        }))
+
+      it('should end a grant with its counter', () =>
+        withStore(async (store) => {
+          const charge: CounterCharge = { key: 'day-1', caps: { tokens: 10 }, expiresAt: t0 + 1000 }
+          await store.grant!(grantRequest('g1', charge, { tokens: 90 }))
+          expect((await store.reserve(reserveRequest('r1', [charge], tally({ tokens: 100 })))).ok).toBe(true)
+          await store.commit({ reservationId: 'r1', now: t0, counters: [charge], usage: null })
+          // the next period's counter has the same key in this test: the grant must not survive
+          const later = {
+            ...reserveRequest('r2', [charge], tally({ tokens: 11 })),
+            now: t0 + 2000,
+            leaseExpiresAt: t0 + 60_000,
+          }
+          expect((await store.reserve(later)).ok).toBe(false)
+        }))
+
+      it('should take exactly cap + granted under 200 concurrent reservations', () =>
+        withStore(async (store) => {
+          const counters = [counter('a', { tokens: 50 })]
+          await store.grant!(grantRequest('g1', counters[0]!, { tokens: 50 }))
+          const results = await Promise.all(
+            Array.from({ length: 200 }, (_, i) =>
+              store.reserve(reserveRequest(`r${i}`, counters, tally({ tokens: 1 }))),
+            ),
+          )
+          expect(results.filter((result) => result.ok)).toHaveLength(100)
+          const [state] = await store.read({ now: t0, counters })
+          expect(state!.reserved.tokens).toBe(100)
+        }))
+    })
+
     describe('through createBudget', () => {
       it('should enforce, settle and report exactly', async () => {
         const store = await createStore()
@@ -528,6 +643,35 @@ export function testBudgetStore({ name, createStore, additionalTests }: TestBudg
           const report = await budget.report()
           expect(report.limits).toMatchObject([{ scopeId: 't', used: 400 }])
           expect(report.totals.tokens).toBe(400)
+        } finally {
+          await budget.dispose()
+        }
+      })
+
+      it.runIf(grants)('should extend a thread with a grant, once per grant id, and report it', async () => {
+        const store = await createStore()
+        const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], store, now: () => t0 })
+        try {
+          const r = await budget.reserve({ thread: 't' }, { inputTokens: 900, maxOutputTokens: 100 })
+          await r.settle({ inputTokens: 900, outputTokens: 100 })
+          await expect(
+            budget.reserve({ thread: 't' }, { inputTokens: 10, maxOutputTokens: 0 }),
+          ).rejects.toSatisfy(BudgetExceededError.isInstance)
+          const grant = { scope: 'thread', tokens: 500, id: 'check-in-1' }
+          const first = await budget.grant({ thread: 't' }, grant)
+          expect(first).toMatchObject({
+            alreadyApplied: false,
+            statuses: [{ limit: 1500, granted: 500, remaining: 500 }],
+          })
+          expect((await budget.grant({ thread: 't' }, grant)).alreadyApplied).toBe(true)
+          const again = await budget.reserve({ thread: 't' }, { inputTokens: 400, maxOutputTokens: 100 })
+          await again.release()
+          const refused = await budget
+            .reserve({ thread: 't' }, { inputTokens: 501, maxOutputTokens: 0 })
+            .catch((error: unknown) => error)
+          expect(refused).toMatchObject({ limit: 1500, granted: 500, remaining: 500 })
+          const report = await budget.report()
+          expect(report.limits).toMatchObject([{ scopeId: 't', limit: 1500, granted: 500, used: 1000 }])
         } finally {
           await budget.dispose()
         }
