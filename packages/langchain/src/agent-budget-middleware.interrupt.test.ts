@@ -39,6 +39,18 @@ const perThousand: PriceSource = {
   cost: (model, usage) => (model === 'priced' ? (usage.inputTokens + usage.outputTokens) / 1000 : undefined),
 }
 
+/** A checkpointer that fails to save the next interrupt once (as a crash before the write would). */
+class InterruptLosingSaver extends MemorySaver {
+  loseNextInterrupt = false
+  override async putWrites(...args: Parameters<MemorySaver['putWrites']>): Promise<void> {
+    if (this.loseNextInterrupt && args[1].some(([channel]) => channel === '__interrupt__')) {
+      this.loseNextInterrupt = false
+      throw new Error('checkpointer down')
+    }
+    return super.putWrites(...args)
+  }
+}
+
 /**
  * An agent whose first model call (a tool call) settles 480 tokens, so that its second call (50 output
  * tokens reserved) does not fit a 500-token thread limit.
@@ -53,11 +65,12 @@ function pausable({
   prices?: PriceSource
 } = {}) {
   const budget = createBudget({ limits, prices })
+  const checkpointer = new InterruptLosingSaver()
   const model = fakeModel().respond(searched).respond(answered)
   const agent = createAgent({
     model,
     tools: [search],
-    checkpointer: new MemorySaver(),
+    checkpointer,
     middleware: [
       agentBudgetMiddleware({
         budget,
@@ -73,6 +86,7 @@ function pausable({
   return {
     budget,
     model,
+    checkpointer,
     start: () =>
       agent.invoke({ messages: [new HumanMessage('Research budgets')] }, config) as Promise<Result>,
     resume: (resume: unknown) => agent.invoke(new Command({ resume }), config) as Promise<Result>,
@@ -195,6 +209,22 @@ describe('agentBudgetMiddleware', () => {
       expect(await statusOf(budget, 'thread')).toMatchObject({ granted: 5005, limit: 5505, used: 495 })
     })
 
+    it('should grant an answer once when its step runs again from the same checkpoint', async () => {
+      const { budget, model, checkpointer, start, resume } = pausable()
+      await start()
+      checkpointer.loseNextInterrupt = true
+
+      // The grant is applied, the retry refused, and the second interrupt lost: the step fails.
+      await expect(resume({ extend: { tokens: 5 } })).rejects.toThrow('checkpointer down')
+      expect(await statusOf(budget, 'thread')).toMatchObject({ granted: 5 })
+      // Answered again, the step runs again from the same checkpoint: the same grant id adds nothing.
+      const again = pausedOn(await resume({ extend: { tokens: 5 } }))
+
+      expect(again).toMatchObject({ granted: 5, remaining: 25 })
+      expect(model.callCount).toBe(1)
+      expect(await statusOf(budget, 'thread')).toMatchObject({ granted: 5, limit: 505 })
+    })
+
     it('should grant a replayed answer once when the replayed refusal comes from another scope', async () => {
       const limits: Limits = [
         { scope: 'thread', tokens: 500 },
@@ -206,8 +236,8 @@ describe('agentBudgetMiddleware', () => {
 
       // The thread gets 3000; the retry is refused by the user limit.
       expect(pausedOn(await resume({ extend: { tokens: 3000 } })).scope).toBe('user')
-      // On this resume the node re-runs and the user limit refuses first: the replayed 3000 is not
-      // granted again (to the user); the new answer is.
+      // On this resume the step re-runs and the user limit refuses first: the replayed 3000 is not
+      // granted (to the user); the new answer is.
       const result = await resume({ extend: { tokens: 700 } })
 
       expect(result.messages.at(-1)!.text).toBe('Done.')
@@ -230,6 +260,20 @@ describe('agentBudgetMiddleware', () => {
       // Not treated as stop, and the interrupt can be answered again.
       const result = await resume({ extend: { tokens: 5000 } })
 
+      expect(result.messages.at(-1)!.text).toBe('Done.')
+      expect(await statusOf(budget, 'thread')).toMatchObject({ granted: 5000, used: 495 })
+    })
+
+    it('should refuse an extend in a unit the refusing scope does not limit, then take the next answer', async () => {
+      const { budget, start, resume } = pausable()
+      await start()
+
+      const error = await resume({ extend: { costUsd: 1 } }).catch((caught: unknown) => caught)
+
+      const cause = (error as { cause?: unknown }).cause
+      expect(BudgetValidationError.isInstance(cause)).toBe(true)
+      expect((cause as BudgetValidationError).message).toContain('costUsd')
+      const result = await resume({ extend: { tokens: 5000 } })
       expect(result.messages.at(-1)!.text).toBe('Done.')
       expect(await statusOf(budget, 'thread')).toMatchObject({ granted: 5000, used: 495 })
     })

@@ -41,11 +41,14 @@ export type BudgetResume = { extend: Partial<Record<LimitUnit, number>> } | { st
 /**
  * Starts a model call's budget call; while the budget refuses it, pauses the run with a LangGraph
  * `interrupt()` carrying a {@link BudgetInterrupt}, grants what the answer allows (`budget.grant` on the
- * refusing scope) and tries again. Throws the last `BudgetExceededError` when the answer is `stop`.
+ * refusing scope) and tries again. Throws the last `BudgetExceededError` when the answer is `stop`, and
+ * the `BudgetValidationError` of a malformed answer.
  *
- * LangGraph re-runs the whole node on resume, and the n-th `interrupt()` of the node returns the n-th
- * answer: each answer is granted under an id made of the thread, the task's checkpoint namespace and the
- * answer's position, so a replayed answer never grants twice.
+ * LangGraph re-runs the whole step on resume and replays every earlier answer, in order, before the new
+ * one. The earlier ones were handled by the earlier runs of the step (granted, or reported as malformed),
+ * under a budget that has changed since, so they are skipped: only the last answer is applied, to the
+ * refusal at hand. Its grant id (thread, the step's checkpoint namespace, the answer's position) makes
+ * a step re-run without a new answer grant nothing more.
  *
  * @example
  * const call = await askForBudget(budget, context, () => startBudgetCall(budget, request))
@@ -55,7 +58,7 @@ export async function askForBudget<Call>(
   context: BudgetContext,
   start: () => Promise<Call>,
 ): Promise<Call> {
-  let asked = 0 // interrupts this call raised so far, in the order LangGraph replays their answers
+  let answers = 0 // answers this step has taken so far
   for (;;) {
     try {
       return await start()
@@ -63,20 +66,23 @@ export async function askForBudget<Call>(
       if (!BudgetExceededError.isInstance(error)) throw error
       const { interrupt, isGraphInterrupt } = await loadLangGraph()
       const value = budgetInterrupt(error)
-      let index = asked++
-      let answer = readResume(interrupt(value))
-      while (BudgetValidationError.isInstance(answer)) {
-        // A bad answer is kept by LangGraph as this interrupt's answer for good; a further interrupt takes
-        // the next answer. None yet: report the bad one (the run fails with it) and wait for the next.
-        index = asked++
+      let answer: unknown = interrupt(value) // no answer yet: the run pauses here
+      for (;;) {
+        let next: unknown
         try {
-          answer = readResume(interrupt(value))
+          next = interrupt(value) // a later answer, or none (then this one is the new one)
         } catch (thrown) {
-          throw isGraphInterrupt(thrown) ? answer : thrown
+          if (isGraphInterrupt(thrown)) break
+          throw thrown
         }
+        answer = next
+        answers++
       }
-      if ('stop' in answer) throw error
-      await budget.grant(context, { ...answer.extend, scope: error.scope, id: grantId(index) })
+      const position = answers++
+      const resume = readResume(answer)
+      if (BudgetValidationError.isInstance(resume)) throw resume // the run fails; answer again
+      if ('stop' in resume) throw error
+      await budget.grant(context, { ...resume.extend, scope: error.scope, id: grantId(position) })
     }
   }
 }
@@ -141,7 +147,7 @@ function readResume(value: unknown): BudgetResume | BudgetValidationError {
   return { extend: extend as Partial<Record<LimitUnit, number>> }
 }
 
-/** The same for a replay of this node's n-th answer, distinct for every other answer. */
+/** The same for every run of this step's n-th answer, distinct for every other answer. */
 function grantId(index: number): string {
   const configurable = AsyncLocalStorageProviderSingleton.getRunnableConfig()?.configurable
   const thread = configurable?.thread_id
