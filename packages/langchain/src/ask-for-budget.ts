@@ -72,6 +72,7 @@ export async function askForBudget<Call>(
         try {
           next = interrupt(value) // a later answer, or none (then this one is the new one)
         } catch (thrown) {
+          // No later answer: interrupt() records nothing until its GraphInterrupt reaches LangGraph.
           if (isGraphInterrupt(thrown)) break
           throw thrown
         }
