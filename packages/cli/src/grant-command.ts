@@ -5,7 +5,12 @@ import { formatStatusTable } from './format-status-table.ts'
 import type { BudgetFileConfig } from './load-config.ts'
 import { budgetOfConfig } from './read-budget.ts'
 
-/** The `grant` command's unit options, by the limit unit each sets. */
+/**
+ * The `grant` command's unit options, by the limit unit each sets.
+ *
+ * @example
+ * grantUnitOptions['cost-usd'] // 'costUsd'
+ */
 export const grantUnitOptions: Readonly<Record<string, LimitUnit>> = {
   tokens: 'tokens',
   'input-tokens': 'inputTokens',
@@ -14,7 +19,12 @@ export const grantUnitOptions: Readonly<Record<string, LimitUnit>> = {
   requests: 'requests',
 }
 
-/** What `tokenwarden grant` was given on its command line. */
+/**
+ * What `tokenwarden grant` was given on its command line.
+ *
+ * @example
+ * const args: GrantArguments = { target: ['thread', 't-1'], units: { tokens: '5000' }, limitName: undefined, grantId: undefined }
+ */
 export interface GrantArguments {
   /** The positionals after `grant`: the scope, then its id (none for `global`). */
   target: readonly string[]

@@ -87,6 +87,7 @@ export const reportPageScript = String.raw`
       var share = s.limit === 0 ? (s.used > 0 ? 1 : 0) : s.used / s.limit
       var reservedShare = s.limit === 0 ? 0 : s.reserved / s.limit
       var numbers = amount(s.used, s.unit) + ' / ' + withUnit(s.limit, s.unit) + ' · ' + Math.floor(share * 100) + '%'
+      if (s.granted > 0) numbers += ' (' + amount(s.granted, s.unit) + ' granted)'
       if (s.reserved > 0) numbers += ' (+' + amount(s.reserved, s.unit) + ' reserved)'
       group.appendChild(el('div', { class: 'limit-row', 'data-limit': s.limitName, 'data-id': s.scopeId, 'data-unit': s.unit }, [
         el('div', { class: 'label', title: s.limitName }, [label(scope, s.scopeId), el('small', {}, [period(s.period)])]),

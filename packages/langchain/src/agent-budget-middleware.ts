@@ -16,6 +16,7 @@ import {
   type LangChainCompressionOptions,
   resolveAgentPolicies,
 } from './apply-agent-policies.ts'
+import { askForBudget } from './ask-for-budget.ts'
 import { clampModelOutput, supportsOutputClamp } from './clamp-model-output.ts'
 import { callModelName, readMaxOutputTokens } from './read-call-options.ts'
 import { reportedUsageOfMessage } from './reported-usage-of-message.ts'
@@ -23,7 +24,8 @@ import { metadataKey, resolveRunContext } from './resolve-run-context.ts'
 import { messageText, toCallInput } from './to-call-input.ts'
 
 /** Options of {@link agentBudgetMiddleware} (calls are not streamed by it: no `stopStreamsAtReservation`). */
-export interface AgentBudgetMiddlewareOptions extends Omit<BudgetAdapterOptions, 'stopStreamsAtReservation'> {
+export interface AgentBudgetMiddlewareOptions
+  extends Omit<BudgetAdapterOptions, 'stopStreamsAtReservation' | 'onExceeded'> {
   /**
    * Who the agent's calls are for. A run adds or overrides scopes with
    * `agent.invoke(input, { metadata: { tokenwarden: { user: 'u-42' } } })`; the run's
@@ -37,11 +39,20 @@ export interface AgentBudgetMiddlewareOptions extends Omit<BudgetAdapterOptions,
   persistWarnings?: boolean
   /**
    * When the budget cannot afford the next model call (the model is not called): `'throw'` the
-   * `BudgetExceededError` (the agent rejects with a `MiddlewareError` whose `cause` it is), or `'finish'`
-   * the run with an AI message saying why (`exceededText`).
+   * `BudgetExceededError` (the agent rejects with a `MiddlewareError` whose `cause` it is), `'finish'`
+   * the run with an AI message saying why (`exceededText`), or `'interrupt'`: pause the run for a human
+   * with a LangGraph interrupt whose value is a `BudgetInterrupt` (the refusal's figures and `shortfall`;
+   * needs a checkpointer and `@langchain/langgraph`). Resuming with
+   * `new Command({ resume: { extend: { tokens: 5000 } } })` grants that much more to the refusing scope
+   * for its current period (`budget.grant`) and retries the call (a refusal again interrupts again);
+   * `{ resume: { stop: true } }` ends the run as `'finish'` does (see `BudgetResume`).
    * @default 'throw'
+   * @example
+   * const agent = createAgent({ model, checkpointer: new MemorySaver(), middleware: [agentBudgetMiddleware({ budget, onExceeded: 'interrupt' })] })
+   * const paused = await agent.invoke(input, config) // paused.__interrupt__[0].value: BudgetInterrupt
+   * await agent.invoke(new Command({ resume: { extend: { tokens: 5000 } } }), config)
    */
-  onExceeded?: 'throw' | 'finish'
+  onExceeded?: 'throw' | 'finish' | 'interrupt'
   /** Fit requests to a target size past a usage level (see README). @default off */
   compression?: true | LangChainCompressionOptions
   /** Swap in a cheaper chat model past a usage level, e.g. `[{ atUsage: 0.9, model: mini }]`. @default off */
@@ -65,8 +76,9 @@ export interface AgentBudgetMiddlewareOptions extends Omit<BudgetAdapterOptions,
  * await agent.invoke({ messages: [new HumanMessage('Research X')] }, { configurable: { thread_id: 't-1' } })
  */
 export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): AgentMiddleware {
-  const resolved = validateAdapterOptions<BudgetContext>(options)
-  const { budget, modelId, defaultMaxOutputTokens, clamp, onExceeded, exceededText, stallMs } = resolved
+  const resolved = validateAdapterOptions(options as unknown, { modes: ['throw', 'finish', 'interrupt'] })
+  const { budget, modelId, defaultMaxOutputTokens, clamp, exceededText, stallMs } = resolved
+  const onExceeded = options.onExceeded ?? 'throw'
   const { injectWarnings, injectStatus } = resolved
   const persistWarnings = options.persistWarnings ?? false
   const clampModel = options.clampModel ?? clampModelOutput
@@ -96,9 +108,8 @@ export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): Ag
     const requested = readMaxOutputTokens(request.modelSettings) ?? readMaxOutputTokens(request.model)
     const clampable =
       clamp !== false && (options.clampModel !== undefined || supportsOutputClamp(request.model))
-    let call: Awaited<ReturnType<typeof startBudgetCall>>
-    try {
-      call = await startBudgetCall(budget, {
+    const start = () =>
+      startBudgetCall(budget, {
         context,
         model: id,
         input,
@@ -109,6 +120,9 @@ export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): Ag
         status: injectStatus,
         stallMs,
       })
+    let call: Awaited<ReturnType<typeof startBudgetCall>>
+    try {
+      call = await (onExceeded === 'interrupt' ? askForBudget(budget, context, start) : start())
     } catch (error) {
       return refused(error)
     }
@@ -140,6 +154,7 @@ export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): Ag
     if (!BudgetExceededError.isInstance(error)) throw error
     switch (onExceeded) {
       case 'finish':
+      case 'interrupt': // the human answered { stop: true }
         return new AIMessage({
           content: exceededText(error),
           response_metadata: { tokenwarden: { exceeded: error.toJSON() } },

@@ -1,5 +1,6 @@
 export { type AgentBudgetMiddlewareOptions, agentBudgetMiddleware } from './agent-budget-middleware.ts'
 export type { LangChainCompressionOptions, SummarizerModel } from './apply-agent-policies.ts'
+export type { BudgetInterrupt, BudgetResume } from './ask-for-budget.ts'
 export { BudgetCallbackHandler, type BudgetCallbackHandlerOptions } from './budget-callback-handler.ts'
 export { clampModelOutput, supportsOutputClamp } from './clamp-model-output.ts'
 export { formatExceededMessage } from './format-exceeded-message.ts'

@@ -31,7 +31,12 @@ export interface BudgetGrant {
   id?: string
 }
 
-/** What a grant did: the raised limits' statuses after it (with `granted`), and whether it was a repeat. */
+/**
+ * What a grant did: the raised limits' statuses after it (with `granted`), and whether it was a repeat.
+ *
+ * @example
+ * const { statuses, alreadyApplied } = await budget.grant({ thread: 't-1' }, { scope: 'thread', tokens: 5000, id: 'g-1' })
+ */
 export interface GrantResult {
   statuses: LimitStatus[]
   /** `true` when every raised limit had already applied a grant with this `id`: nothing was added. */

@@ -51,8 +51,12 @@ export interface StoreDenial {
  * on it is refused only past `cap + granted` in each unit. Creates the counter when it does not exist
  * yet (with the charge's `expiresAt`). Applied at most once per `grantId` (remembered like a closed
  * reservation id, for the store's retention). Amounts are finite and above 0 (the budget validates).
+ *
+ * @example
+ * await store.grant({ grantId: 'g-1', now: Date.now(), counter: charge, amount: { tokens: 5000 } })
  */
 export interface StoreGrantRequest {
+  /** Idempotency key: the store applies a grant id at most once. */
   grantId: string
   now: number
   /** The counter to raise; its `caps` and `window` are read like a reserve's (the state is over the window). */
@@ -60,7 +64,12 @@ export interface StoreGrantRequest {
   amount: Readonly<Partial<Record<LimitUnit, number>>>
 }
 
-/** The counter after a grant (totals over its window, `granted` included). */
+/**
+ * The counter after a grant (totals over its window, `granted` included).
+ *
+ * @example
+ * const { counter, alreadyApplied } = await store.grant({ grantId: 'g-1', now, counter: charge, amount: { tokens: 5000 } })
+ */
 export interface StoreGrantResult {
   counter: CounterState
   /** `true` when a grant with this `grantId` was already applied: this one added nothing. */
