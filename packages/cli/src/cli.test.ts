@@ -177,6 +177,27 @@ describe('tokenwarden (SQLite store)', () => {
     })
   })
 
+  describe('grant', () => {
+    it('should raise a thread in the store, once per --grant-id, and show it in status', async () => {
+      const file = join(directory, 'grant.db')
+      await populateBudget(sqliteStore({ path: file }))
+      const store = `sqlite:${file}`
+      const args = ['grant', 'thread', 't-1', '--store', store, '--config', config, '--tokens', '2000']
+      const first = await runTokenwarden([...args, '--grant-id', 'ticket-9'])
+      expect(first.stderr).toBe('')
+      expect(first.code).toBe(0)
+      expect(first.stdout).toContain('2,800 / 5,000 tokens (2,000 granted)')
+      const again = await runTokenwarden([...args, '--grant-id', 'ticket-9'])
+      expect(again.stdout).toContain('grant ticket-9 was already applied: nothing added')
+      const status = await runTokenwarden(['status', '--store', store, '--config', config])
+      expect(status.stdout).toMatch(/thread {2}t-1 .*2,800 \/ 5,000 tokens \(2,000 granted\)/)
+      expect(status.stdout).toMatch(/thread {2}t-2 .*2,600 \/ 3,000 tokens/)
+      const bad = await runTokenwarden(['grant', 'thread', 't-1', '--store', store, '--config', config])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toMatch(/cannot grant: give at least one of tokens/)
+    })
+  })
+
   describe('errors', () => {
     it.each([
       [['status', '--store', 'mysql://db:3306/x'], /unknown store scheme "mysql:"/],
