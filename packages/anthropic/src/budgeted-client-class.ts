@@ -1,10 +1,9 @@
 import type Anthropic from '@anthropic-ai/sdk'
 import type { APIPromise } from '@anthropic-ai/sdk'
 import type { Stream } from '@anthropic-ai/sdk/core/streaming'
-import { BudgetExceededError, type TokenEstimator } from '@tokenwarden/core'
-import { type BudgetCall, clientBudgeting, isClientStream } from '@tokenwarden/core/adapter'
+import { type BudgetCall, clientBudgeting, exceededAnswer, isClientStream } from '@tokenwarden/core/adapter'
 import { budgetExceededResponse } from './budget-exceeded-response.ts'
-import { meterMessageStream } from './meter-message-stream.ts'
+import { type MessageEvent, meterMessageStream } from './meter-message-stream.ts'
 import { reportedUsage } from './reported-usage.ts'
 import {
   type ClientSettings,
@@ -12,7 +11,6 @@ import {
   type RequestOptions,
   startMessagesCall,
 } from './start-messages-call.ts'
-import type { MessagesBody } from './to-call-input.ts'
 
 interface ResponseProps {
   options: RequestOptions
@@ -20,6 +18,13 @@ interface ResponseProps {
   controller: AbortController
 }
 type ResponseParser = (client: Anthropic, props: ResponseProps) => Promise<unknown>
+
+/** One budgeted request: its call once reserved, or the answer of a refused one (`onExceeded: 'finish'`). */
+interface RequestState {
+  call: BudgetCall | undefined
+  refused: ResponseProps | undefined
+  onStall: (() => void) | undefined
+}
 
 /**
  * The budgeting of Anthropic clients (`Anthropic` and your own subclasses): core's `clientBudgeting`
@@ -44,96 +49,100 @@ export const anthropicBudgeting = clientBudgeting<typeof Anthropic, ClientSettin
       ): APIPromise<Rsp> {
         const settings = settingsByClient.get(this)
         if (settings === undefined) return super.request<Rsp>(options, remainingRetries)
-        let call: BudgetCall | undefined
-        let onStall: (() => void) | undefined
-        let refused: ResponseProps | undefined // onExceeded 'finish': the response made for a refused call
-        const planned = Promise.resolve(options).then((resolved) => {
-          if (!isMessagesRequest(resolved)) return resolved
-          return startMessagesCall(settings, resolved, () => onStall?.()).then(
-            (started) => {
-              call = started
-              return resolved
-            },
-            (error: unknown) => {
-              if (settings.exceededText !== undefined && BudgetExceededError.isInstance(error))
-                refused = exceededProps(resolved, settings.exceededText(error))
-              throw error // nothing is sent either way
-            },
-          )
-        })
-        const inner = super.request<Rsp>(planned, remainingRetries)
-        const parts = inner as unknown as {
-          responsePromise?: Promise<ResponseProps>
-          parseResponse?: unknown
-        }
-        if (typeof parts.responsePromise?.then !== 'function' || typeof parts.parseResponse !== 'function') {
-          throw new TypeError(
-            '[tokenwarden] [anthropic] unsupported @anthropic-ai/sdk: APIPromise has no responsePromise',
-          )
-        }
-        const parseResponse = parts.parseResponse as ResponseParser
-        const tracked = parts.responsePromise.then(
-          (props) => {
-            if (call === undefined) return props
-            call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
-            onStall = () => props.controller.abort()
-            return props
-          },
-          async (error: unknown) => {
-            if (refused !== undefined) return refused
-            await call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
-            throw error
-          },
-        )
-        const PromiseClass = inner.constructor as new (
-          client: Anthropic,
-          responsePromise: Promise<ResponseProps>,
-          parse: ResponseParser,
-        ) => APIPromise<Rsp>
-        return new PromiseClass(this, tracked, async (client, props) => {
-          if (call === undefined) return parseResponse(client, props)
-          let value: unknown
-          try {
-            value = await parseResponse(client, props)
-          } catch (error) {
-            await call.finish().catch(() => {}) // sent, then unreadable: the estimate counts
-            throw error
-          }
-          if (props.options.stream === true && isClientStream<Stream<unknown>>(value)) {
-            return meterMessageStream(value, call, {
-              client: this,
-              stopAtReservation: settings.stopStreamsAtReservation,
-            })
-          }
-          const message = value as { usage?: unknown; content?: unknown } | null | undefined
-          await call.finish(reportedUsage(message?.usage), {
-            outputTokens: () => contentTokens(message?.content, settings.budget.estimator),
-          })
-          return value
-        })
+        const state: RequestState = { call: undefined, refused: undefined, onStall: undefined }
+        const planned = Promise.resolve(options).then((resolved) => plan(settings, resolved, state))
+        return instrument(super.request<Rsp>(planned, remainingRetries), state, this)
       }
     },
 )
 
+/** Reserves a Messages API request before the SDK builds it; other requests pass as they are. */
+function plan(settings: ClientSettings, options: RequestOptions, state: RequestState) {
+  if (!isMessagesRequest(options)) return options
+  return startMessagesCall(settings, options, () => state.onStall?.()).then(
+    (call) => {
+      state.call = call
+      return options
+    },
+    (error: unknown) => {
+      const text = exceededAnswer(settings, error)
+      if (text !== undefined) state.refused = exceededProps(options, text)
+      throw error // nothing is sent either way
+    },
+  )
+}
+
+/**
+ * The SDK's `APIPromise` of a request as one of its own class (its helpers all stay) that settles the
+ * call from what it parses and releases it when the request fails. (A new one: assigning the fields of
+ * the SDK's would slow down every `APIPromise`, those of unbudgeted clients too.)
+ */
+function instrument<Rsp>(inner: APIPromise<Rsp>, state: RequestState, client: Anthropic): APIPromise<Rsp> {
+  const { responsePromise, parseResponse: parse } = inner as unknown as {
+    responsePromise?: Promise<ResponseProps>
+    parseResponse?: ResponseParser
+  }
+  if (typeof responsePromise?.then !== 'function' || typeof parse !== 'function') {
+    throw new TypeError(
+      '[tokenwarden] [anthropic] unsupported @anthropic-ai/sdk: APIPromise has no responsePromise',
+    )
+  }
+  const tracked = responsePromise.then(
+    (props) => {
+      if (state.call === undefined) return props
+      state.call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
+      state.onStall = () => props.controller.abort()
+      return props
+    },
+    async (error: unknown) => {
+      if (state.refused !== undefined) return state.refused
+      await state.call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
+      throw error
+    },
+  )
+  const PromiseClass = inner.constructor as new (
+    client: Anthropic,
+    responsePromise: Promise<ResponseProps>,
+    parse: ResponseParser,
+  ) => APIPromise<Rsp>
+  return new PromiseClass(client, tracked, async (client, props) => {
+    const call = state.call
+    if (call === undefined) return parse(client, props)
+    let value: unknown
+    try {
+      value = await parse(client, props)
+    } catch (error) {
+      await call.finish().catch(() => {}) // sent, then unreadable: the estimate counts
+      throw error
+    }
+    if (props.options.stream === true && isClientStream<Stream<MessageEvent>>(value)) {
+      meterMessageStream(value, call)
+      return value
+    }
+    const message = value as { usage?: unknown; content?: unknown } | null | undefined
+    await call.finish(reportedUsage(message?.usage), { outputText: () => contentText(message?.content) })
+    return value
+  })
+}
+
 /** The response props of a refused call (`onExceeded: 'finish'`), parsed by the SDK like a real response. */
 function exceededProps(options: RequestOptions, text: string): ResponseProps {
-  const body = options.body as MessagesBody
-  const stream = options.stream === true
-  const response = budgetExceededResponse({ model: body.model, text, stream })
+  const model = (options.body as { model?: unknown }).model
+  const response = budgetExceededResponse({ model, text, stream: options.stream === true })
   return Object.assign(
     { options, response, controller: new AbortController() },
     { requestLogID: 'tokenwarden-budget-exceeded', retryOfRequestLogID: undefined, startTime: Date.now() },
   )
 }
 
-/** The output of a message that reported no usage, from its text, thinking and tool use. */
-function contentTokens(content: unknown, estimator: TokenEstimator): number {
-  if (!Array.isArray(content)) return 0
+/** The output text of a message that reported no usage: its text, thinking and tool use. */
+function contentText(content: unknown): string {
   let text = ''
-  for (const block of content as Record<string, unknown>[]) {
-    if (typeof block?.text === 'string') text += block.text
-    else if (typeof block?.thinking === 'string') text += block.thinking
-    else if (block?.type === 'tool_use') text += `${block.name}${JSON.stringify(block.input)}`
-  }
-  return text.length === 0 ? 0 : estimator.count(text)
+  if (Array.isArray(content))
+    for (const block of content as Record<string, unknown>[]) {
+      if (typeof block?.text === 'string') text += block.text
+      else if (typeof block?.thinking === 'string') text += block.thinking
+      else if (block?.type === 'tool_use') text += `${block.name}${JSON.stringify(block.input)}`
+    }
+  return text
 }

@@ -1,26 +1,10 @@
 import type Anthropic from '@anthropic-ai/sdk'
-import type { Budget, BudgetContext, BudgetExceededError, ReserveRequest } from '@tokenwarden/core'
-import { type BudgetCall, startBudgetCall } from '@tokenwarden/core/adapter'
+import type { BudgetContext } from '@tokenwarden/core'
+import { type BudgetCall, type ResolvedAdapterOptions, startBudgetCall } from '@tokenwarden/core/adapter'
 import { type MessagesBody, toCallInput } from './to-call-input.ts'
 
-/**
- * A budgeted client's resolved options (from `withBudget`'s).
- *
- * @example
- * const settings: ClientSettings = { budget, context: {}, modelId: undefined, clamp: false, injectWarnings: true, injectStatus: false, stopStreamsAtReservation: false, stallMs: undefined, exceededText: undefined }
- */
-export interface ClientSettings {
-  budget: Budget
-  context: BudgetContext
-  modelId: string | undefined
-  clamp: ReserveRequest['clamp']
-  injectWarnings: boolean
-  injectStatus: boolean
-  stopStreamsAtReservation: boolean
-  stallMs: number | undefined
-  /** Set with `onExceeded: 'finish'`: the text a refused call answers with. */
-  exceededText: ((error: BudgetExceededError) => string) | undefined
-}
+/** A budgeted client's settings: `withBudget`'s options resolved, the context scoped by `withContext`. */
+export type ClientSettings = ResolvedAdapterOptions<BudgetContext> & { context: BudgetContext }
 
 /** The SDK's options of one request (`FinalRequestOptions`). */
 export type RequestOptions = Awaited<Parameters<Anthropic['request']>[0]>
@@ -44,20 +28,20 @@ export function isMessagesRequest(options: RequestOptions): boolean {
 }
 
 /**
- * Reserves a Messages API call, then gives the request its notice (in `system`) and clamped `max_tokens`:
- * on a new body in the SDK's own options object, and only when either applies, so a call with room goes
- * out as the caller's params. A refusal throws (nothing sent).
+ * Reserves a Messages API call (`max_tokens` is the reserved output), then gives the request its notice
+ * (in `system`) and clamped `max_tokens`: on a new body in the SDK's own options object, and only when
+ * either applies, so a call with room goes out as the caller's params. A refusal rejects (nothing sent).
  *
  * @example
- * const call = await startMessagesCall(settings, options, () => stream?.controller.abort())
+ * const call = await startMessagesCall(settings, options, () => controller.abort())
  */
-export async function startMessagesCall(
+export function startMessagesCall(
   settings: ClientSettings,
   options: RequestOptions,
   onStall: () => void,
 ): Promise<BudgetCall> {
   const body = options.body as MessagesBody
-  const call = await startBudgetCall(settings.budget, {
+  const started = startBudgetCall(settings.budget, {
     context: settings.context,
     model: settings.modelId ?? (typeof body.model === 'string' ? body.model : undefined),
     input: toCallInput(body),
@@ -66,23 +50,25 @@ export async function startMessagesCall(
     warnings: settings.injectWarnings,
     status: settings.injectStatus,
     stallMs: settings.stallMs,
+    stopAtReservation: settings.stopStreamsAtReservation,
     onStall,
   })
-  try {
-    const cap = call.maxOutputTokens
-    const capped = cap !== undefined && cap !== body.max_tokens
-    if (call.notice !== undefined || capped) {
-      const sent: MessagesBody = { ...body }
-      if (call.notice !== undefined) sent.system = withNotice(body.system, call.notice)
-      if (capped) sent.max_tokens = cap
-      options.body = sent // the SDK's own options object: the caller's params are not touched
+  return started.then((call) => {
+    try {
+      const cap = call.maxOutputTokens
+      const capped = cap !== undefined && cap !== body.max_tokens
+      if (call.notice !== undefined || capped) {
+        const sent: MessagesBody = { ...body }
+        if (call.notice !== undefined) sent.system = withNotice(body.system, call.notice)
+        if (capped) sent.max_tokens = cap
+        options.body = sent // the SDK's own options object: the caller's params are not touched
+      }
+      call.markSent()
+      return call
+    } catch (error) {
+      return call.fail().then(() => Promise.reject(error))
     }
-    call.markSent()
-    return call
-  } catch (error) {
-    await call.fail()
-    throw error
-  }
+  })
 }
 
 /**

@@ -30,6 +30,8 @@ export {
   type CallPart,
   estimateCallInput,
 } from './estimate-call-input.ts'
+export { exceededAnswer, exceededResponse, type ServerSentEvent } from './exceeded-answer.ts'
 export { mergeCallContext } from './merge-call-context.ts'
+export { meterClientStream } from './meter-client-stream.ts'
 export { type BudgetCallOptions, startBudgetCall } from './start-budget-call.ts'
 export { type AdapterOptionsSettings, validateAdapterOptions } from './validate-adapter-options.ts'
