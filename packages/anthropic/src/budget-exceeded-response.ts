@@ -1,4 +1,5 @@
 import { exceededResponse } from '@tokenwarden/core/adapter'
+import type { RequestOptions, ResponseProps } from './budgeted-client-class.ts'
 
 /**
  * The `id` of the message a refused call answers with under `onExceeded: 'finish'` (its `stop_reason` is
@@ -10,42 +11,39 @@ import { exceededResponse } from '@tokenwarden/core/adapter'
 export const budgetExceededMessageId = 'msg_tokenwarden-budget-exceeded'
 
 /**
- * The HTTP response a refused call gets under `onExceeded: 'finish'` (core's `exceededResponse`, never
- * sent for): a Messages API body with the explanatory text, or, for a streaming call, the event stream
- * of that message, so the SDK parses it like any other response (`messages.stream()` and its events).
+ * The response a refused request gets under `onExceeded: 'finish'` (core's `exceededResponse`, never
+ * sent for), as the props the SDK parses like any other: a message with the explanatory text, or, for a
+ * streaming call, the event stream of that message (`messages.stream()` and its events included).
  *
  * @example
- * const response = budgetExceededResponse({ model: 'claude-sonnet-4-5', text: error.message, stream: false })
+ * state.refused = budgetExceededProps(options, exceededText(error))
  */
-export function budgetExceededResponse(answer: { model: unknown; text: string; stream: boolean }): Response {
-  const { model, text } = answer
+export function budgetExceededProps(options: RequestOptions, text: string): ResponseProps {
+  const body = options.body as { model?: unknown }
+  const model = typeof body.model === 'string' ? body.model : 'unknown'
   const usage = {
     input_tokens: 0,
     output_tokens: 0,
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: 0,
   }
-  const message = {
-    id: budgetExceededMessageId,
-    type: 'message',
-    role: 'assistant',
-    model: typeof model === 'string' ? model : 'unknown',
-    content: [{ type: 'text', text, citations: null }],
-    stop_reason: 'end_turn',
-    stop_sequence: null,
-    container: null,
-    usage,
-  }
-  if (!answer.stream) return exceededResponse({ json: message })
+  const content = [{ type: 'text', text, citations: null }]
+  const message = { id: budgetExceededMessageId, type: 'message', role: 'assistant', model, content }
+  const end = { stop_reason: 'end_turn', stop_sequence: null }
   const event = (type: string, payload: object) => ({ event: type, data: { type, ...payload } })
-  return exceededResponse({
-    events: [
-      event('message_start', { message: { ...message, content: [], stop_reason: null } }),
-      event('content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } }),
-      event('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }),
-      event('content_block_stop', { index: 0 }),
-      event('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage }),
-      event('message_stop', {}),
-    ],
-  })
+  const events = [
+    event('message_start', {
+      message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage },
+    }),
+    event('content_block_start', { index: 0, content_block: { ...content[0], text: '' } }),
+    event('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }),
+    event('content_block_stop', { index: 0 }),
+    event('message_delta', { delta: end, usage }),
+    event('message_stop', {}),
+  ]
+  const response = exceededResponse(
+    options.stream === true ? { events } : { json: { ...message, ...end, container: null, usage } },
+  )
+  const props = { options, response, controller: new AbortController(), startTime: Date.now() }
+  return Object.assign(props, { requestLogID: 'tokenwarden-budget-exceeded', retryOfRequestLogID: undefined })
 }

@@ -1,25 +1,40 @@
 import type Anthropic from '@anthropic-ai/sdk'
 import type { APIPromise } from '@anthropic-ai/sdk'
 import type { Stream } from '@anthropic-ai/sdk/core/streaming'
-import { type BudgetCall, clientBudgeting, exceededAnswer, isClientStream } from '@tokenwarden/core/adapter'
-import { budgetExceededResponse } from './budget-exceeded-response.ts'
-import { type MessageEvent, meterMessageStream } from './meter-message-stream.ts'
-import { reportedUsage } from './reported-usage.ts'
+import type { BudgetContext } from '@tokenwarden/core'
 import {
-  type ClientSettings,
-  isMessagesRequest,
-  type RequestOptions,
-  startMessagesCall,
-} from './start-messages-call.ts'
+  type BudgetCall,
+  clientBudgeting,
+  exceededAnswer,
+  isClientStream,
+  meterClientStream,
+  type ResolvedAdapterOptions,
+  startBudgetCall,
+  wrapApiPromise,
+} from '@tokenwarden/core/adapter'
+import { budgetExceededProps } from './budget-exceeded-response.ts'
+import { reportedUsage } from './reported-usage.ts'
+import { type MessagesBody, toCallInput } from './to-call-input.ts'
 
-interface ResponseProps {
+/**
+ * A budgeted client's settings: `withBudget`'s options resolved, the context scoped by `withContext`.
+ *
+ * @example
+ * const settings: ClientSettings = { ...validateAdapterOptions(options), context: { thread: 't-1' } }
+ */
+export type ClientSettings = ResolvedAdapterOptions<BudgetContext> & { context: BudgetContext }
+
+/** The SDK's options of one request (`FinalRequestOptions`). */
+export type RequestOptions = Awaited<Parameters<Anthropic['request']>[0]>
+
+/** What the SDK's request resolves to before it is parsed (its `APIResponseProps`). */
+export interface ResponseProps {
   options: RequestOptions
   response: Response
   controller: AbortController
 }
-type ResponseParser = (client: Anthropic, props: ResponseProps) => Promise<unknown>
 
-/** One budgeted request: its call once reserved, or the answer of a refused one (`onExceeded: 'finish'`). */
+/** A request's call once reserved, or the answer of a refused one (`onExceeded: 'finish'`). */
 interface RequestState {
   call: BudgetCall | undefined
   refused: ResponseProps | undefined
@@ -27,14 +42,9 @@ interface RequestState {
 }
 
 /**
- * The budgeting of Anthropic clients (`Anthropic` and your own subclasses): core's `clientBudgeting`
- * (the subclass swapped onto the instance, `withOptions()` clones and `withContext()` kept budgeted)
- * with Anthropic's requests. It overrides `request()`, which `messages.create`, `messages.stream()`,
- * `beta.messages.*` and their retries go through once per logical call: a `POST /v1/messages` is
- * reserved before its first attempt (a refusal rejects before any HTTP request and is not retried),
- * shown the budget's notice in `system` and sent the clamped `max_tokens` (only when either applies:
- * otherwise the SDK serializes the caller's body as it would unwrapped), settled from the parsed
- * message or the metered stream, and released when the request fails.
+ * The budgeting of Anthropic clients (core's `clientBudgeting`): `request()`, which `messages.*`,
+ * `beta.messages.*` and their retries go through once per call, reserves a `POST /v1/messages` before
+ * its first attempt, settles it from the parsed message or metered stream, and releases it on failure.
  *
  * @example
  * anthropicBudgeting.instrument(client, () => settings)
@@ -50,89 +60,109 @@ export const anthropicBudgeting = clientBudgeting<typeof Anthropic, ClientSettin
         const settings = settingsByClient.get(this)
         if (settings === undefined) return super.request<Rsp>(options, remainingRetries)
         const state: RequestState = { call: undefined, refused: undefined, onStall: undefined }
-        const planned = Promise.resolve(options).then((resolved) => plan(settings, resolved, state))
-        return instrument(super.request<Rsp>(planned, remainingRetries), state, this)
+        const planned = Promise.resolve(options).then((resolved) =>
+          isMessagesRequest(resolved) ? startMessagesCall(settings, resolved, state) : resolved,
+        )
+        return wrapApiPromise(super.request<Rsp>(planned, remainingRetries), this, {
+          responsePromise: (response: Promise<ResponseProps>) =>
+            response.then(
+              (props) => {
+                if (state.call === undefined) return props
+                state.call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
+                state.onStall = () => props.controller.abort()
+                return props
+              },
+              async (error: unknown) => {
+                if (state.refused !== undefined) return state.refused
+                await state.call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
+                throw error
+              },
+            ),
+          parseResponse: async (parse, client, props: ResponseProps) => {
+            const call = state.call
+            if (call === undefined) return parse(client, props)
+            const value = await parse(client, props).catch(async (error: unknown) => {
+              await call.finish().catch(() => {}) // sent, then unreadable: the estimate counts
+              throw error
+            })
+            if (props.options.stream === true && isClientStream<Stream<MessageEvent>>(value)) {
+              meterMessageStream(value, call)
+              return value
+            }
+            const message = value as { usage?: unknown; content?: unknown } | null | undefined
+            await call.finish(reportedUsage(message?.usage), {
+              outputText: () => contentText(message?.content),
+            })
+            return value
+          },
+        })
       }
     },
 )
 
-/** Reserves a Messages API request before the SDK builds it; other requests pass as they are. */
-function plan(settings: ClientSettings, options: RequestOptions, state: RequestState) {
-  if (!isMessagesRequest(options)) return options
-  return startMessagesCall(settings, options, () => state.onStall?.()).then(
+/** A Messages API call (`POST /v1/messages`, `?beta=true` before 1.x's qualifiers) with a params body. */
+function isMessagesRequest(options: RequestOptions): boolean {
+  const body = options.body
+  return (
+    options.method === 'post' &&
+    (options.path === '/v1/messages' || options.path.startsWith('/v1/messages?')) &&
+    body !== null &&
+    typeof body === 'object' &&
+    Object.getPrototypeOf(body) === Object.prototype
+  )
+}
+
+/**
+ * Reserves a Messages API request before the SDK builds it (`max_tokens` is the reserved output), then
+ * gives a new body in the SDK's own options object the notice (in `system`) and clamped `max_tokens`,
+ * only when either applies. A refusal rejects (nothing is sent), its answer in `state.refused`.
+ */
+function startMessagesCall(settings: ClientSettings, options: RequestOptions, state: RequestState) {
+  const body = options.body as MessagesBody
+  const started = startBudgetCall(settings.budget, {
+    context: settings.context,
+    model: settings.modelId ?? (typeof body.model === 'string' ? body.model : undefined),
+    input: toCallInput(body),
+    maxOutputTokens: body.max_tokens as number | undefined,
+    clamp: settings.clamp,
+    warnings: settings.injectWarnings,
+    status: settings.injectStatus,
+    stallMs: settings.stallMs,
+    stopAtReservation: settings.stopStreamsAtReservation,
+    onStall: () => state.onStall?.(),
+  })
+  return started.then(
     (call) => {
+      try {
+        const cap = call.maxOutputTokens
+        const capped = cap !== undefined && cap !== body.max_tokens
+        if (call.notice !== undefined || capped) {
+          const sent: MessagesBody = { ...body }
+          if (call.notice !== undefined) sent.system = withNotice(body.system, call.notice)
+          if (capped) sent.max_tokens = cap
+          options.body = sent // the SDK's own options object: the caller's params are not touched
+        }
+      } catch (error) {
+        return call.fail().then(() => Promise.reject(error))
+      }
+      call.markSent()
       state.call = call
       return options
     },
     (error: unknown) => {
       const text = exceededAnswer(settings, error)
-      if (text !== undefined) state.refused = exceededProps(options, text)
+      if (text !== undefined) state.refused = budgetExceededProps(options, text)
       throw error // nothing is sent either way
     },
   )
 }
 
-/**
- * The SDK's `APIPromise` of a request as one of its own class (its helpers all stay) that settles the
- * call from what it parses and releases it when the request fails. (A new one: assigning the fields of
- * the SDK's would slow down every `APIPromise`, those of unbudgeted clients too.)
- */
-function instrument<Rsp>(inner: APIPromise<Rsp>, state: RequestState, client: Anthropic): APIPromise<Rsp> {
-  const { responsePromise, parseResponse: parse } = inner as unknown as {
-    responsePromise?: Promise<ResponseProps>
-    parseResponse?: ResponseParser
-  }
-  if (typeof responsePromise?.then !== 'function' || typeof parse !== 'function') {
-    throw new TypeError(
-      '[tokenwarden] [anthropic] unsupported @anthropic-ai/sdk: APIPromise has no responsePromise',
-    )
-  }
-  const tracked = responsePromise.then(
-    (props) => {
-      if (state.call === undefined) return props
-      state.call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
-      state.onStall = () => props.controller.abort()
-      return props
-    },
-    async (error: unknown) => {
-      if (state.refused !== undefined) return state.refused
-      await state.call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
-      throw error
-    },
-  )
-  const PromiseClass = inner.constructor as new (
-    client: Anthropic,
-    responsePromise: Promise<ResponseProps>,
-    parse: ResponseParser,
-  ) => APIPromise<Rsp>
-  return new PromiseClass(client, tracked, async (client, props) => {
-    const call = state.call
-    if (call === undefined) return parse(client, props)
-    let value: unknown
-    try {
-      value = await parse(client, props)
-    } catch (error) {
-      await call.finish().catch(() => {}) // sent, then unreadable: the estimate counts
-      throw error
-    }
-    if (props.options.stream === true && isClientStream<Stream<MessageEvent>>(value)) {
-      meterMessageStream(value, call)
-      return value
-    }
-    const message = value as { usage?: unknown; content?: unknown } | null | undefined
-    await call.finish(reportedUsage(message?.usage), { outputText: () => contentText(message?.content) })
-    return value
-  })
-}
-
-/** The response props of a refused call (`onExceeded: 'finish'`), parsed by the SDK like a real response. */
-function exceededProps(options: RequestOptions, text: string): ResponseProps {
-  const model = (options.body as { model?: unknown }).model
-  const response = budgetExceededResponse({ model, text, stream: options.stream === true })
-  return Object.assign(
-    { options, response, controller: new AbortController() },
-    { requestLogID: 'tokenwarden-budget-exceeded', retryOfRequestLogID: undefined, startTime: Date.now() },
-  )
+/** `system` with the notice: appended to a string, or a last text block (`cache_control` stays put). */
+function withNotice(system: unknown, notice: string): unknown {
+  if (system === undefined || system === null || system === '') return notice
+  if (typeof system === 'string') return `${system}\n\n${notice}`
+  if (Array.isArray(system)) return [...system, { type: 'text', text: notice }]
+  return system // not a shape the API takes: left for the API to reject
 }
 
 /** The output text of a message that reported no usage: its text, thinking and tool use. */
@@ -145,4 +175,35 @@ function contentText(content: unknown): string {
       else if (block?.type === 'tool_use') text += `${block.name}${JSON.stringify(block.input)}`
     }
   return text
+}
+
+interface MessageEvent {
+  type?: string
+  message?: { usage?: Record<string, unknown> | null }
+  usage?: Record<string, unknown> | null
+  delta?: { text?: unknown; partial_json?: unknown; thinking?: unknown }
+}
+
+/**
+ * Meters a Messages API event stream in place (core's `meterClientStream`) and settles its call with the
+ * usage of `message_start` (input, cache reads and writes) and the cumulative `message_delta` (output),
+ * or, for a stream left early, aborted, cut or failed, with what arrived (the output not yet reported
+ * estimated from the text, JSON and thinking deltas counted).
+ */
+function meterMessageStream(stream: Stream<MessageEvent>, call: BudgetCall): void {
+  let usage: Record<string, unknown> | undefined
+  const observe = (event: MessageEvent) => {
+    if (event?.type === 'content_block_delta') {
+      const text = event.delta?.text ?? event.delta?.partial_json ?? event.delta?.thinking
+      if (typeof text === 'string') call.countOutput(text)
+    } else if (event?.type === 'message_start') {
+      const { output_tokens: _, ...input } = event.message?.usage ?? {} // not yet the output
+      usage = input
+    } else if (event?.type === 'message_delta') {
+      const next = { ...usage }
+      for (const [field, value] of Object.entries(event.usage ?? {})) if (value != null) next[field] = value
+      usage = next
+    }
+  }
+  meterClientStream(stream, call, observe, () => call.finish(reportedUsage(usage)))
 }

@@ -19,10 +19,7 @@ export interface WithBudgetOptions extends Omit<BudgetAdapterOptions, 'defaultMa
 
 /** A budgeted client: the client you passed (same class, same type), plus `withContext`. */
 export type BudgetedAnthropic<T extends Anthropic> = T & {
-  /**
-   * A client for the same budget with more context merged in (e.g. the current thread or user), made
-   * with `withOptions({})`: it shares this client's connection settings.
-   */
+  /** A client for the same budget with more context merged in (made with `withOptions({})`). */
   withContext(context: BudgetContext): BudgetedAnthropic<T>
 }
 

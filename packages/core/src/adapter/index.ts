@@ -15,7 +15,9 @@ export {
   type ClientBudgeting,
   clientBudgeting,
   isClientStream,
+  type ParseResponse,
   type StainlessClientClass,
+  wrapApiPromise,
 } from './client-budgeting.ts'
 export type {
   MessageEdit,
