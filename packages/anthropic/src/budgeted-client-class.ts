@@ -120,15 +120,11 @@ function isMessagesRequest(options: RequestOptions): boolean {
 function startMessagesCall(settings: ClientSettings, options: RequestOptions, state: RequestState) {
   const body = options.body as MessagesBody
   const started = startBudgetCall(settings.budget, {
+    ...settings.callOptions,
     context: settings.context,
     model: settings.modelId ?? (typeof body.model === 'string' ? body.model : undefined),
     input: toCallInput(body),
     maxOutputTokens: body.max_tokens as number | undefined,
-    clamp: settings.clamp,
-    warnings: settings.injectWarnings,
-    status: settings.injectStatus,
-    stallMs: settings.stallMs,
-    stopAtReservation: settings.stopStreamsAtReservation,
     onStall: () => state.onStall?.(),
   })
   return started.then(

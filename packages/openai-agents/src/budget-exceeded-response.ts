@@ -4,30 +4,26 @@ import { type ModelResponse, type StreamEvent, Usage } from '@openai/agents'
 export const budgetExceededMarker = 'budget-exceeded'
 
 /**
- * The response of a call the budget refused with `onExceeded: 'finish'` (nothing was sent): one
- * assistant message with `text`, no tool calls, so the run ends with it as its final output. Its usage
- * is empty (no request was made) and it has no response id (nothing can continue it).
+ * The response of a call the budget refused under `onExceeded: 'finish'` (nothing was sent; the text is
+ * core's `exceededAnswer`): one assistant message with `text`, no tool calls, so the run ends with it as
+ * its final output, `usage` empty (no request was made) and no response id (nothing can continue it).
  *
  * @example
  * return budgetExceededResponse('The budget for this conversation is used up.')
  */
 export function budgetExceededResponse(text: string, usage: Usage = new Usage()): ModelResponse {
-  return {
-    usage,
-    output: [
-      {
-        type: 'message',
-        role: 'assistant',
-        status: 'completed',
-        content: [{ type: 'output_text', text }],
-      },
-    ],
-    providerData: { tokenwarden: budgetExceededMarker },
+  const content = [{ type: 'output_text' as const, text }]
+  const message = {
+    type: 'message' as const,
+    role: 'assistant' as const,
+    status: 'completed' as const,
+    content,
   }
+  return { usage, output: [message], providerData: { tokenwarden: budgetExceededMarker } }
 }
 
 /**
- * The stream of {@link budgetExceededResponse}: `response_started`, the text as one delta, and
+ * The stream of {@link budgetExceededResponse}: `response_started`, the text as one delta, then
  * {@link budgetResponseDone}.
  *
  * @example

@@ -16,11 +16,11 @@ export function toCallInput(request: ModelRequest): CallInput {
   const input = request.input
   if (typeof input === 'string') messages.push(input)
   else if (Array.isArray(input)) for (const item of input) messages.push(itemMessage(item))
-  const tools: unknown[] = [...(request.tools ?? []), ...(request.handoffs ?? [])]
+  const { tools = [], handoffs = [] } = request
   const chain = request.previousResponseId ?? request.conversationId
   return {
     messages,
-    tools,
+    tools: handoffs.length === 0 ? tools : [...tools, ...handoffs],
     responseSchema: request.outputType === 'text' ? undefined : request.outputType,
     conversation: typeof chain === 'string' && chain.length > 0 ? chain : undefined,
   }
@@ -41,13 +41,12 @@ function contentPart(part: { type?: unknown; text?: unknown; refusal?: unknown }
   return { type: 'json', value: part }
 }
 
-interface SdkUsage {
-  inputTokens?: unknown
-  outputTokens?: unknown
-  totalTokens?: unknown
-  inputTokensDetails?: unknown
-  outputTokensDetails?: unknown
-}
+type SdkUsage = Partial<
+  Record<
+    'inputTokens' | 'outputTokens' | 'totalTokens' | 'inputTokensDetails' | 'outputTokensDetails',
+    unknown
+  >
+>
 
 /**
  * The SDK's usage (a `Usage`, or a stream's `response_done` usage) on the core's fields, unchecked (for

@@ -9,7 +9,11 @@ export {
   type CallPolicyRequest,
 } from './apply-call-policies.ts'
 export { applyMessageEdits } from './apply-message-edits.ts'
-export type { BudgetAdapterOptions, ResolvedAdapterOptions } from './budget-adapter-options.ts'
+export type {
+  AdapterCallOptions,
+  BudgetAdapterOptions,
+  ResolvedAdapterOptions,
+} from './budget-adapter-options.ts'
 export { BudgetCall, type BudgetCallState } from './budget-call.ts'
 export {
   type ClientBudgeting,
