@@ -1,7 +1,6 @@
 import type { Model, ModelProvider } from '@openai/agents'
 import { validateAdapterOptions } from '@tokenwarden/core/adapter'
-import type { BudgetModelOptions } from './budget-model.ts'
-import { wrapModel } from './budget-model.ts'
+import { type BudgetModelOptions, wrapModel } from './budget-model.ts'
 
 /**
  * Wraps an Agents SDK `ModelProvider` (e.g. `OpenAIProvider`) so that every model it resolves is

@@ -9,11 +9,7 @@ import {
   startBudgetCall,
   validateAdapterOptions,
 } from '@tokenwarden/core/adapter'
-import {
-  budgetExceededEvents,
-  budgetExceededResponse,
-  budgetResponseDone,
-} from './budget-exceeded-response.ts'
+import { budgetExceededEvents, budgetExceededResponse } from './budget-exceeded-response.ts'
 import { reportedUsage, toCallInput } from './model-call-input.ts'
 import { currentBudgetContext } from './with-budget-context.ts'
 
@@ -153,7 +149,7 @@ export function wrapModel(
           if (call.shouldStop) {
             const used = { inputTokens: call.inputTokens, outputTokens: call.outputTokens }
             await call.finish() // the rest of the stream is cancelled when the loop is left
-            yield budgetResponseDone(text, new Usage(used))
+            yield* budgetExceededEvents(text, new Usage(used))
             return
           }
         }

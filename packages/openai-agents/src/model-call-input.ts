@@ -2,10 +2,9 @@ import type { ModelRequest } from '@openai/agents'
 import type { CallInput, CallMessage, CallPart, ReportedUsage } from '@tokenwarden/core/adapter'
 
 /**
- * A model request of the Agents SDK as the core's neutral `CallInput`: the instructions, each input
- * item (messages by their parts, other items such as tool calls and results as JSON), the tools and
- * handoffs, the output schema, and the response chain it continues (`previousResponseId` or
- * `conversationId`). Text is counted, never kept.
+ * A model request of the Agents SDK as the core's `CallInput`: the instructions, each input item
+ * (messages by their parts, other items such as tool calls and results as JSON), the tools, handoffs,
+ * output schema and the response chain it continues (`previousResponseId` or `conversationId`).
  *
  * @example
  * toCallInput({ systemInstructions: 'Be terse.', input: 'Hi', tools: [], handoffs: [], outputType: 'text', modelSettings: {}, tracing: false })
@@ -71,15 +70,13 @@ export function reportedUsage(usage: SdkUsage | null | undefined): ReportedUsage
 
 /** A detail of one request: a record, or the SDK's list of one record per request (summed). */
 function detail(details: unknown, key: string): unknown {
-  if (Array.isArray(details)) {
-    let total: number | undefined
-    for (const entry of details) {
-      const value = (entry as Record<string, unknown> | null)?.[key]
-      if (value === undefined) continue
-      if (typeof value !== 'number') return value
-      total = (total ?? 0) + value
-    }
-    return total
+  if (!Array.isArray(details)) return (details as Record<string, unknown> | null | undefined)?.[key]
+  let total: number | undefined
+  for (const entry of details) {
+    const value = (entry as Record<string, unknown> | null)?.[key]
+    if (value === undefined) continue
+    if (typeof value !== 'number') return value
+    total = (total ?? 0) + value
   }
-  return (details as Record<string, unknown> | null | undefined)?.[key]
+  return total
 }
