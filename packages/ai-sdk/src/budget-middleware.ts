@@ -56,19 +56,12 @@ interface Reserved {
  * })
  */
 export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageModelV4Middleware {
-  const {
-    budget,
-    context,
-    modelId,
-    defaultMaxOutputTokens,
-    clamp,
-    injectWarnings,
-    injectStatus,
-    onExceeded,
-    exceededText,
-    stopStreamsAtReservation,
-    stallMs,
-  } = validateAdapterOptions(options, { contextFunction: true })
+  const { budget, context, modelId, onExceeded, exceededText, callOptions } = validateAdapterOptions(
+    options,
+    {
+      contextFunction: true,
+    },
+  )
   const policies = resolveMiddlewarePolicies(options)
   const contextOf = callContextResolver(context)
   const hasPolicies = policies.compression !== undefined || policies.downgrade !== undefined
@@ -111,15 +104,11 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
       let call: BudgetCall
       try {
         call = await startBudgetCall(budget, {
+          ...callOptions,
           context: callContext,
           model: id,
           input,
           maxOutputTokens: params.maxOutputTokens,
-          defaultMaxOutputTokens,
-          clamp,
-          warnings: injectWarnings,
-          status: injectStatus,
-          stallMs,
           onStall: () => state?.onStall?.(),
         })
       } catch (error) {
@@ -182,10 +171,7 @@ export function budgetMiddleware(options: BudgetMiddlewareOptions): LanguageMode
         await call.finish() // nothing to meter: the estimate counts
         return result
       }
-      const metered = meterStream(result.stream, call, {
-        stopAtReservation: stopStreamsAtReservation,
-        abortSignal: params.abortSignal,
-      })
+      const metered = meterStream(result.stream, call, { abortSignal: params.abortSignal })
       state.onStall = metered.onStall
       return { ...result, stream: metered.stream }
     },

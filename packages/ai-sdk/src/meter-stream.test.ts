@@ -31,7 +31,7 @@ async function meteredCall(settled: TokenUsage[], settleError?: Error) {
   return call
 }
 
-const options = { stopAtReservation: false, abortSignal: undefined }
+const options = { abortSignal: undefined }
 
 describe('meterStream', () => {
   describe('settle', () => {

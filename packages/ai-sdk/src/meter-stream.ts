@@ -5,8 +5,6 @@ import { reportedUsage, toModelUsage } from './to-token-usage.ts'
 
 /** Options of {@link meterStream}. */
 export interface MeterStreamOptions {
-  /** End the stream gracefully (finish reason `length`) once the counted output passes the reservation. */
-  stopAtReservation: boolean
   /** The caller's abort signal: an abort finishes the call from what was produced so far. */
   abortSignal: AbortSignal | undefined
 }
@@ -16,15 +14,16 @@ export interface MeterStreamOptions {
  * part, or, when the stream errors, ends without one, is cancelled or aborted, from the estimate of the
  * input and of the deltas counted so far. A read in flight keeps the call alive (however long the
  * provider takes) and each part read counts as progress, so only a stream nobody reads stalls; a
- * stalled call cancels the provider's stream.
+ * stalled call cancels the provider's stream. A call started with `stopAtReservation` ends the stream
+ * gracefully (finish reason `length`) once its counted output passes the reservation (`call.shouldStop`).
  *
  * @example
- * const stream = meterStream(result.stream, call, { stopAtReservation: false, abortSignal })
+ * const stream = meterStream(result.stream, call, { abortSignal })
  */
 export function meterStream(
   stream: ReadableStream<LanguageModelV4StreamPart>,
   call: BudgetCall,
-  { stopAtReservation, abortSignal }: MeterStreamOptions,
+  { abortSignal }: MeterStreamOptions,
 ): { stream: ReadableStream<LanguageModelV4StreamPart>; onStall: () => void } {
   const reader = stream.getReader()
   const streamedToolInputs = new Set<string>()
@@ -63,7 +62,7 @@ export function meterStream(
         track(part)
         if (part.type === 'finish') await finish(part.usage)
         controller.enqueue(part)
-        if (stopAtReservation && call.state === 'open' && call.overReservation) {
+        if (call.shouldStop) {
           for (const [id, type] of openParts) controller.enqueue({ type, id })
           controller.enqueue({
             type: 'finish',

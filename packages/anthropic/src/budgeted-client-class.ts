@@ -1,35 +1,50 @@
 import type Anthropic from '@anthropic-ai/sdk'
 import type { APIPromise } from '@anthropic-ai/sdk'
 import type { Stream } from '@anthropic-ai/sdk/core/streaming'
-import { BudgetExceededError, type TokenEstimator } from '@tokenwarden/core'
-import { type BudgetCall, clientBudgeting, isClientStream } from '@tokenwarden/core/adapter'
-import { budgetExceededResponse } from './budget-exceeded-response.ts'
-import { meterMessageStream } from './meter-message-stream.ts'
-import { reportedUsage } from './reported-usage.ts'
+import type { BudgetContext } from '@tokenwarden/core'
 import {
-  type ClientSettings,
-  isMessagesRequest,
-  type RequestOptions,
-  startMessagesCall,
-} from './start-messages-call.ts'
-import type { MessagesBody } from './to-call-input.ts'
+  type BudgetCall,
+  clientBudgeting,
+  exceededAnswer,
+  isClientStream,
+  meterClientStream,
+  type ResolvedAdapterOptions,
+  startBudgetCall,
+  wrapApiPromise,
+} from '@tokenwarden/core/adapter'
+import { budgetExceededProps } from './budget-exceeded-response.ts'
+import { reportedUsage } from './reported-usage.ts'
+import { type MessagesBody, toCallInput } from './to-call-input.ts'
 
-interface ResponseProps {
+/**
+ * A budgeted client's settings: `withBudget`'s options resolved, the context scoped by `withContext`.
+ *
+ * @example
+ * const settings: ClientSettings = { ...validateAdapterOptions(options), context: { thread: 't-1' } }
+ */
+export type ClientSettings = ResolvedAdapterOptions<BudgetContext> & { context: BudgetContext }
+
+/** The SDK's options of one request (`FinalRequestOptions`). */
+export type RequestOptions = Awaited<Parameters<Anthropic['request']>[0]>
+
+/** What the SDK's request resolves to before it is parsed (its `APIResponseProps`). */
+export interface ResponseProps {
   options: RequestOptions
   response: Response
   controller: AbortController
 }
-type ResponseParser = (client: Anthropic, props: ResponseProps) => Promise<unknown>
+
+/** A request's call once reserved, or the answer of a refused one (`onExceeded: 'finish'`). */
+interface RequestState {
+  call: BudgetCall | undefined
+  refused: ResponseProps | undefined
+  onStall: (() => void) | undefined
+}
 
 /**
- * The budgeting of Anthropic clients (`Anthropic` and your own subclasses): core's `clientBudgeting`
- * (the subclass swapped onto the instance, `withOptions()` clones and `withContext()` kept budgeted)
- * with Anthropic's requests. It overrides `request()`, which `messages.create`, `messages.stream()`,
- * `beta.messages.*` and their retries go through once per logical call: a `POST /v1/messages` is
- * reserved before its first attempt (a refusal rejects before any HTTP request and is not retried),
- * shown the budget's notice in `system` and sent the clamped `max_tokens` (only when either applies:
- * otherwise the SDK serializes the caller's body as it would unwrapped), settled from the parsed
- * message or the metered stream, and released when the request fails.
+ * The budgeting of Anthropic clients (core's `clientBudgeting`): `request()`, which `messages.*`,
+ * `beta.messages.*` and their retries go through once per call, reserves a `POST /v1/messages` before
+ * its first attempt, settles it from the parsed message or metered stream, and releases it on failure.
  *
  * @example
  * anthropicBudgeting.instrument(client, () => settings)
@@ -44,96 +59,147 @@ export const anthropicBudgeting = clientBudgeting<typeof Anthropic, ClientSettin
       ): APIPromise<Rsp> {
         const settings = settingsByClient.get(this)
         if (settings === undefined) return super.request<Rsp>(options, remainingRetries)
-        let call: BudgetCall | undefined
-        let onStall: (() => void) | undefined
-        let refused: ResponseProps | undefined // onExceeded 'finish': the response made for a refused call
-        const planned = Promise.resolve(options).then((resolved) => {
-          if (!isMessagesRequest(resolved)) return resolved
-          return startMessagesCall(settings, resolved, () => onStall?.()).then(
-            (started) => {
-              call = started
-              return resolved
-            },
-            (error: unknown) => {
-              if (settings.exceededText !== undefined && BudgetExceededError.isInstance(error))
-                refused = exceededProps(resolved, settings.exceededText(error))
-              throw error // nothing is sent either way
-            },
-          )
-        })
-        const inner = super.request<Rsp>(planned, remainingRetries)
-        const parts = inner as unknown as {
-          responsePromise?: Promise<ResponseProps>
-          parseResponse?: unknown
-        }
-        if (typeof parts.responsePromise?.then !== 'function' || typeof parts.parseResponse !== 'function') {
-          throw new TypeError(
-            '[tokenwarden] [anthropic] unsupported @anthropic-ai/sdk: APIPromise has no responsePromise',
-          )
-        }
-        const parseResponse = parts.parseResponse as ResponseParser
-        const tracked = parts.responsePromise.then(
-          (props) => {
-            if (call === undefined) return props
-            call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
-            onStall = () => props.controller.abort()
-            return props
-          },
-          async (error: unknown) => {
-            if (refused !== undefined) return refused
-            await call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
-            throw error
-          },
+        const state: RequestState = { call: undefined, refused: undefined, onStall: undefined }
+        const planned = Promise.resolve(options).then((resolved) =>
+          isMessagesRequest(resolved) ? startMessagesCall(settings, resolved, state) : resolved,
         )
-        const PromiseClass = inner.constructor as new (
-          client: Anthropic,
-          responsePromise: Promise<ResponseProps>,
-          parse: ResponseParser,
-        ) => APIPromise<Rsp>
-        return new PromiseClass(this, tracked, async (client, props) => {
-          if (call === undefined) return parseResponse(client, props)
-          let value: unknown
-          try {
-            value = await parseResponse(client, props)
-          } catch (error) {
-            await call.finish().catch(() => {}) // sent, then unreadable: the estimate counts
-            throw error
-          }
-          if (props.options.stream === true && isClientStream<Stream<unknown>>(value)) {
-            return meterMessageStream(value, call, {
-              client: this,
-              stopAtReservation: settings.stopStreamsAtReservation,
+        return wrapApiPromise(super.request<Rsp>(planned, remainingRetries), this, {
+          responsePromise: (response: Promise<ResponseProps>) =>
+            response.then(
+              (props) => {
+                if (state.call === undefined) return props
+                state.call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
+                state.onStall = () => props.controller.abort()
+                return props
+              },
+              async (error: unknown) => {
+                if (state.refused !== undefined) return state.refused
+                await state.call?.fail() // HTTP error after retries, connection error, abort: nothing to bill
+                throw error
+              },
+            ),
+          parseResponse: async (parse, client, props: ResponseProps) => {
+            const call = state.call
+            if (call === undefined) return parse(client, props)
+            const value = await parse(client, props).catch(async (error: unknown) => {
+              await call.finish().catch(() => {}) // sent, then unreadable: the estimate counts
+              throw error
             })
-          }
-          const message = value as { usage?: unknown; content?: unknown } | null | undefined
-          await call.finish(reportedUsage(message?.usage), {
-            outputTokens: () => contentTokens(message?.content, settings.budget.estimator),
-          })
-          return value
+            if (props.options.stream === true && isClientStream<Stream<MessageEvent>>(value)) {
+              meterMessageStream(value, call)
+              return value
+            }
+            const message = value as { usage?: unknown; content?: unknown } | null | undefined
+            await call.finish(reportedUsage(message?.usage), {
+              outputText: () => contentText(message?.content),
+            })
+            return value
+          },
         })
       }
     },
 )
 
-/** The response props of a refused call (`onExceeded: 'finish'`), parsed by the SDK like a real response. */
-function exceededProps(options: RequestOptions, text: string): ResponseProps {
-  const body = options.body as MessagesBody
-  const stream = options.stream === true
-  const response = budgetExceededResponse({ model: body.model, text, stream })
-  return Object.assign(
-    { options, response, controller: new AbortController() },
-    { requestLogID: 'tokenwarden-budget-exceeded', retryOfRequestLogID: undefined, startTime: Date.now() },
+/** A Messages API call (`POST /v1/messages`, `?beta=true` before 1.x's qualifiers) with a params body. */
+function isMessagesRequest(options: RequestOptions): boolean {
+  const body = options.body
+  return (
+    options.method === 'post' &&
+    (options.path === '/v1/messages' || options.path.startsWith('/v1/messages?')) &&
+    body !== null &&
+    typeof body === 'object' &&
+    Object.getPrototypeOf(body) === Object.prototype
   )
 }
 
-/** The output of a message that reported no usage, from its text, thinking and tool use. */
-function contentTokens(content: unknown, estimator: TokenEstimator): number {
-  if (!Array.isArray(content)) return 0
+/**
+ * Reserves a Messages API request before the SDK builds it (`max_tokens` is the reserved output), then
+ * gives a new body in the SDK's own options object the notice (in `system`) and clamped `max_tokens`,
+ * only when either applies. A refusal rejects (nothing is sent), its answer in `state.refused`.
+ */
+function startMessagesCall(settings: ClientSettings, options: RequestOptions, state: RequestState) {
+  const body = options.body as MessagesBody
+  const started = startBudgetCall(settings.budget, {
+    ...settings.callOptions,
+    context: settings.context,
+    model: settings.modelId ?? (typeof body.model === 'string' ? body.model : undefined),
+    input: toCallInput(body),
+    maxOutputTokens: body.max_tokens as number | undefined,
+    onStall: () => state.onStall?.(),
+  })
+  return started.then(
+    (call) => {
+      try {
+        const cap = call.maxOutputTokens
+        const capped = cap !== undefined && cap !== body.max_tokens
+        if (call.notice !== undefined || capped) {
+          const sent: MessagesBody = { ...body }
+          if (call.notice !== undefined) sent.system = withNotice(body.system, call.notice)
+          if (capped) sent.max_tokens = cap
+          options.body = sent // the SDK's own options object: the caller's params are not touched
+        }
+      } catch (error) {
+        return call.fail().then(() => Promise.reject(error))
+      }
+      call.markSent()
+      state.call = call
+      return options
+    },
+    (error: unknown) => {
+      const text = exceededAnswer(settings, error)
+      if (text !== undefined) state.refused = budgetExceededProps(options, text)
+      throw error // nothing is sent either way
+    },
+  )
+}
+
+/** `system` with the notice: appended to a string, or a last text block (`cache_control` stays put). */
+function withNotice(system: unknown, notice: string): unknown {
+  if (system === undefined || system === null || system === '') return notice
+  if (typeof system === 'string') return `${system}\n\n${notice}`
+  if (Array.isArray(system)) return [...system, { type: 'text', text: notice }]
+  return system // not a shape the API takes: left for the API to reject
+}
+
+/** The output text of a message that reported no usage: its text, thinking and tool use. */
+function contentText(content: unknown): string {
   let text = ''
-  for (const block of content as Record<string, unknown>[]) {
-    if (typeof block?.text === 'string') text += block.text
-    else if (typeof block?.thinking === 'string') text += block.thinking
-    else if (block?.type === 'tool_use') text += `${block.name}${JSON.stringify(block.input)}`
+  if (Array.isArray(content))
+    for (const block of content as Record<string, unknown>[]) {
+      if (typeof block?.text === 'string') text += block.text
+      else if (typeof block?.thinking === 'string') text += block.thinking
+      else if (block?.type === 'tool_use') text += `${block.name}${JSON.stringify(block.input)}`
+    }
+  return text
+}
+
+interface MessageEvent {
+  type?: string
+  message?: { usage?: Record<string, unknown> | null }
+  usage?: Record<string, unknown> | null
+  delta?: { text?: unknown; partial_json?: unknown; thinking?: unknown }
+}
+
+/**
+ * Meters a Messages API event stream in place (core's `meterClientStream`) and settles its call with the
+ * usage of `message_start` (input, cache reads and writes) and the cumulative `message_delta` (output),
+ * or, for a stream left early, aborted, cut or failed, with what arrived (the output not yet reported
+ * estimated from the text, JSON and thinking deltas counted).
+ */
+function meterMessageStream(stream: Stream<MessageEvent>, call: BudgetCall): void {
+  let usage: Record<string, unknown> | undefined
+  const observe = (event: MessageEvent) => {
+    if (event?.type === 'content_block_delta') {
+      const text = event.delta?.text ?? event.delta?.partial_json ?? event.delta?.thinking
+      if (typeof text === 'string') call.countOutput(text)
+    } else if (event?.type === 'message_start') {
+      const { output_tokens: _, ...input } = event.message?.usage ?? {} // not yet the output
+      usage = input
+    } else if (event?.type === 'message_delta') {
+      const next = { ...usage }
+      for (const [field, value] of Object.entries(event.usage ?? {})) if (value != null) next[field] = value
+      usage = next
+    }
   }
-  return text.length === 0 ? 0 : estimator.count(text)
+  meterClientStream(stream, call, observe, () => call.finish(reportedUsage(usage)))
 }

@@ -2,7 +2,6 @@ import type Anthropic from '@anthropic-ai/sdk'
 import type { BudgetContext } from '@tokenwarden/core'
 import { type BudgetAdapterOptions, validateAdapterOptions } from '@tokenwarden/core/adapter'
 import { anthropicBudgeting } from './budgeted-client-class.ts'
-import type { ClientSettings } from './start-messages-call.ts'
 
 /**
  * Options of {@link withBudget}. (`max_tokens` is required by the API, so it is always the reserved
@@ -20,10 +19,7 @@ export interface WithBudgetOptions extends Omit<BudgetAdapterOptions, 'defaultMa
 
 /** A budgeted client: the client you passed (same class, same type), plus `withContext`. */
 export type BudgetedAnthropic<T extends Anthropic> = T & {
-  /**
-   * A client for the same budget with more context merged in (e.g. the current thread or user), made
-   * with `withOptions({})`: it shares this client's connection settings.
-   */
+  /** A client for the same budget with more context merged in (made with `withOptions({})`). */
   withContext(context: BudgetContext): BudgetedAnthropic<T>
 }
 
@@ -46,20 +42,8 @@ export type BudgetedAnthropic<T extends Anthropic> = T & {
  * const message = await thread.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages })
  */
 export function withBudget<T extends Anthropic>(client: T, options: WithBudgetOptions): BudgetedAnthropic<T> {
-  return anthropicBudgeting.instrument(client, () => clientSettings(options)) as BudgetedAnthropic<T>
-}
-
-function clientSettings(options: WithBudgetOptions): ClientSettings {
-  const resolved = validateAdapterOptions<BudgetContext>(options)
-  return {
-    budget: resolved.budget,
-    context: { ...resolved.context },
-    modelId: resolved.modelId,
-    clamp: resolved.clamp,
-    injectWarnings: resolved.injectWarnings,
-    injectStatus: resolved.injectStatus,
-    stopStreamsAtReservation: resolved.stopStreamsAtReservation,
-    stallMs: resolved.stallMs,
-    exceededText: resolved.onExceeded === 'finish' ? resolved.exceededText : undefined,
-  }
+  return anthropicBudgeting.instrument(client, () => {
+    const resolved = validateAdapterOptions<BudgetContext>(options)
+    return { ...resolved, context: { ...resolved.context } }
+  }) as BudgetedAnthropic<T>
 }

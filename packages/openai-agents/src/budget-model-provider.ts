@@ -1,7 +1,6 @@
 import type { Model, ModelProvider } from '@openai/agents'
 import { validateAdapterOptions } from '@tokenwarden/core/adapter'
-import { wrapModel } from './budget-model.ts'
-import type { BudgetModelOptions } from './budget-model-options.ts'
+import { type BudgetModelOptions, wrapModel } from './budget-model.ts'
 
 /**
  * Wraps an Agents SDK `ModelProvider` (e.g. `OpenAIProvider`) so that every model it resolves is
@@ -23,16 +22,10 @@ export function budgetModelProvider(provider: ModelProvider, options: BudgetMode
   // One wrapper per model and name, so a provider's cached model stays one budgeted model.
   const wrapped = new WeakMap<Model, Map<string | undefined, Model>>()
   const wrap = (model: Model, name: string | undefined): Model => {
-    let byName = wrapped.get(model)
-    if (byName === undefined) {
-      byName = new Map()
-      wrapped.set(model, byName)
-    }
-    let budgeted = byName.get(name)
-    if (budgeted === undefined) {
-      budgeted = wrapModel(model, resolved, resolved.modelId ?? name)
-      byName.set(name, budgeted)
-    }
+    const byName = wrapped.get(model) ?? new Map<string | undefined, Model>()
+    wrapped.set(model, byName)
+    const budgeted = byName.get(name) ?? wrapModel(model, resolved, resolved.modelId ?? name)
+    byName.set(name, budgeted)
     return budgeted
   }
   return {

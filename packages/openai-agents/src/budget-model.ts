@@ -1,28 +1,48 @@
 import { getCurrentSpan, type Model, type ModelRequest, type ModelResponse, Usage } from '@openai/agents'
-import { type BudgetContext, BudgetExceededError, BudgetValidationError } from '@tokenwarden/core'
+import { type BudgetContext, BudgetValidationError } from '@tokenwarden/core'
 import {
+  type BudgetAdapterOptions,
   type BudgetCall,
+  exceededAnswer,
   mergeCallContext,
   type ResolvedAdapterOptions,
   startBudgetCall,
   validateAdapterOptions,
 } from '@tokenwarden/core/adapter'
-import {
-  budgetExceededEvents,
-  budgetExceededResponse,
-  budgetResponseDone,
-} from './budget-exceeded-response.ts'
-import type { BudgetModelOptions, ModelCallContext } from './budget-model-options.ts'
+import { budgetExceededEvents, budgetExceededResponse } from './budget-exceeded-response.ts'
 import { reportedUsage, toCallInput } from './model-call-input.ts'
 import { currentBudgetContext } from './with-budget-context.ts'
 
 /**
- * Wraps an Agents SDK `Model` so that every call of a run is budgeted: before a call the input
- * (instructions, items, tools, handoffs) is estimated and reserved with the agent's `maxTokens` (else
- * the default, reserved but not sent) or refused without calling the model; pending budget warnings
- * are appended to the agent's instructions once per crossing; afterwards the call is settled from the
- * response's usage (cached and reasoning tokens apart), a stream from its `response_done` usage, or from
- * the estimate when a stream is aborted, cut or stalls. The running agent's name is the `agent` scope.
+ * Who a model call is for: a static context, or a function of the call (the running agent's name and
+ * the SDK's request; may be async). The running agent's name is the `agent` scope unless this sets one.
+ *
+ * @example
+ * const context: ModelCallContext = ({ agent }) => ({ task: agent === 'writer' ? 'draft' : 'research' })
+ */
+export type ModelCallContext =
+  | BudgetContext
+  | ((call: {
+      agent: string | undefined
+      request: ModelRequest
+    }) => BudgetContext | PromiseLike<BudgetContext>)
+
+/** Options of `budgetModel` and `budgetModelProvider`. */
+export interface BudgetModelOptions extends BudgetAdapterOptions<ModelCallContext> {
+  /**
+   * Who the calls are for. The running agent's name is added as `agent`; a run's own ids come from
+   * `withBudgetContext({ thread }, () => run(…))`, which overrides both.
+   * @default {}
+   */
+  context?: ModelCallContext
+}
+
+/**
+ * Wraps an Agents SDK `Model` so that every call of a run is budgeted: the input (instructions, items,
+ * tools, handoffs) is estimated and reserved with the agent's `maxTokens` (else the default, reserved
+ * but not sent) or refused without calling the model; pending warnings are appended to the instructions;
+ * the call is settled from the response's usage (a stream's `response_done`), else from the estimate.
+ * The running agent's name is the `agent` scope.
  *
  * @example
  * import { Agent, OpenAIChatCompletionsModel, run } from '@openai/agents'
@@ -42,58 +62,58 @@ export function wrapModel(
   options: ResolvedAdapterOptions<ModelCallContext>,
   modelId: string | undefined,
 ): Model {
-  const { budget, context, onExceeded, exceededText, stopStreamsAtReservation } = options
-
+  const { budget, context } = options
+  const base = typeof context === 'function' ? undefined : { ...context }
+  let last: { agent?: string; run?: BudgetContext; context: BudgetContext } | undefined
+  /** The running agent, the model's context, the run's (`withBudgetContext`); the last one is reused. */
   const contextOf = (request: ModelRequest): BudgetContext | Promise<BudgetContext> => {
     const agent = currentAgentName()
-    if (typeof context !== 'function') return merged(agent, context)
-    return Promise.resolve(context({ agent, request })).then((base) => {
-      if (base === null || typeof base !== 'object')
+    if (base !== undefined) {
+      const run = currentBudgetContext()
+      if (last === undefined || last.agent !== agent || last.run !== run)
+        last = { agent, run, context: merged(agent, base, run) }
+      return last.context
+    }
+    return Promise.resolve((context as ContextFunction)({ agent, request })).then((own) => {
+      if (own === null || typeof own !== 'object')
         throw new BudgetValidationError({
           field: 'context',
-          value: base,
+          value: own,
           reason: 'expected the function to return an object of scope ids',
         })
-      return merged(agent, base)
+      return merged(agent, own, currentBudgetContext())
     })
   }
 
-  /** Reserves the call; the refusal itself when the run is to finish with `exceededText`. */
-  const start = async (
-    request: ModelRequest,
-    onStall?: () => void,
-  ): Promise<BudgetCall | BudgetExceededError> => {
+  /** Reserves the call; the text to finish with when it is refused under `onExceeded: 'finish'`. */
+  const start = async (request: ModelRequest, onStall?: () => void): Promise<BudgetCall | string> => {
     try {
       const resolved = contextOf(request) // a static context is not awaited (no extra hop per call)
       return await startBudgetCall(budget, {
+        ...options.callOptions,
         context: resolved instanceof Promise ? await resolved : resolved,
         model: modelId,
         input: toCallInput(request),
         maxOutputTokens: request.modelSettings?.maxTokens,
-        defaultMaxOutputTokens: options.defaultMaxOutputTokens,
-        clamp: options.clamp,
-        warnings: options.injectWarnings,
-        status: options.injectStatus,
-        stallMs: options.stallMs,
         onStall,
       })
     } catch (error) {
-      if (onExceeded === 'finish' && BudgetExceededError.isInstance(error)) return error
-      throw error
+      const text = exceededAnswer(options, error)
+      if (text === undefined) throw error
+      return text
     }
   }
 
   const wrapped: Model = {
     async getResponse(request) {
       const call = await start(request)
-      if (BudgetExceededError.isInstance(call)) return budgetExceededResponse(exceededText(call))
+      if (typeof call === 'string') return budgetExceededResponse(call)
       let response: ModelResponse
       try {
-        const sent = withCall(request, call, undefined)
         call.markSent()
-        response = await model.getResponse(sent)
+        response = await model.getResponse(withCall(request, call, undefined))
         await call.finish(reportedUsage(response?.usage), {
-          outputTokens: () => outputTokensOf(response, budget.estimator),
+          outputText: () => outputText(response),
           conversation: response?.responseId, // a later call continuing this response is floored by it
         })
       } catch (error) {
@@ -106,32 +126,30 @@ export function wrapModel(
     async *getStreamedResponse(request) {
       const abort = new AbortController()
       const call = await start(request, () => abort.abort(new Error('[tokenwarden] model stream stalled')))
-      if (BudgetExceededError.isInstance(call)) {
-        yield* budgetExceededEvents(exceededText(call))
+      if (typeof call === 'string') {
+        yield* budgetExceededEvents(call)
         return
       }
       let streaming = false // once an event arrived the provider is working: an error then settles
       let text = ''
       try {
-        const signal =
-          request.signal === undefined ? abort.signal : AbortSignal.any([request.signal, abort.signal])
-        const sent = withCall(request, call, signal)
+        const signal = request.signal ? AbortSignal.any([request.signal, abort.signal]) : abort.signal
         call.markSent()
-        for await (const event of model.getStreamedResponse(sent)) {
+        for await (const event of model.getStreamedResponse(withCall(request, call, signal))) {
           streaming = true
           if (event.type === 'output_text_delta') {
             call.countOutput(event.delta)
-            if (stopStreamsAtReservation) text += event.delta
+            if (options.stopStreamsAtReservation) text += event.delta
           } else call.progress()
-          if (event.type === 'response_done') {
-            await call.finish(reportedUsage(event.response?.usage), { conversation: event.response?.id })
-          }
+          const done = event.type === 'response_done' ? event : undefined
+          if (done)
+            await call.finish(reportedUsage(done.response?.usage), { conversation: done.response?.id })
           yield event
           call.markSent() // the reader pulled again: waiting for the provider
-          if (stopStreamsAtReservation && call.state === 'open' && call.overReservation) {
+          if (call.shouldStop) {
             const used = { inputTokens: call.inputTokens, outputTokens: call.outputTokens }
             await call.finish() // the rest of the stream is cancelled when the loop is left
-            yield budgetResponseDone(text, new Usage(used))
+            yield* budgetExceededEvents(text, new Usage(used))
             return
           }
         }
@@ -139,8 +157,7 @@ export function wrapModel(
         await (streaming ? call.finish().catch(() => undefined) : call.fail())
         throw error
       } finally {
-        // the reader left early (the run was aborted or stopped), or the stream ended without a word
-        // (sent, maybe billed): settle what was produced so far; an error was closed above
+        // left early (aborted, stopped) or ended without a word (sent): settle what was produced so far
         if (call.state === 'open') await call.finish().catch(() => undefined)
       }
     },
@@ -169,10 +186,11 @@ function withCall(request: ModelRequest, call: BudgetCall, signal: AbortSignal |
   return next
 }
 
-/** A call's context: the running agent, then the model's context, then the run's (`withBudgetContext`). */
-function merged(agent: string | undefined, base: BudgetContext): BudgetContext {
+type ContextFunction = Extract<ModelCallContext, (...args: never[]) => unknown>
+
+function merged(agent: string | undefined, base: BudgetContext, run: BudgetContext | undefined) {
   const own = mergeCallContext(agent === undefined ? {} : { agent }, base, 'context')
-  return mergeCallContext(own, currentBudgetContext(), 'withBudgetContext')
+  return mergeCallContext(own, run, 'withBudgetContext')
 }
 
 /** The running agent: the SDK's current turn (or agent) span names it, with tracing on or off. */
@@ -182,22 +200,15 @@ function currentAgentName(): string | undefined {
   return typeof name === 'string' && name.length > 0 ? name : undefined
 }
 
-/** The output tokens of a response from its text and tool calls (when the provider reports no usage). */
-function outputTokensOf(
-  response: ModelResponse | undefined,
-  estimator: { count(text: string): number },
-): number {
+/** The output text of a response from its messages and tool calls (when the provider reports no usage). */
+function outputText(response: ModelResponse | undefined): string {
   let text = ''
   for (const item of response?.output ?? []) {
-    const {
-      content,
-      name,
-      arguments: args,
-    } = item as { content?: unknown; name?: unknown; arguments?: unknown }
+    const { content, name, arguments: args } = item as Record<string, unknown>
     if (Array.isArray(content))
       for (const part of content) text += typeof part?.text === 'string' ? part.text : ''
     if (typeof name === 'string') text += name
     if (typeof args === 'string') text += args
   }
-  return text.length === 0 ? 0 : estimator.count(text)
+  return text
 }

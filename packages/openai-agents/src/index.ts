@@ -1,5 +1,5 @@
 export { budgetExceededMarker } from './budget-exceeded-response.ts'
+export type { BudgetModelOptions, ModelCallContext } from './budget-model.ts'
 export { budgetModel } from './budget-model.ts'
-export type { BudgetModelOptions, ModelCallContext } from './budget-model-options.ts'
 export { budgetModelProvider } from './budget-model-provider.ts'
 export { withBudgetContext } from './with-budget-context.ts'

@@ -2,10 +2,9 @@ import type { ModelRequest } from '@openai/agents'
 import type { CallInput, CallMessage, CallPart, ReportedUsage } from '@tokenwarden/core/adapter'
 
 /**
- * A model request of the Agents SDK as the core's neutral `CallInput`: the instructions, each input
- * item (messages by their parts, other items such as tool calls and results as JSON), the tools and
- * handoffs, the output schema, and the response chain it continues (`previousResponseId` or
- * `conversationId`). Text is counted, never kept.
+ * A model request of the Agents SDK as the core's `CallInput`: the instructions, each input item
+ * (messages by their parts, other items such as tool calls and results as JSON), the tools, handoffs,
+ * output schema and the response chain it continues (`previousResponseId` or `conversationId`).
  *
  * @example
  * toCallInput({ systemInstructions: 'Be terse.', input: 'Hi', tools: [], handoffs: [], outputType: 'text', modelSettings: {}, tracing: false })
@@ -16,11 +15,11 @@ export function toCallInput(request: ModelRequest): CallInput {
   const input = request.input
   if (typeof input === 'string') messages.push(input)
   else if (Array.isArray(input)) for (const item of input) messages.push(itemMessage(item))
-  const tools: unknown[] = [...(request.tools ?? []), ...(request.handoffs ?? [])]
+  const { tools = [], handoffs = [] } = request
   const chain = request.previousResponseId ?? request.conversationId
   return {
     messages,
-    tools,
+    tools: handoffs.length === 0 ? tools : [...tools, ...handoffs],
     responseSchema: request.outputType === 'text' ? undefined : request.outputType,
     conversation: typeof chain === 'string' && chain.length > 0 ? chain : undefined,
   }
@@ -41,13 +40,12 @@ function contentPart(part: { type?: unknown; text?: unknown; refusal?: unknown }
   return { type: 'json', value: part }
 }
 
-interface SdkUsage {
-  inputTokens?: unknown
-  outputTokens?: unknown
-  totalTokens?: unknown
-  inputTokensDetails?: unknown
-  outputTokensDetails?: unknown
-}
+type SdkUsage = Partial<
+  Record<
+    'inputTokens' | 'outputTokens' | 'totalTokens' | 'inputTokensDetails' | 'outputTokensDetails',
+    unknown
+  >
+>
 
 /**
  * The SDK's usage (a `Usage`, or a stream's `response_done` usage) on the core's fields, unchecked (for
@@ -72,15 +70,13 @@ export function reportedUsage(usage: SdkUsage | null | undefined): ReportedUsage
 
 /** A detail of one request: a record, or the SDK's list of one record per request (summed). */
 function detail(details: unknown, key: string): unknown {
-  if (Array.isArray(details)) {
-    let total: number | undefined
-    for (const entry of details) {
-      const value = (entry as Record<string, unknown> | null)?.[key]
-      if (value === undefined) continue
-      if (typeof value !== 'number') return value
-      total = (total ?? 0) + value
-    }
-    return total
+  if (!Array.isArray(details)) return (details as Record<string, unknown> | null | undefined)?.[key]
+  let total: number | undefined
+  for (const entry of details) {
+    const value = (entry as Record<string, unknown> | null)?.[key]
+    if (value === undefined) continue
+    if (typeof value !== 'number') return value
+    total = (total ?? 0) + value
   }
-  return (details as Record<string, unknown> | null | undefined)?.[key]
+  return total
 }

@@ -1,3 +1,4 @@
+import { exceededResponse, type ServerSentEvent } from '@tokenwarden/core/adapter'
 import type { Endpoint } from './to-call-input.ts'
 
 /**
@@ -41,15 +42,20 @@ export function budgetExceededResponse(endpoint: Endpoint, serialized: unknown, 
         finish_reason: 'stop',
         logprobs: null,
       }
-      return json({ id, object: 'chat.completion', created, model, choices: [choice], usage })
+      return exceededResponse({
+        json: { id, object: 'chat.completion', created, model, choices: [choice], usage },
+      })
     }
-    const chunk = (choices: object[], extra: object = {}) =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`
+    const chunk = (choices: object[], extra: object = {}): ServerSentEvent => ({
+      data: { id, object: 'chat.completion.chunk', created, model, choices, ...extra },
+    })
     const delta = refusal ? { role: 'assistant', refusal: text } : { role: 'assistant', content: text }
-    let events = chunk([{ index: 0, delta, finish_reason: null, logprobs: null }])
-    events += chunk([{ index: 0, delta: {}, finish_reason: 'stop', logprobs: null }])
-    if (body.stream_options?.include_usage === true) events += chunk([], { usage })
-    return sse(`${events}data: [DONE]\n\n`)
+    const events = [
+      chunk([{ index: 0, delta, finish_reason: null, logprobs: null }]),
+      chunk([{ index: 0, delta: {}, finish_reason: 'stop', logprobs: null }]),
+    ]
+    if (body.stream_options?.include_usage === true) events.push(chunk([], { usage }))
+    return exceededResponse({ events: [...events, { data: '[DONE]' }] })
   }
   const refusal = body.text?.format?.type === 'json_schema'
   const kind = refusal ? 'refusal' : 'output_text'
@@ -85,7 +91,7 @@ export function budgetExceededResponse(endpoint: Endpoint, serialized: unknown, 
     },
   })
   const done = response('completed', [item('completed', [part(text)])])
-  if (!stream) return json(done)
+  if (!stream) return exceededResponse({ json: done })
   const at = { item_id: `msg_${id}`, output_index: 0, content_index: 0 }
   const events: [string, object][] = [
     ['response.created', { response: response('in_progress', []) }],
@@ -97,20 +103,10 @@ export function budgetExceededResponse(endpoint: Endpoint, serialized: unknown, 
     ['response.output_item.done', { output_index: 0, item: done.output[0]! }],
     ['response.completed', { response: done }],
   ]
-  return sse(
-    events
-      .map(([type, payload], sequence) => {
-        const data = JSON.stringify({ type, sequence_number: sequence, ...payload })
-        return `event: ${type}\ndata: ${data}\n\n`
-      })
-      .join(''),
-  )
-}
-
-function json(value: object): Response {
-  return new Response(JSON.stringify(value), { headers: { 'content-type': 'application/json' } })
-}
-
-function sse(text: string): Response {
-  return new Response(text, { headers: { 'content-type': 'text/event-stream' } })
+  return exceededResponse({
+    events: events.map(([type, payload], sequence) => ({
+      event: type,
+      data: { type, sequence_number: sequence, ...payload },
+    })),
+  })
 }

@@ -1,7 +1,12 @@
 import { BudgetExceededError } from '@tokenwarden/core'
-import { type BudgetCall, clientBudgeting, isClientStream } from '@tokenwarden/core/adapter'
+import {
+  type BudgetCall,
+  clientBudgeting,
+  isClientStream,
+  type ParseResponse,
+  wrapApiPromise,
+} from '@tokenwarden/core/adapter'
 import type OpenAI from 'openai'
-import type { APIPromise } from 'openai'
 import type { Stream } from 'openai/streaming'
 import { budgetExceededResponse } from './budget-exceeded-response.ts'
 import { meterStream } from './meter-stream.ts'
@@ -15,7 +20,6 @@ import {
 import type { Endpoint } from './to-call-input.ts'
 
 type RequestOptions = Awaited<Parameters<OpenAI['request']>[0]>
-type Parse = (client: unknown, props: { options: object }) => Promise<unknown>
 
 const endpoints: Record<string, Endpoint> = {
   '/chat/completions': 'chat',
@@ -51,13 +55,20 @@ export const openAIBudgeting = clientBudgeting<typeof OpenAI, ClientSettings>(
       ) {
         const promise = super.request<Rsp>(options, retries)
         if (!settingsByClient.has(this)) return promise
-        const fields = promise as unknown as { responsePromise: Promise<{ options: object }> }
-        fields.responsePromise.then(
-          (props) => callsByOptions.get(props.options)?.call.progress(), // headers arrived
-          () =>
-            Promise.resolve(options).then((resolved) => callsByOptions.get(resolved)?.call.fail(), ignore),
-        )
-        return instrument(promise)
+        return wrapApiPromise(promise, this, {
+          responsePromise: (response: Promise<{ options: object }>) => {
+            response.then(
+              (props) => callsByOptions.get(props.options)?.call.progress(), // headers arrived
+              () =>
+                Promise.resolve(options).then(
+                  (resolved) => callsByOptions.get(resolved)?.call.fail(),
+                  ignore,
+                ),
+            )
+            return response
+          },
+          parseResponse: settleParsed,
+        })
       }
 
       protected override async prepareRequest(
@@ -131,44 +142,33 @@ export const openAIBudgeting = clientBudgeting<typeof OpenAI, ClientSettings>(
 )
 
 /**
- * Settles a request from the values the SDK parses for the caller (the promise and the ones
- * `_thenUnwrap` derives from it): a JSON body's `usage`, or a stream metered as it is read.
+ * Settles a request from the value the SDK parses for the caller (the promises `_thenUnwrap` derives
+ * parse through it too): a JSON body's `usage`, or a stream metered as it is read.
  */
-function instrument<T>(promise: APIPromise<T>): APIPromise<T> {
-  const fields = promise as unknown as { parseResponse: Parse; _thenUnwrap: (transform: unknown) => unknown }
-  const parse = fields.parseResponse
-  fields.parseResponse = async (client, props) => {
-    const planned = callsByOptions.get(props.options)
-    if (planned === undefined) return parse.call(promise, client, props)
-    let value: any
-    planned.call.markSent() // reading the body waits for the provider
-    try {
-      value = await parse.call(promise, client, props)
-    } catch (error) {
-      await planned.call.finish().catch(() => {}) // the provider answered: the estimate counts; its error stays the one thrown
-      throw error
-    }
-    if (isClientStream<Stream<unknown>>(value)) {
-      if (meteredStreams.has(value)) return value
-      meteredStreams.add(value)
-      planned.onStall = meterStream(value, planned.call, {
-        endpoint: planned.endpoint,
-        hideUsageChunk: planned.hideUsageChunk,
-        stopAtReservation: planned.stopAtReservation,
-      })
-      return value
-    }
-    await planned.call.finish(reportedUsage(planned.endpoint, value?.usage), {
-      outputTokens: () => outputTokens(planned.call, value),
-      conversation: planned.endpoint === 'responses' ? value?.id : undefined,
-    })
+async function settleParsed(
+  parse: ParseResponse<{ options: object }>,
+  client: unknown,
+  props: { options: object },
+) {
+  const planned = callsByOptions.get(props.options)
+  if (planned === undefined) return parse(client, props)
+  planned.call.markSent() // reading the body waits for the provider
+  const value: any = await parse(client, props).catch(async (error: unknown) => {
+    await planned.call.finish().catch(ignore) // the provider answered: the estimate counts; its error stays
+    throw error
+  })
+  if (isClientStream<Stream<unknown>>(value)) {
+    if (meteredStreams.has(value)) return value
+    meteredStreams.add(value)
+    const { endpoint, hideUsageChunk } = planned
+    planned.onStall = meterStream(value, planned.call, { endpoint, hideUsageChunk })
     return value
   }
-  const unwrap = fields._thenUnwrap
-  fields._thenUnwrap = function (this: unknown, transform: unknown) {
-    return instrument(unwrap.call(this, transform) as APIPromise<unknown>)
-  }
-  return promise
+  await planned.call.finish(reportedUsage(planned.endpoint, value?.usage), {
+    outputTokens: () => outputTokens(planned.call, value),
+    conversation: planned.endpoint === 'responses' ? value?.id : undefined,
+  })
+  return value
 }
 
 /** The output of a JSON response without usage, counted from its choices or output items. */

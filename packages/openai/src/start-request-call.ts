@@ -36,7 +36,6 @@ export interface RequestCall {
    */
   editAttempt: ((serialized: unknown) => string | undefined) | undefined
   hideUsageChunk: boolean
-  stopAtReservation: boolean
   onStall: (() => void) | undefined
 }
 
@@ -87,7 +86,6 @@ export async function startRequestCall(
     body: undefined,
     editAttempt: undefined,
     hideUsageChunk: false,
-    stopAtReservation: settings.stopStreamsAtReservation,
     onStall: undefined,
   }
   const talks = endpoint !== 'embeddings' && json !== undefined
@@ -104,6 +102,7 @@ export async function startRequestCall(
     warnings: talks && settings.injectWarnings,
     status: talks && settings.injectStatus,
     stallMs: settings.stallMs,
+    stopAtReservation: settings.stopStreamsAtReservation,
     onStall: () => state.onStall?.(),
   })
   if (json === undefined || endpoint === 'embeddings') return state

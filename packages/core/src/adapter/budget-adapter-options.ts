@@ -1,6 +1,7 @@
 import type { Budget } from '../budget/budget.ts'
 import type { BudgetContext } from '../budget/budget-context.ts'
 import type { BudgetExceededError } from '../errors/budget-exceeded-error.ts'
+import type { BudgetCallOptions } from './start-budget-call.ts'
 
 /**
  * The option vocabulary every adapter shares, with one meaning and one default each. An adapter's own
@@ -84,4 +85,22 @@ export interface ResolvedAdapterOptions<Context = BudgetContext> {
   exceededText: (error: BudgetExceededError) => string
   stopStreamsAtReservation: boolean
   stallMs: number | undefined
+  /**
+   * These options as `startBudgetCall` takes them (made once): spread them into each call's options.
+   *
+   * @example
+   * startBudgetCall(budget, { ...options.callOptions, context, model, input, maxOutputTokens })
+   */
+  callOptions: AdapterCallOptions
 }
+
+/**
+ * The part of `startBudgetCall`'s options that an adapter's options set, the same for each call.
+ *
+ * @example
+ * const { clamp, warnings, status }: AdapterCallOptions = validateAdapterOptions(options).callOptions
+ */
+export type AdapterCallOptions = Pick<
+  BudgetCallOptions,
+  'defaultMaxOutputTokens' | 'clamp' | 'warnings' | 'status' | 'stallMs' | 'stopAtReservation'
+>

@@ -52,6 +52,14 @@ describe('startBudgetCall', () => {
       expect(settled?.usage.tokens).toBe(call.inputTokens + 7)
       expect(rejected).toEqual([['inputTokens', 'outputTokens']])
     })
+
+    it('should count the output text given when the provider reported no output', async () => {
+      const budget = newBudget()
+      const call = await startBudgetCall(budget, { context, input, maxOutputTokens: 50 })
+      const text = 'A reply of several words.'
+      const settled = await call.finish({ inputTokens: 10 }, { outputText: () => text })
+      expect(settled?.usage.tokens).toBe(10 + budget.estimator.count(text))
+    })
   })
 
   describe('failure', () => {
@@ -169,7 +177,24 @@ describe('startBudgetCall', () => {
       const call = await startBudgetCall(budget, { context, input, maxOutputTokens: 2 })
       call.countOutput('a long enough answer')
       expect(call.overReservation).toBe(true)
+      expect(call.shouldStop).toBe(false) // not started with stopAtReservation
       await call.finish()
+    })
+
+    it('should say a stream should stop once its output passes the reservation, while it is open', async () => {
+      const budget = newBudget()
+      const call = await startBudgetCall(budget, {
+        context,
+        input,
+        maxOutputTokens: 2,
+        stopAtReservation: true,
+      })
+      call.countOutput('ok')
+      expect(call.shouldStop).toBe(false)
+      call.countOutput(' and then a long enough answer')
+      expect(call.shouldStop).toBe(true)
+      await call.finish()
+      expect(call.shouldStop).toBe(false)
     })
   })
 

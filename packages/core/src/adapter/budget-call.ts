@@ -43,8 +43,9 @@ export class BudgetCall {
   private readonly budget: Budget
   private readonly conversation: string | undefined
   private readonly warnings: readonly BudgetWarning[] | undefined
-  private readonly meter: OutputMeter
+  private meter: OutputMeter | undefined
   private readonly watch: CallWatch | undefined
+  private readonly stopAtReservation: boolean
 
   constructor(
     budget: Budget,
@@ -54,6 +55,7 @@ export class BudgetCall {
     maxOutputTokens: number | undefined,
     stallMs: number,
     onStall: (() => void) | undefined,
+    stopAtReservation = false,
   ) {
     this.budget = budget
     this.reservation = reservation
@@ -62,7 +64,7 @@ export class BudgetCall {
     this.notice = notice?.text
     this.warnings = notice?.warnings
     this.maxOutputTokens = maxOutputTokens
-    this.meter = new OutputMeter(budget.estimator)
+    this.stopAtReservation = stopAtReservation
     if (reservation.leaseMs >= minimumLeaseMs) {
       this.watch = new CallWatch(this, onStall)
       watchProgress(this.watch, stallMs, reservation.leaseMs)
@@ -76,12 +78,20 @@ export class BudgetCall {
 
   /** The output counted so far with {@link countOutput}. */
   get outputTokens(): number {
-    return this.meter.tokens
+    return this.meter === undefined ? 0 : this.meter.tokens
   }
 
-  /** Whether the counted output passed the reserved output (for stopping streams at the reservation). */
+  /** Whether the counted output passed the reserved output. */
   get overReservation(): boolean {
-    return this.meter.tokens > this.reservation.maxOutputTokens
+    return this.outputTokens > this.reservation.maxOutputTokens
+  }
+
+  /**
+   * Whether a stream should end now: started with `stopAtReservation`, still open, and its counted
+   * output passed the reserved output (for providers that do not enforce the output limit).
+   */
+  get shouldStop(): boolean {
+    return this.stopAtReservation && this.currentState === 'open' && this.overReservation
   }
 
   /**
@@ -105,6 +115,7 @@ export class BudgetCall {
 
   /** Counts streamed output text (one batching rule for every adapter) and marks progress. */
   countOutput(text: string): void {
+    if (this.meter === undefined) this.meter = new OutputMeter(this.budget.estimator)
     this.meter.add(text)
     if (this.watch !== undefined) this.watch.progress()
   }
@@ -112,16 +123,24 @@ export class BudgetCall {
   /**
    * Settles the call: the provider's usage through `sanitizeUsage` (garbage → estimate and a
    * `usageRejected` event), else the estimate (input, and `outputTokens` or the counted output).
-   * `conversation` names the chain a later call continues with (e.g. this response's id). Only the
+   * `outputText` is the response's text, counted when the provider reported no output (instead of
+   * `outputTokens`); `conversation` names the chain a later call continues with (e.g. this response's
+   * id). Only the
    * first close counts; a later one resolves to `undefined`, except on a call the stall watch released
    * before it was marked sent: one that turns out to have run (its result arrived late) is recorded then.
    */
   finish(
     reported?: ReportedUsage | null,
-    options?: { outputTokens?: number | (() => number); conversation?: string },
+    options?: {
+      outputTokens?: number | (() => number)
+      outputText?: () => string
+      conversation?: string
+    },
   ): Promise<SettleResult | undefined> {
     try {
-      return this.settleOnce(reported, options?.outputTokens, options?.conversation, 'finished')
+      const text = options?.outputText
+      const output = text === undefined ? options?.outputTokens : () => this.countText(text())
+      return this.settleOnce(reported, output, options?.conversation, 'finished')
     } catch (error) {
       return Promise.reject(error) // a throwing estimate rejects like any settle error; the call stays open
     }
@@ -163,10 +182,14 @@ export class BudgetCall {
     return this.closing
   }
 
+  private countText(text: string): number {
+    return text.length === 0 ? 0 : this.budget.estimator.count(text)
+  }
+
   private estimate(outputTokens: number | (() => number) | undefined): UsageEstimate {
     const output =
       outputTokens === undefined
-        ? this.meter.tokens
+        ? this.outputTokens
         : typeof outputTokens === 'function'
           ? outputTokens()
           : outputTokens

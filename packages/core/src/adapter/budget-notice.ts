@@ -17,7 +17,7 @@ export function budgetNotice(
   | { text: string; warnings: BudgetWarning[] }
   | undefined
   | Promise<{ text: string; warnings: BudgetWarning[] } | undefined> {
-  if (budget.mode === 'dry-run') return undefined
+  if (budget.mode === 'dry-run' || (!warnings && !status)) return undefined
   const taken = warnings ? budget.takeWarnings(context, { model }) : []
   if (!status) return taken.length === 0 ? undefined : { text: lines(taken).join('\n'), warnings: taken }
   return budget.status(context, { model }).then(

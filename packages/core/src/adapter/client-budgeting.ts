@@ -114,3 +114,45 @@ export function isClientStream<Stream extends AsyncIterable<unknown> = AsyncIter
     (value as { controller?: unknown }).controller instanceof AbortController
   )
 }
+
+/** The SDK's parse of a response (`APIPromise.parseResponse`). */
+export type ParseResponse<Props> = (client: unknown, props: Props) => Promise<unknown>
+
+/**
+ * A Stainless `APIPromise` like `promise` whose responses and parsed values pass through the adapter:
+ * `responsePromise` maps the SDK's promise of the response (headers arrived, or the request failed)
+ * and `parseResponse` is the parse, given the SDK's own. A new promise of the SDK's own class, so its
+ * helpers (`withResponse()`, `asResponse()`, the promises derived with `_thenUnwrap`) stay and go
+ * through both (assigning the fields of the SDK's promise would slow every `APIPromise` down).
+ *
+ * @example
+ * import { wrapApiPromise } from '@tokenwarden/core/adapter'
+ * return wrapApiPromise(super.request(options), this, {
+ *   responsePromise: (response) => response.then(onHeaders, onError),
+ *   parseResponse: async (parse, client, props) => settle(await parse(client, props)),
+ * })
+ */
+export function wrapApiPromise<Promised extends PromiseLike<unknown>, Props = any>(
+  promise: Promised,
+  client: object,
+  wrap: {
+    responsePromise?: (response: Promise<Props>) => Promise<Props>
+    parseResponse: (parse: ParseResponse<Props>, client: unknown, props: Props) => Promise<unknown>
+  },
+): Promised {
+  const { responsePromise, parseResponse: parse } = promise as {
+    responsePromise?: Promise<Props>
+    parseResponse?: ParseResponse<Props>
+  }
+  if (typeof responsePromise?.then !== 'function' || typeof parse !== 'function')
+    throw new TypeError('[tokenwarden] unsupported SDK version: its APIPromise has no responsePromise')
+  const APIPromise = promise.constructor as new (
+    client: object,
+    response: Promise<Props>,
+    parse: ParseResponse<Props>,
+  ) => Promised
+  const response =
+    wrap.responsePromise === undefined ? responsePromise : wrap.responsePromise(responsePromise)
+  const wrapped = wrap.parseResponse
+  return new APIPromise(client, response, (client, props) => wrapped(parse, client, props))
+}

@@ -9,13 +9,19 @@ export {
   type CallPolicyRequest,
 } from './apply-call-policies.ts'
 export { applyMessageEdits } from './apply-message-edits.ts'
-export type { BudgetAdapterOptions, ResolvedAdapterOptions } from './budget-adapter-options.ts'
+export type {
+  AdapterCallOptions,
+  BudgetAdapterOptions,
+  ResolvedAdapterOptions,
+} from './budget-adapter-options.ts'
 export { BudgetCall, type BudgetCallState } from './budget-call.ts'
 export {
   type ClientBudgeting,
   clientBudgeting,
   isClientStream,
+  type ParseResponse,
   type StainlessClientClass,
+  wrapApiPromise,
 } from './client-budgeting.ts'
 export type {
   MessageEdit,
@@ -30,6 +36,8 @@ export {
   type CallPart,
   estimateCallInput,
 } from './estimate-call-input.ts'
+export { exceededAnswer, exceededResponse, type ServerSentEvent } from './exceeded-answer.ts'
 export { mergeCallContext } from './merge-call-context.ts'
+export { meterClientStream } from './meter-client-stream.ts'
 export { type BudgetCallOptions, startBudgetCall } from './start-budget-call.ts'
 export { type AdapterOptionsSettings, validateAdapterOptions } from './validate-adapter-options.ts'

@@ -36,6 +36,8 @@ export interface BudgetCallOptions {
   stallMs?: number
   /** Told when the call stalled and was closed (e.g. to cancel the provider's stream). */
   onStall?: () => void
+  /** Make `call.shouldStop` true once a stream's counted output passes the reservation. @default false */
+  stopAtReservation?: boolean
 }
 
 /**
@@ -102,7 +104,16 @@ function reserveCall(
       // The caller's limit (possibly clamped) is sent; with none, the provider's own default stays unless
       // clamp is on: the reservation holds the default output, which the budget has room for.
       const cap = maxOutputTokens !== undefined || clamp !== false ? reservation.maxOutputTokens : undefined
-      return new BudgetCall(budget, reservation, input.conversation, notice, cap, stallMs, options.onStall)
+      return new BudgetCall(
+        budget,
+        reservation,
+        input.conversation,
+        notice,
+        cap,
+        stallMs,
+        options.onStall,
+        options.stopAtReservation === true,
+      )
     },
     (error: unknown) => {
       if (notice !== undefined) budget.restoreWarnings(context, notice.warnings)

@@ -28,6 +28,14 @@ describe('validateAdapterOptions', () => {
       onExceeded: 'throw',
       stopStreamsAtReservation: false,
       stallMs: undefined,
+      callOptions: {
+        defaultMaxOutputTokens: undefined,
+        clamp: false,
+        warnings: true,
+        status: false,
+        stallMs: undefined,
+        stopAtReservation: false,
+      },
     })
     expect(exceededText({ message: 'no room' } as BudgetExceededError)).toBe('no room')
     const text = () => 'over'

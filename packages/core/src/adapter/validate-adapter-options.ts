@@ -68,7 +68,7 @@ export function validateAdapterOptions(
   if (exceededText !== undefined && typeof exceededText !== 'function')
     invalid('exceededText', exceededText, 'expected a function')
   const given = options as BudgetAdapterOptions<unknown>
-  return {
+  const resolved = {
     budget: given.budget,
     context: given.context ?? {},
     modelId: given.modelId,
@@ -81,6 +81,15 @@ export function validateAdapterOptions(
     stopStreamsAtReservation: given.stopStreamsAtReservation ?? false,
     stallMs: given.stallMs,
   }
+  const callOptions = {
+    defaultMaxOutputTokens: resolved.defaultMaxOutputTokens,
+    clamp: resolved.clamp,
+    warnings: resolved.injectWarnings,
+    status: resolved.injectStatus,
+    stallMs: resolved.stallMs,
+    stopAtReservation: resolved.stopStreamsAtReservation,
+  }
+  return { ...resolved, callOptions }
 }
 
 /**

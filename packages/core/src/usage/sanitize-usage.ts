@@ -29,8 +29,6 @@ export interface UsageEstimate {
   outputTokens: number
 }
 
-const partFields = ['cachedInputTokens', 'cacheWriteInputTokens', 'reasoningTokens'] as const
-
 /**
  * Turns a provider's usage into a `TokenUsage` that settles, for adapter authors (one sanitizer for
  * every adapter, so provider garbage is never counted as 0):
@@ -61,7 +59,9 @@ export function sanitizeUsage(
   const source: ReportedUsage = reported ?? {}
   let inputTokens = count(source.inputTokens, 'inputTokens', rejected)
   let outputTokens = count(source.outputTokens, 'outputTokens', rejected)
-  const parts = partFields.map((field) => count(source[field], field, rejected))
+  const cached = count(source.cachedInputTokens, 'cachedInputTokens', rejected)
+  const cacheWrite = count(source.cacheWriteInputTokens, 'cacheWriteInputTokens', rejected)
+  const reasoning = count(source.reasoningTokens, 'reasoningTokens', rejected)
   const estimated = inputTokens === undefined || outputTokens === undefined
   if (estimated) {
     const fallback = readEstimate(typeof estimate === 'function' ? estimate() : estimate)
@@ -69,7 +69,6 @@ export function sanitizeUsage(
     outputTokens ??= fallback.outputTokens
   }
   const usage: TokenUsage = { inputTokens: inputTokens!, outputTokens: outputTokens!, estimated }
-  const [cached, cacheWrite, reasoning] = parts
   if (cached !== undefined) usage.cachedInputTokens = Math.min(cached, usage.inputTokens)
   if (cacheWrite !== undefined)
     usage.cacheWriteInputTokens = Math.min(cacheWrite, usage.inputTokens - (usage.cachedInputTokens ?? 0))

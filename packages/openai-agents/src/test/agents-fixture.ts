@@ -3,7 +3,7 @@ import type { Budget, BudgetContext, BudgetEvents, Tally } from '@tokenwarden/co
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import OpenAI from 'openai'
 import { z } from 'zod'
-import type { BudgetModelOptions } from '../budget-model-options.ts'
+import type { BudgetModelOptions } from '../budget-model.ts'
 import { budgetModelProvider } from '../budget-model-provider.ts'
 
 export type Api = 'responses' | 'chat'
