@@ -1,5 +1,11 @@
-/** A reservation of the memory store: what it holds, on which counters, until when. */
-export interface Lease {
+import type { CounterState } from './budget-store.ts'
+
+/**
+ * A reservation of the memory store: what it holds, on which counters, until when. A lease is also its
+ * own reserve result while that has nothing else to say (`ok`, no state, nothing exceeded, itself as
+ * the handle: see the prototype's fields below), so most reserves make no result object.
+ */
+export class Lease {
   readonly id: string
   /**
    * One array per lease: what it still holds (the first `tallyFieldCount` numbers, in `tallyFields`
@@ -14,10 +20,41 @@ export interface Lease {
   closed: boolean
   /** In the store's index by id (not when reserved with `once`: found through its handle). */
   indexed: boolean
+  // as a reserve result (on the prototype, below): held, no state, nothing exceeded
+  declare readonly ok: true
+  declare readonly counters: CounterState[]
+  declare readonly exceeded: undefined
+
+  constructor(
+    id: string,
+    held: number[],
+    expiresAt: number,
+    open: boolean,
+    closed: boolean,
+    indexed: boolean,
+  ) {
+    this.id = id
+    this.held = held
+    this.expiresAt = expiresAt
+    this.open = open
+    this.closed = closed
+    this.indexed = indexed
+  }
+
+  /** As a reserve result: the handle the engine passes back. */
+  get handle(): Lease {
+    return this
+  }
 }
 
+Object.defineProperties(Lease.prototype, {
+  ok: { value: true },
+  counters: { value: Object.freeze([]) },
+  exceeded: { value: undefined },
+})
+
 /** What the queue holds in place of a lease it passed. */
-const passed: Lease = { id: '', held: [], expiresAt: 0, open: false, closed: true, indexed: false }
+const passed = new Lease('', [], 0, false, true, false)
 
 /**
  * The memory store's open leases in expiry order (for one lease length, insertion order). The store

@@ -13,7 +13,7 @@ import type {
 import { CounterSlab } from './counter-slab.ts'
 import { tallyFieldCount, unitIndex } from './counter-vector.ts'
 import { LeaseIndex } from './lease-index.ts'
-import { type Lease, LeaseQueue } from './lease-queue.ts'
+import { Lease, LeaseQueue } from './lease-queue.ts'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -277,22 +277,13 @@ export function memoryStore({
         held[fieldCount + i * 2 + 1] = counters.generation(slot)
         touched[i] = slot
       }
-      const lease: Lease = {
-        id: reservationId,
-        held,
-        expiresAt: leaseExpiresAt,
-        open: true,
-        closed: false,
-        indexed: once !== true,
-      }
+      const lease = new Lease(reservationId, held, leaseExpiresAt, true, false, once !== true)
       leases.push(lease)
       if (lease.indexed) index.byId.set(reservationId, lease)
-      return {
-        ok: true,
-        counters: statesOf(charges, watchedOnly, touched),
-        exceeded,
-        handle: lease,
-      } satisfies StoreReserveResult
+      const states = statesOf(charges, watchedOnly, touched)
+      // nothing to say but that it holds: the lease is the result (see Lease)
+      if (states === noStates && exceeded === undefined) return lease satisfies StoreReserveResult
+      return { ok: true, counters: states, exceeded, handle: lease } satisfies StoreReserveResult
     },
 
     commitSync({
@@ -314,14 +305,7 @@ export function memoryStore({
           return { counters: charges.map(state), reservationFound: false, alreadyApplied: true }
         }
         if (lease === undefined) {
-          lease = {
-            id: reservationId,
-            held: [],
-            expiresAt: now,
-            open: false,
-            closed: true,
-            indexed: true,
-          }
+          lease = new Lease(reservationId, [], now, false, true, true)
         } else if (lease.open) {
           open = true
           lease.open = false
