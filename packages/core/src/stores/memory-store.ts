@@ -100,7 +100,7 @@ export function memoryStore({
 
   /** The lease of a reservation (open, or closed and still remembered): the handle, else by id. */
   function leaseOf(reservationId: string, handle: unknown): Lease | undefined {
-    if (handle instanceof Object && (handle as Lease).id === reservationId) return handle as Lease
+    if (handle instanceof Lease && handle.id === reservationId) return handle
     return index.byId.get(reservationId) ?? leases.find(reservationId)
   }
 
