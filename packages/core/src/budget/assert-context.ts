@@ -1,6 +1,6 @@
 import { BudgetValidationError } from '../errors/budget-validation-error.ts'
 import { didYouMean } from '../limits/did-you-mean.ts'
-import { assertId } from '../limits/validate.ts'
+import { assertId, isLastValidId } from '../limits/validate.ts'
 import type { BudgetContext } from './budget-context.ts'
 
 /**
@@ -23,7 +23,8 @@ export function assertContext(context: BudgetContext, scopes: ReadonlySet<string
   for (const key in context) {
     const value = context[key]
     if (!scopes.has(key) || key === 'global') unknownKey(key, value, scopes)
-    if (value !== undefined) assertId(value, `context.${key}`)
+    // the field's name is built only for an id that is not one of the last two valid ones
+    if (value !== undefined && !isLastValidId(value)) assertId(value, `context.${key}`)
   }
 }
 

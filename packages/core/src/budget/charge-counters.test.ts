@@ -101,3 +101,35 @@ describe('counter states read back from the lowest threshold on', () => {
     await reservation.release()
   })
 })
+
+// On the system clock, a settle whose commit depends on no time (nothing tracked, no usage history, no
+// `settled` listener) commits at the latest reservation's reading instead of reading the clock again.
+describe('a settle on the system clock', () => {
+  /** Waits (without timers) until the system clock passed `ms` more milliseconds. */
+  const waitMs = (ms: number) => {
+    const until = Date.now() + ms
+    while (Date.now() < until) {}
+  }
+
+  it("should report the settle's own time in the settled event", async () => {
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], track: [] })
+    const at: number[] = []
+    budget.on('settled', (event) => at.push(event.at))
+    const reservation = await budget.reserve({ thread: 't' }, request)
+    waitMs(3)
+    const before = Date.now()
+    await reservation.settle(usage)
+    expect(at[0]).toBeGreaterThanOrEqual(before)
+  })
+
+  it('should count the usage and return the hold of a settle after its lease lapsed', async () => {
+    const budget = createBudget({ limits: [{ scope: 'thread', tokens: 1000 }], track: [], leaseMs: 1 })
+    const context = { thread: 't' }
+    const reservation = await budget.reserve(context, request)
+    waitMs(3)
+    await reservation.settle(usage)
+    expect((await budget.status(context))[0]).toMatchObject({ used: 10, reserved: 0 })
+    await (await budget.reserve(context, { inputTokens: 985, maxOutputTokens: 5 })).settle(usage)
+    expect((await budget.status(context))[0]).toMatchObject({ used: 20, reserved: 0 })
+  })
+})

@@ -41,6 +41,14 @@ export class ChargeCounters {
     return this.heldList
   }
 
+  /**
+   * A settle of these charges adds usage to their own counters only (nothing tracked, no usage history
+   * bucket), whatever its time: `settled` then returns the `held` list at any `now`.
+   */
+  timeless(charges: readonly ResolvedCharge[]): boolean {
+    return charges === this.heldFor && this.heldOnly && this.tracking.empty
+  }
+
   /** The counters a settle of these charges adds usage to: theirs, tracking, then usage history. */
   settled(
     charges: readonly ResolvedCharge[],

@@ -5,6 +5,7 @@ import type { BudgetWarning } from '../warnings/budget-warning.ts'
 import type { SettleResult } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
 import type { BudgetEngine } from './budget-engine.ts'
+import type { OpenReservation } from './open-reservation.ts'
 import type { ResolvedCharge } from './resolve-charges.ts'
 import { readUsage, type UsageSnapshot } from './validate-request.ts'
 
@@ -53,18 +54,15 @@ export async function commitTally(
  * instead of rejecting).
  *
  * @example
- * const result = settleNow(engine, reservation.id, context, model, charges, usage, now, handle)
+ * const result = settleNow(engine, reservation, usage)
  */
 export function settleNow(
   engine: BudgetEngine,
-  reservationId: string,
-  context: BudgetContext,
-  model: string | undefined,
-  charges: ResolvedCharge[],
+  reservation: OpenReservation,
   usage: TokenUsage,
-  now: number,
-  handle: unknown,
 ): SettleResult {
+  const { id: reservationId, context, model, charges } = reservation
+  const now = engine.settleTime(charges)
   const snapshot = readUsage(usage)
   const tally = engine.pricing.usageTally(context, model, charges, snapshot)
   const request = engine.commitRequest
@@ -72,7 +70,7 @@ export function settleNow(
   request.now = now
   request.counters = engine.counterLists.settled(charges, context, model, now)
   request.usage = tally
-  request.handle = handle
+  request.handle = reservation.handle
   const result = engine.store.commitSync!(request)
   request.usage = null
   request.handle = undefined

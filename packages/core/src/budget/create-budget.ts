@@ -138,6 +138,7 @@ export function createBudget(input: BudgetOptions): Budget {
     prices,
     // Date.now itself needs no check (one call less per operation)
     now: now === systemNow ? now : checkedClock(now),
+    systemClock: now === systemNow,
     warningTemplate,
     store: options.store ?? memoryStore(),
     estimator: estimator === heuristicEstimator ? estimator : checkedEstimator(estimator),

@@ -35,6 +35,8 @@ export interface EngineConfig {
   reportTrackPeriod: PeriodSpec | undefined
   prices: PriceSource | undefined
   now: () => number
+  /** `now` is the system clock (`Date.now` as the module found it), which needs no check. */
+  systemClock?: boolean
   warningTemplate: (warning: Omit<BudgetWarning, 'message' | 'id'>) => string
   store: BudgetStore
   estimator: Budget['estimator']

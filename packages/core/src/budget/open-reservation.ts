@@ -20,20 +20,11 @@ export interface ReservationOwner {
     handle?: unknown,
   ): Promise<SettleResult>
   /**
-   * Optional: `commit` done synchronously (an owner on an in-process store), throwing instead of
-   * rejecting; `settle` then makes no promise but the one it returns.
+   * Optional: the settle of one of its reservations done synchronously (an owner on an in-process
+   * store; it reads the clock itself), throwing instead of rejecting; `settle` then makes no promise but
+   * the one it returns.
    */
-  readonly commitNow?:
-    | ((
-        reservationId: string,
-        context: BudgetContext,
-        model: string | undefined,
-        charges: ResolvedCharge[],
-        usage: TokenUsage,
-        now: number,
-        handle: unknown,
-      ) => SettleResult)
-    | undefined
+  readonly commitNow?: ((reservation: OpenReservation, usage: TokenUsage) => SettleResult) | undefined
   release(
     reservationId: string,
     context: BudgetContext,
@@ -96,10 +87,7 @@ export class OpenReservation implements Reservation {
     if (commitNow === undefined) return this.settleLater(usage)
     this.state = 'settled'
     try {
-      const engine = this.engine
-      return Promise.resolve(
-        commitNow(this.id, this.context, this.model, this.charges, usage, engine.clock(), this.handle),
-      )
+      return Promise.resolve(commitNow(this, usage))
     } catch (error) {
       this.state = 'open'
       return Promise.reject(error)

@@ -58,6 +58,7 @@ function reserveNow(engine: BudgetEngine, context: BudgetContext, snapshot: Requ
   const maxOutputTokens = snapshot.maxOutputTokens ?? engine.defaultMaxOutputTokens
   const leaseMs = snapshot.leaseMs ?? engine.config.leaseMs
   const now = engine.config.now()
+  engine.lastNow = now
   const charges = engine.resolve(context, model, now)
   const amount = engine.pricing.reserveAmount(context, model, charges, inputTokens, maxOutputTokens)
   const id = engine.nextId()
@@ -106,6 +107,7 @@ async function reserveLater(
   const attempts = clamp === undefined ? 1 : 3
   for (let attempt = 1; ; attempt++) {
     const now = engine.config.now()
+    engine.lastNow = now
     let charges: ResolvedCharge[]
     let all: ResolvedCharge[]
     if (calls === undefined) {

@@ -64,7 +64,7 @@ export class UsagePricing {
       }
     }
     if (cost !== undefined) return cost
-    const costLimit = charges.find((c) => c.limit.usesCost)
+    const costLimit = costCharge(charges)
     if (costLimit !== undefined && this.unknownPrice === 'error') {
       throw new UnknownPriceError({ model, limitName: costLimit.limit.name })
     }
@@ -82,7 +82,7 @@ export class UsagePricing {
     inputTokens: number,
     outputTokens: number,
   ): Tally {
-    const needsCost = charges.some((c) => c.limit.usesCost)
+    const needsCost = costCharge(charges) !== undefined
     const cost = needsCost ? (this.priceOf(context, model, charges, { inputTokens, outputTokens }) ?? 0) : 0
     return {
       tokens: inputTokens + outputTokens,
@@ -135,4 +135,10 @@ export class UsagePricing {
       return { known: false, failClosed: this.unknownPrice === 'error' }
     return { known: true, inputCost: input, outputPerMillion: Math.max(0, withOutput - input) }
   }
+}
+
+/** The first charge whose limit counts USD (a loop: no closure made per call on the hot path). */
+function costCharge(charges: readonly ResolvedCharge[]): ResolvedCharge | undefined {
+  for (let i = 0; i < charges.length; i++) if (charges[i]!.limit.usesCost) return charges[i]
+  return undefined
 }

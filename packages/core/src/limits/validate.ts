@@ -35,6 +35,18 @@ let lastId = ''
 let lastButOneId = ''
 
 /**
+ * `value` is one of the last two ids that passed `assertId` (which would then pass it at once): lets a
+ * caller skip building the field name it would pass.
+ *
+ * @example
+ * if (!isLastValidId(value)) assertId(value, `context.${key}`)
+ */
+export function isLastValidId(value: unknown): boolean {
+  // '' is never valid (both start as '')
+  return (value === lastId || value === lastButOneId) && value !== ''
+}
+
+/**
  * Throws unless `value` is a non-empty string of well-formed UTF-16 without control characters
  * (U+0000–U+001F, U+007F): two different ids can then never encode to the same counter or conversation.
  */

@@ -29,12 +29,18 @@ export function staticPrices(models: Record<string, ModelPrice>, field = 'prices
     table.set(model, price)
     if (!table.has(model.toLowerCase())) table.set(model.toLowerCase(), price)
   }
+  // the last model priced and its price (calls repeat one model: no lookup then; the table never changes)
+  let lastModel: string | undefined
+  let lastPrice: ModelPrice | undefined
   return {
     cost(model, usage) {
+      if (model === lastModel) return lastPrice === undefined ? undefined : priceUsage(lastPrice, usage)
       const price =
         table.get(model) ??
         table.get(model.toLowerCase()) ??
         table.get(model.slice(model.lastIndexOf('/') + 1))
+      lastModel = model
+      lastPrice = price
       return price === undefined ? undefined : priceUsage(price, usage)
     },
   }

@@ -1,5 +1,11 @@
-/** A reservation of the memory store: what it holds, on which counters, until when. */
-export interface Lease {
+import type { CounterState } from './budget-store.ts'
+
+/**
+ * A reservation of the memory store: what it holds, on which counters, until when. A lease is also its
+ * own reserve result while that has nothing else to say (`ok`, no state, nothing exceeded, itself as
+ * the handle: see the prototype's fields below), so most reserves make no result object.
+ */
+export class Lease {
   readonly id: string
   /**
    * One array per lease: what it still holds (the first `tallyFieldCount` numbers, in `tallyFields`
@@ -14,10 +20,41 @@ export interface Lease {
   closed: boolean
   /** In the store's index by id (not when reserved with `once`: found through its handle). */
   indexed: boolean
+  // as a reserve result (on the prototype, below): held, no state, nothing exceeded
+  declare readonly ok: true
+  declare readonly counters: CounterState[]
+  declare readonly exceeded: undefined
+
+  constructor(
+    id: string,
+    held: number[],
+    expiresAt: number,
+    open: boolean,
+    closed: boolean,
+    indexed: boolean,
+  ) {
+    this.id = id
+    this.held = held
+    this.expiresAt = expiresAt
+    this.open = open
+    this.closed = closed
+    this.indexed = indexed
+  }
+
+  /** As a reserve result: the handle the engine passes back. */
+  get handle(): Lease {
+    return this
+  }
 }
 
+Object.defineProperties(Lease.prototype, {
+  ok: { value: true },
+  counters: { value: Object.freeze([]) },
+  exceeded: { value: undefined },
+})
+
 /** What the queue holds in place of a lease it passed. */
-const passed: Lease = { id: '', held: [], expiresAt: 0, open: false, closed: true, indexed: false }
+const passed = new Lease('', [], 0, false, true, false)
 
 /**
  * The memory store's open leases in expiry order (for one lease length, insertion order). The store
@@ -27,11 +64,13 @@ const passed: Lease = { id: '', held: [], expiresAt: 0, open: false, closed: tru
 export class LeaseQueue {
   private leases: Lease[] = []
   private expiries: number[] = []
+  /** The queue is `[head, tail)` of the arrays; every entry before `head` is `passed`. */
   private head = 0
+  private tail = 0
 
   /** The open lease with this id (a scan: only for a lease reserved with `once` and closed by id). */
   find(id: string): Lease | undefined {
-    for (let i = this.leases.length - 1; i >= this.head; i--) {
+    for (let i = this.tail - 1; i >= this.head; i--) {
       const lease = this.leases[i]!
       if (lease.id === id && lease.open) return lease
     }
@@ -39,8 +78,16 @@ export class LeaseQueue {
   }
 
   push(lease: Lease): void {
-    this.leases.push(lease)
-    this.expiries.push(lease.expiresAt)
+    // an empty queue starts over at the front: while reservations close before the next one opens
+    // (a loop of pairs), the arrays neither grow nor get copied
+    if (this.head === this.tail) {
+      // (arrays a burst grew large are let go of)
+      if (this.leases.length > 1024) this.clear()
+      this.head = this.tail = 0
+    }
+    this.leases[this.tail] = lease
+    this.expiries[this.tail] = lease.expiresAt
+    this.tail++
   }
 
   /**
@@ -48,9 +95,9 @@ export class LeaseQueue {
    * (cheap, every operation), or every lease (`all`, before a refusal or a read).
    */
   sweep(now: number, all: boolean, onLapse: (lease: Lease) => void): void {
-    const { leases, expiries } = this
+    const { leases, expiries, tail } = this
     let i = this.head
-    for (; i < leases.length; i++) {
+    for (; i < tail; i++) {
       const lease = leases[i]!
       if (lease.open && expiries[i] === lease.expiresAt) {
         if (lease.expiresAt > now) break
@@ -63,7 +110,7 @@ export class LeaseQueue {
     }
     this.head = i
     if (all) {
-      for (; i < leases.length; i++) {
+      for (; i < tail; i++) {
         const lease = leases[i]!
         if (lease.open && expiries[i] === lease.expiresAt && lease.expiresAt <= now) {
           lease.open = false
@@ -77,14 +124,15 @@ export class LeaseQueue {
   clear(): void {
     this.leases = []
     this.expiries = []
-    this.head = 0
+    this.head = this.tail = 0
   }
 
   /** Drops the swept front once it is most of the queue (amortised O(1)). */
   private compact(): void {
-    if (this.head < 1024 || this.head * 2 < this.leases.length) return
-    this.leases = this.leases.slice(this.head)
-    this.expiries = this.expiries.slice(this.head)
+    if (this.head < 1024 || this.head * 2 < this.tail) return
+    this.leases = this.leases.slice(this.head, this.tail)
+    this.expiries = this.expiries.slice(this.head, this.tail)
+    this.tail -= this.head
     this.head = 0
   }
 }

@@ -65,6 +65,36 @@ testBudgetStore({
           expect(await reserved(store, t0 + 5000)).toBe(0)
         })
 
+        it('should lapse the leases queued after the queue emptied and started over', async () => {
+          const store = memoryStore()
+          const reserve = async (id: string, n: number, now: number, leaseMs: number) => {
+            const result = await store.reserve({
+              reservationId: id,
+              now,
+              leaseExpiresAt: now + leaseMs,
+              counters,
+              amount: held(n),
+              enforce: true,
+              once: true,
+            })
+            return result.ok ? result.handle : undefined
+          }
+          const close = (id: string, handle: unknown, now: number) =>
+            store.commit({ reservationId: id, now, counters, usage: null, handle })
+          // a burst larger than the queue keeps, all closed: the next reserve starts over
+          const burst = []
+          for (let i = 0; i < 1500; i++) burst.push(await reserve(`b-${i}`, 1, t0, 60_000))
+          for (let i = 0; i < 1500; i++) await close(`b-${i}`, burst[i], t0)
+          expect(await reserved(store, t0)).toBe(0)
+          // pairs, each closed before the next opens, then one left open behind a closed one
+          for (let i = 0; i < 3; i++) await close(`p-${i}`, await reserve(`p-${i}`, 2, t0 + 1, 1000), t0 + 1)
+          const first = await reserve('r-1', 10, t0 + 2, 1000)
+          await reserve('r-2', 100, t0 + 2, 2000)
+          await close('r-1', first, t0 + 3)
+          expect(await reserved(store, t0 + 3)).toBe(100)
+          expect(await reserved(store, t0 + 2002)).toBe(0)
+        })
+
         it('should lapse a renewed lease at its new expiry, not its first', async () => {
           const store = memoryStore()
           await store.reserve({

@@ -16,7 +16,7 @@ import { CounterGrants } from './counter-grants.ts'
 import { CounterSlab } from './counter-slab.ts'
 import { tallyFieldCount, unitIndex } from './counter-vector.ts'
 import { LeaseIndex } from './lease-index.ts'
-import { type Lease, LeaseQueue } from './lease-queue.ts'
+import { Lease, LeaseQueue } from './lease-queue.ts'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -104,7 +104,7 @@ export function memoryStore({
 
   /** The lease of a reservation (open, or closed and still remembered): the handle, else by id. */
   function leaseOf(reservationId: string, handle: unknown): Lease | undefined {
-    if (handle instanceof Object && (handle as Lease).id === reservationId) return handle as Lease
+    if (handle instanceof Lease && handle.id === reservationId) return handle
     return index.byId.get(reservationId) ?? leases.find(reservationId)
   }
 
@@ -298,22 +298,13 @@ export function memoryStore({
         held[fieldCount + i * 2 + 1] = counters.generation(slot)
         touched[i] = slot
       }
-      const lease: Lease = {
-        id: reservationId,
-        held,
-        expiresAt: leaseExpiresAt,
-        open: true,
-        closed: false,
-        indexed: once !== true,
-      }
+      const lease = new Lease(reservationId, held, leaseExpiresAt, true, false, once !== true)
       leases.push(lease)
       if (lease.indexed) index.byId.set(reservationId, lease)
-      return {
-        ok: true,
-        counters: statesOf(charges, watchedOnly, touched),
-        exceeded,
-        handle: lease,
-      } satisfies StoreReserveResult
+      const states = statesOf(charges, watchedOnly, touched)
+      // nothing to say but that it holds: the lease is the result (see Lease)
+      if (states === noStates && exceeded === undefined) return lease satisfies StoreReserveResult
+      return { ok: true, counters: states, exceeded, handle: lease } satisfies StoreReserveResult
     },
 
     commitSync({
@@ -335,14 +326,7 @@ export function memoryStore({
           return { counters: charges.map(state), reservationFound: false, alreadyApplied: true }
         }
         if (lease === undefined) {
-          lease = {
-            id: reservationId,
-            held: [],
-            expiresAt: now,
-            open: false,
-            closed: true,
-            indexed: true,
-          }
+          lease = new Lease(reservationId, [], now, false, true, true)
         } else if (lease.open) {
           open = true
           lease.open = false
