@@ -193,7 +193,9 @@ export interface BudgetStore {
   commit(request: StoreCommitRequest): Promise<StoreCommitResult>
   /**
    * Optional, for in-process stores: `reserve` without a promise. The budget calls it instead of
-   * `reserve` when present (one await less per call); it must behave exactly like `reserve`.
+   * `reserve` when present (one await less per call); it must behave exactly like `reserve`. Its
+   * result may be an object the store keeps using (the memory store returns its lease): read it, do
+   * not keep, spread or change it.
    */
   reserveSync?(request: StoreReserveRequest): StoreReserveResult
   /** Optional, for in-process stores: `commit` without a promise (see `reserveSync`). */

@@ -31,6 +31,26 @@ testBudgetStore({
         })
       })
 
+      describe('results', () => {
+        it('should give reserve callers a plain result they can spread, serialize and commit with', async () => {
+          const store = memoryStore()
+          const request = {
+            reservationId: 'r1',
+            now: t0,
+            leaseExpiresAt: t0 + 1000,
+            counters,
+            amount: usage,
+            enforce: true,
+          }
+          const result = await store.reserve({ ...request, once: true, watchedOnly: true })
+          expect({ ...result }).toMatchObject({ ok: true, counters: [], exceeded: undefined })
+          expect(JSON.parse(JSON.stringify({ ok: result.ok }))).toEqual({ ok: true })
+          const handle = result.ok ? result.handle : undefined
+          const closed = await store.commit({ reservationId: 'r1', now: t0, counters, usage: null, handle })
+          expect(closed.reservationFound).toBe(true)
+        })
+      })
+
       describe('lease queue', () => {
         const held = (n: number) => ({ ...emptyTally(), tokens: n })
         const reserved = async (store: ReturnType<typeof memoryStore>, now: number) =>

@@ -245,8 +245,12 @@ export function memoryStore({
   const store: BudgetStore & Required<Pick<BudgetStore, 'reserveSync' | 'commitSync'>> = {
     name: 'memory',
 
+    // A plain result for callers of the store's own API (wrappers may spread or serialize it); the
+    // engine's `reserveSync` gets the lease itself, which is its own result.
     async reserve(request: StoreReserveRequest) {
-      return store.reserveSync(request)
+      const result = store.reserveSync(request)
+      if (!(result instanceof Lease)) return result
+      return { ok: true, counters: result.counters, exceeded: result.exceeded, handle: result }
     },
 
     async commit(request: StoreCommitRequest) {
