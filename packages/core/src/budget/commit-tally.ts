@@ -6,7 +6,7 @@ import type { SettleResult } from './budget.ts'
 import type { BudgetContext } from './budget-context.ts'
 import type { BudgetEngine } from './budget-engine.ts'
 import type { OpenReservation } from './open-reservation.ts'
-import type { ResolvedCharge } from './resolve-charges.ts'
+import { type ResolvedCharge, watchCovered } from './resolve-charges.ts'
 import { readUsage, type UsageSnapshot } from './validate-request.ts'
 
 /**
@@ -32,7 +32,17 @@ export async function commitTally(
 ): Promise<SettleResult> {
   const counters = engine.counterLists.settled(charges, context, model, now)
   // a record's id is new and sent once (in-process stores need not remember it)
-  const commitRequest = { reservationId, now, counters, usage: tally, handle, drawFrom, once: !reserved }
+  // states are read only for thresholds (see `committed`)
+  const commitRequest = {
+    reservationId,
+    now,
+    counters,
+    usage: tally,
+    handle,
+    drawFrom,
+    once: !reserved,
+    watchedOnly: watchCovered(charges),
+  }
   const result = engine.store.commitSync?.(commitRequest) ?? (await engine.store.commit(commitRequest))
   return committed(
     engine,

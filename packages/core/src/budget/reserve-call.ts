@@ -6,7 +6,7 @@ import type { BudgetContext } from './budget-context.ts'
 import type { BudgetEngine } from './budget-engine.ts'
 import type { ChildCalls } from './child-parent.ts'
 import { OpenReservation } from './open-reservation.ts'
-import type { ResolvedCharge } from './resolve-charges.ts'
+import { type ResolvedCharge, watchCovered } from './resolve-charges.ts'
 import { type RequestSnapshot, validateRequest } from './validate-request.ts'
 
 /** What the engine's reusable reserve request holds between calls (nothing of a caller's). */
@@ -154,6 +154,7 @@ async function reserveLater(
       amount,
       enforce: engine.mode === 'enforce',
       once: true,
+      watchedOnly: watchCovered(charges), // states are read only for thresholds (see `opened`)
     }
     const result = engine.store.reserveSync?.(reserveRequest) ?? (await engine.store.reserve(reserveRequest))
     if (!result.ok) {

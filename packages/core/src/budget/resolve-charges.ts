@@ -116,6 +116,19 @@ export function watchLevels(
   return watch
 }
 
+/**
+ * Whether a store may leave states out below the charges' watch levels (`watchedOnly`): every charge
+ * whose limit has thresholds carries its levels (a child budget's own limit does not).
+ *
+ * @example
+ * const request = { ...reserve, watchedOnly: watchCovered(charges) }
+ */
+export function watchCovered(charges: readonly ResolvedCharge[]): boolean {
+  for (const resolved of charges)
+    if (resolved.limit.thresholds.length !== 0 && resolved.charge.watch === undefined) return false
+  return true
+}
+
 function resolveLimit(
   limit: CompiledLimit,
   scopeId: string,

@@ -386,14 +386,7 @@ export function memoryStore({
       if (known === undefined) {
         counters.ensure(counter.key, counter.expiresAt)
         grants.add(counter.key, amount, counter.expiresAt)
-        const record: Lease = {
-          id: grantId,
-          held: [],
-          expiresAt: now,
-          open: false,
-          closed: true,
-          indexed: true,
-        }
+        const record = new Lease(grantId, [], now, false, true, true)
         index.remember(record, now)
       }
       return { counter: state(counter), alreadyApplied: known !== undefined }
