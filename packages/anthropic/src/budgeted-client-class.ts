@@ -76,7 +76,7 @@ export const anthropicBudgeting = clientBudgeting<typeof Anthropic, ClientSettin
           (props) => {
             if (call === undefined) return props
             call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
-            onStall = () => props.controller.abort()
+            onStall = abortOf(props.controller) // not `props`: its body must stay collectable, see abortOf
             return props
           },
           async (error: unknown) => {
@@ -114,6 +114,16 @@ export const anthropicBudgeting = clientBudgeting<typeof Anthropic, ClientSettin
       }
     },
 )
+
+/**
+ * Aborts the request, holding only its controller: the stall watch keeps this alive as long as the call
+ * is open, and a closure over the response would keep its body from being collected, which the SDK's
+ * backstop for abandoned streams and raw bodies waits for (it removes its listener from the caller's
+ * signal when the body is collected).
+ */
+function abortOf(controller: AbortController): () => void {
+  return () => controller.abort()
+}
 
 /** The response props of a refused call (`onExceeded: 'finish'`), parsed by the SDK like a real response. */
 function exceededProps(options: RequestOptions, text: string): ResponseProps {

@@ -29,15 +29,8 @@ export function meterMessageStream<Item>(
   { client, stopAtReservation }: MeterMessageStreamOptions,
 ): Stream<Item> {
   const controller = stream.controller
-  let usage: Record<string, unknown> | undefined
-  const finish = () => {
-    controller.signal.removeEventListener('abort', onAbort)
-    return call.finish(reportedUsage(usage))
-  }
-  const onAbort = () => {
-    finish().catch(() => {}) // settled even if nobody reads on; a failure surfaces through the reader's own finish
-  }
-  controller.signal.addEventListener('abort', onAbort, { once: true })
+  const settlement = settleOnAbort(call, controller.signal)
+  const { finish } = settlement
   const iterator = (): AsyncIterator<Item> => {
     const source = stream[Symbol.asyncIterator]()
     return {
@@ -54,7 +47,7 @@ export function meterMessageStream<Item>(
           await finish()
           return result
         }
-        usage = observe(result.value as MessageEvent, call, usage)
+        settlement.usage = observe(result.value as MessageEvent, call, settlement.usage)
         if (stopAtReservation && call.overReservation) {
           controller.abort()
           await finish()
@@ -71,6 +64,27 @@ export function meterMessageStream<Item>(
   }
   const StreamClass = stream.constructor as typeof Stream
   return new StreamClass<Item>(iterator, controller, client)
+}
+
+/**
+ * The stream's usage so far and its `finish`, which also runs when the request is aborted (settled even if
+ * nobody reads on; a failure surfaces through the reader's own finish). Made apart from the stream: the
+ * abort listener lives as long as the SDK's controller, which the SDK holds until the response body is
+ * collected (its backstop for abandoned streams), so it must not reach the stream.
+ */
+function settleOnAbort(call: BudgetCall, signal: AbortSignal) {
+  const settlement = {
+    usage: undefined as Record<string, unknown> | undefined,
+    finish: () => {
+      signal.removeEventListener('abort', onAbort)
+      return call.finish(reportedUsage(settlement.usage))
+    },
+  }
+  const onAbort = () => {
+    settlement.finish().catch(() => {})
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  return settlement
 }
 
 interface MessageEvent {
