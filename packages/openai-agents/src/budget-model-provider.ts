@@ -1,4 +1,4 @@
-import type { Model, ModelProvider } from '@openai/agents'
+import { getDefaultModel, type Model, type ModelProvider } from '@openai/agents'
 import { validateAdapterOptions } from '@tokenwarden/core/adapter'
 import { wrapModel } from './budget-model.ts'
 import type { BudgetModelOptions } from './budget-model-options.ts'
@@ -30,7 +30,8 @@ export function budgetModelProvider(provider: ModelProvider, options: BudgetMode
     }
     let budgeted = byName.get(name)
     if (budgeted === undefined) {
-      budgeted = wrapModel(model, resolved, resolved.modelId ?? name)
+      // an agent without a model asks for '' (the SDK's placeholder): the provider's default, as OpenAIProvider's
+      budgeted = wrapModel(model, resolved, resolved.modelId ?? (name || getDefaultModel()))
       byName.set(name, budgeted)
     }
     return budgeted
