@@ -2,17 +2,19 @@
 // with the second (every model wrapped in a huge budget) are behaviour changes.
 // Usage: node scripts/framework-suites/compare-results.ts noop.json budget.json
 import { readFileSync } from 'node:fs'
+import { relative } from 'node:path'
 
 interface Report {
   numTotalTests: number
-  testResults: { assertionResults: { fullName: string; status: string }[] }[]
+  testResults: { name: string; assertionResults: { fullName: string; status: string }[] }[]
 }
 
 const passed = (path: string) => {
   const report = JSON.parse(readFileSync(path, 'utf8')) as Report
   const names = new Set<string>()
   for (const file of report.testResults)
-    for (const test of file.assertionResults) if (test.status === 'passed') names.add(test.fullName)
+    for (const test of file.assertionResults)
+      if (test.status === 'passed') names.add(`${relative(process.cwd(), file.name)} > ${test.fullName}`) // names repeat across files
   return { total: report.numTotalTests, names }
 }
 

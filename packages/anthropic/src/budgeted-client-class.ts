@@ -69,7 +69,7 @@ export const anthropicBudgeting = clientBudgeting<typeof Anthropic, ClientSettin
               (props) => {
                 if (state.call === undefined) return props
                 state.call.progress() // headers arrived: from now on a response nobody reads stalls, which aborts it
-                state.onStall = () => props.controller.abort()
+                state.onStall = abortOf(props.controller) // not `props`: its body must stay collectable
                 return props
               },
               async (error: unknown) => {
@@ -202,4 +202,14 @@ function meterMessageStream(stream: Stream<MessageEvent>, call: BudgetCall): voi
     }
   }
   meterClientStream(stream, call, observe, () => call.finish(reportedUsage(usage)))
+}
+
+/**
+ * Aborts the request, holding only its controller: the stall watch keeps this alive while the call is
+ * open, and a closure over the response would keep its body from being collected, which the SDK's
+ * backstop for abandoned streams and raw bodies waits for (it then removes its listener from the
+ * caller's signal).
+ */
+function abortOf(controller: AbortController): () => void {
+  return () => controller.abort()
 }

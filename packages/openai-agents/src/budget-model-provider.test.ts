@@ -1,3 +1,4 @@
+import { Agent, getDefaultModel } from '@openai/agents'
 import { BudgetExceededError, createBudget } from '@tokenwarden/core'
 import type { OpenAITestServer } from '@tokenwarden/openai-test-server'
 import type OpenAI from 'openai'
@@ -135,6 +136,16 @@ describe('budgetModelProvider', () => {
         await expect(runner.run(researchTeam().writer, 'Hi')).rejects.toThrow()
         expect(settled).toHaveLength(0)
         expect(await reservedOf(budget, thread)).toBe(0)
+      })
+
+      it("should budget an agent without a model under the SDK's default model (the provider is asked for '')", async () => {
+        const budget = createBudget({ limits: [{ scope: 'thread', tokens: 100_000 }] })
+        const settled = recordSettlements(budget)
+        const runner = budgetedRunner(client, api, { budget, context: thread })
+        server.enqueue({ text: 'Hello.' })
+        const result = await runner.run(new Agent({ name: 'assistant', instructions: 'Be brief.' }), 'Hi')
+        expect(result.finalOutput).toBe('Hello.')
+        expect(settled.map((event) => event.model)).toEqual([getDefaultModel()])
       })
     })
   }

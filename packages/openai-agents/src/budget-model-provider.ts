@@ -1,4 +1,4 @@
-import type { Model, ModelProvider } from '@openai/agents'
+import { getDefaultModel, type Model, type ModelProvider } from '@openai/agents'
 import { validateAdapterOptions } from '@tokenwarden/core/adapter'
 import { type BudgetModelOptions, wrapModel } from './budget-model.ts'
 
@@ -24,7 +24,9 @@ export function budgetModelProvider(provider: ModelProvider, options: BudgetMode
   const wrap = (model: Model, name: string | undefined): Model => {
     const byName = wrapped.get(model) ?? new Map<string | undefined, Model>()
     wrapped.set(model, byName)
-    const budgeted = byName.get(name) ?? wrapModel(model, resolved, resolved.modelId ?? name)
+    // an agent without a model asks for '' (the SDK's placeholder): the provider's default, as OpenAIProvider's
+    const budgeted =
+      byName.get(name) ?? wrapModel(model, resolved, resolved.modelId ?? (name || getDefaultModel()))
     byName.set(name, budgeted)
     return budgeted
   }

@@ -31,15 +31,7 @@ export function meterClientStream<Item>(
 ): () => void {
   const target = stream as unknown as ClientStream<Item>
   const source = target.iterator
-  const signal = target.controller.signal
-  const finish = () => {
-    signal.removeEventListener('abort', onAbort)
-    return settle()
-  }
-  const onAbort = () => {
-    finish().catch(ignore) // settled even if nobody reads on; a failure surfaces through the reader's finish
-  }
-  signal.addEventListener('abort', onAbort, { once: true })
+  const finish = settleOnAbort(target.controller.signal, settle)
   target.iterator = function (this: unknown) {
     const iterator = source.call(this)
     let ended = false // stopped at the reservation: the item that passed it was the last one
@@ -80,7 +72,30 @@ export function meterClientStream<Item>(
     }
     return metered
   }
-  return () => target.controller.abort()
+  return abortOf(target.controller)
+}
+
+/**
+ * `settle` once: on the request's abort (even if nobody reads on; a failure surfaces through the
+ * reader's own finish) or when the returned finish runs. Made apart from the stream: the listener lives
+ * as long as the SDK's controller, which the SDK keeps until the response body is collected (its
+ * backstop for abandoned streams), so it must not reach the stream.
+ */
+function settleOnAbort(signal: AbortSignal, settle: () => Promise<unknown>): () => Promise<unknown> {
+  const finish = () => {
+    signal.removeEventListener('abort', onAbort)
+    return settle()
+  }
+  const onAbort = () => {
+    finish().catch(ignore)
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  return finish
+}
+
+/** Aborts the request, holding only its controller (not the stream or response: see `settleOnAbort`). */
+function abortOf(controller: AbortController): () => void {
+  return () => controller.abort()
 }
 
 function ignore(): void {}
