@@ -9,9 +9,6 @@
  * - openai-agents: `Runner.run` of an agent on a `Model` that answers at once, bare vs `budgetModel` (and a
  *   pass-through wrapper: what any wrapper costs).
  *
- * Each adapter's contenders run in 15 interleaved rounds, timed in CPU time; the overhead is the median
- * of the rounds' differences.
- *
  * Run: node bench/adapter-overhead.ts [--calls 20000]
  */
 import Anthropic from '@anthropic-ai/sdk'
@@ -31,7 +28,7 @@ import OpenAI from 'openai'
 
 const args = process.argv.slice(2)
 const calls = Number(args[args.indexOf('--calls') + 1] ?? 0) || 20_000
-const rounds = 15
+const rounds = 5
 
 const newBudget = () =>
   createBudget({
@@ -42,22 +39,18 @@ const newBudget = () =>
   })
 const context = { agent: 'bench', thread: 't-1' }
 
-/** CPU µs per call over `n` calls (CPU time: other processes on the machine do not count). */
-async function cpuUsPerCall(run: () => Promise<unknown>, n: number): Promise<number> {
-  const start = process.cpuUsage()
-  for (let i = 0; i < n; i++) await run()
-  const used = process.cpuUsage(start)
-  return (used.user + used.system) / n
+/** Mean µs per call of the fastest round (the least disturbed by GC and other processes). */
+async function timePerCall(run: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 2_000; i++) await run()
+  let best = Number.POSITIVE_INFINITY
+  for (let round = 0; round < rounds; round++) {
+    const start = performance.now()
+    for (let i = 0; i < calls / rounds; i++) await run()
+    best = Math.min(best, ((performance.now() - start) * 1000) / (calls / rounds))
+  }
+  return best
 }
 
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-
-/**
- * The contenders in interleaved rounds (the order rotated every round), so that each round's figures
- * share the machine's state; the overhead is the median of the rounds' differences, each figure the
- * median of its rounds.
- */
 async function compare(
   name: string,
   bare: () => Promise<unknown>,
@@ -65,28 +58,17 @@ async function compare(
   /** the same call with a do-nothing hook in our place: what the framework charges for any hook */
   hooked?: () => Promise<unknown>,
 ) {
-  const contenders = hooked === undefined ? [bare, budgeted] : [bare, budgeted, hooked]
-  for (const run of contenders) for (let i = 0; i < 2_000; i++) await run()
-  const perRound = contenders.map(() => [] as number[])
-  const n = Math.max(200, Math.floor(calls / rounds))
-  for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < contenders.length; k++) {
-      const index = (k + round) % contenders.length
-      perRound[index]!.push(await cpuUsPerCall(contenders[index]!, n))
-    }
-  }
-  const [bareRounds, budgetedRounds, hookedRounds] = perRound as [number[], number[], number[] | undefined]
-  const over = (reference: number[]) => median(budgetedRounds.map((value, i) => value - reference[i]!))
-  const bareUs = median(bareRounds)
-  const budgetedUs = median(budgetedRounds)
+  const bareUs = await timePerCall(bare)
+  const hookedUs = hooked === undefined ? undefined : await timePerCall(hooked)
+  const budgetedUs = await timePerCall(budgeted)
   return {
     adapter: name,
     bareUs: round2(bareUs),
-    ...(hookedRounds === undefined
+    ...(hookedUs === undefined
       ? {}
-      : { noOpHookUs: round2(median(hookedRounds)), overheadOverNoOpUs: round2(over(hookedRounds)) }),
+      : { noOpHookUs: round2(hookedUs), overheadOverNoOpUs: round2(budgetedUs - hookedUs) }),
     budgetedUs: round2(budgetedUs),
-    overheadUs: round2(over(bareRounds)),
+    overheadUs: round2(budgetedUs - bareUs),
     ratio: round2(budgetedUs / bareUs),
   }
 }
