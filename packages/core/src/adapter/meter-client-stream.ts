@@ -93,9 +93,14 @@ function settleOnAbort(signal: AbortSignal, settle: () => Promise<unknown>): () 
   return finish
 }
 
-/** Aborts the request, holding only its controller (not the stream or response: see `settleOnAbort`). */
+/**
+ * Aborts the request, holding its controller weakly: the stall watch keeps this as long as the call is
+ * open, and an SDK's own abort listeners may reach the response (openai's do), whose body must stay
+ * collectable when nobody reads it (see `settleOnAbort`). A collected controller has nothing to abort.
+ */
 function abortOf(controller: AbortController): () => void {
-  return () => controller.abort()
+  const ref = new WeakRef(controller)
+  return () => ref.deref()?.abort()
 }
 
 function ignore(): void {}
