@@ -1,7 +1,6 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import Anthropic from '@anthropic-ai/sdk'
 import { createBudget } from '@tokenwarden/core'
+import { isCollected } from '@tokenwarden/core/testing'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withBudget } from './with-budget.ts'
@@ -10,19 +9,6 @@ const params = {
   model: 'claude-haiku-4-5',
   max_tokens: 64,
   messages: [{ role: 'user' as const, content: 'Summarise the plan.' }],
-}
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-setFlagsFromString('--no-expose-gc')
-
-/** Whether the object is collected within a few full collections (each in a later task, as WeakRefs need). */
-async function collected(ref: WeakRef<object>): Promise<boolean> {
-  for (let round = 0; round < 10 && ref.deref() !== undefined; round++) {
-    await new Promise((resolve) => setImmediate(resolve))
-    gc()
-  }
-  return ref.deref() === undefined
 }
 
 // The SDK removes its listener from the caller's `signal` when a response nobody finishes is collected
@@ -58,7 +44,7 @@ describe('a budgeted response left unfinished', () => {
       const stream = await client().messages.create({ ...params, stream: true })
       await stream[Symbol.asyncIterator]().next()
     })()
-    expect(await collected(body!)).toBe(true)
+    expect(await isCollected(body!)).toBe(true)
   })
 
   it('should let the body of a raw response nobody reads (asResponse) be collected while its call is open', async () => {
@@ -67,6 +53,6 @@ describe('a budgeted response left unfinished', () => {
       const response = await client().messages.create(params).asResponse()
       expect(response.status).toBe(200)
     })()
-    expect(await collected(body!)).toBe(true)
+    expect(await isCollected(body!)).toBe(true)
   })
 })

@@ -1,6 +1,5 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { createBudget } from '@tokenwarden/core'
+import { isCollected } from '@tokenwarden/core/testing'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,19 +9,6 @@ const params = {
   model: 'gpt-4o-mini',
   max_tokens: 64,
   messages: [{ role: 'user' as const, content: 'Summarise the plan.' }],
-}
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-setFlagsFromString('--no-expose-gc')
-
-/** Whether the object is collected within a few full collections (each in a later task, as WeakRefs need). */
-async function collected(ref: WeakRef<object>): Promise<boolean> {
-  for (let round = 0; round < 10 && ref.deref() !== undefined; round++) {
-    await new Promise((resolve) => setImmediate(resolve))
-    gc()
-  }
-  return ref.deref() === undefined
 }
 
 // As for the Anthropic client (same Stainless SDK core): an open call must not keep a response nobody
@@ -58,7 +44,7 @@ describe('a budgeted response left unfinished', () => {
       const stream = await client().chat.completions.create({ ...params, stream: true })
       await stream[Symbol.asyncIterator]().next()
     })()
-    expect(await collected(body!)).toBe(true)
+    expect(await isCollected(body!)).toBe(true)
   })
 
   it('should let the body of a raw response nobody reads (asResponse) be collected while its call is open', async () => {
@@ -67,6 +53,6 @@ describe('a budgeted response left unfinished', () => {
       const response = await client().chat.completions.create(params).asResponse()
       expect(response.status).toBe(200)
     })()
-    expect(await collected(body!)).toBe(true)
+    expect(await isCollected(body!)).toBe(true)
   })
 })

@@ -530,6 +530,99 @@ export function testBudgetStore({
         return { grantId, now, counter: charge, amount }
       }
 
+      const reserveOn = (store: BudgetStore, id: string, charge: CounterCharge, tokens: number) =>
+        store.reserve({
+          reservationId: id,
+          now: t0,
+          leaseExpiresAt: t0 + 60_000,
+          counters: [charge],
+          amount: tally({ tokens }),
+          enforce: true,
+        })
+
+      it('should raise the cap by the granted amount and report it in states and denials', () =>
+        withStore(async (store) => {
+          const charge = counter('g', { tokens: 100 })
+          await store.commit({
+            reservationId: null,
+            now: t0,
+            counters: [charge],
+            usage: tally({ tokens: 90 }),
+          })
+          expect(await reserveOn(store, 'r1', charge, 20)).toEqual({
+            ok: false,
+            denial: { index: 0, unit: 'tokens', used: 90, reserved: 0 },
+          })
+          const granted = await store.grant!({
+            grantId: 'g1',
+            now: t0,
+            counter: charge,
+            amount: { tokens: 50 },
+          })
+          expect(granted).toEqual({
+            counter: { key: 'g', used: tally({ tokens: 90 }), reserved: tally({}), granted: { tokens: 50 } },
+            alreadyApplied: false,
+          })
+          const held = await reserveOn(store, 'r2', charge, 20)
+          expect(held.ok && held.counters[0]!.granted).toEqual({ tokens: 50 })
+          expect(await reserveOn(store, 'r3', charge, 41)).toEqual({
+            ok: false,
+            denial: { index: 0, unit: 'tokens', used: 90, reserved: 20, granted: 50 },
+          })
+          expect((await reserveOn(store, 'r4', charge, 40)).ok).toBe(true)
+          const committed = await store.commit({
+            reservationId: 'r4',
+            now: t0,
+            counters: [charge],
+            usage: null,
+          })
+          expect(committed.counters[0]!.granted).toEqual({ tokens: 50 })
+          expect((await store.read({ now: t0, counters: [charge] }))[0]!.granted).toEqual({ tokens: 50 })
+          expect(await store.list({ now: t0 })).toEqual([
+            {
+              key: 'g',
+              used: tally({ tokens: 90 }),
+              reserved: tally({ tokens: 20 }),
+              granted: { tokens: 50 },
+            },
+          ])
+        }))
+
+      it('should create a missing counter and sum grants over a window', () =>
+        withStore(async (store) => {
+          const old = { key: 'w|0', caps: { tokens: 10 }, expiresAt: t0 + 120_000 }
+          const current = { key: 'w|1', caps: { tokens: 10 }, window: ['w|0'], expiresAt: t0 + 180_000 }
+          await store.grant!({ grantId: 'a', now: t0, counter: old, amount: { tokens: 5 } })
+          const { counter: state } = await store.grant!({
+            grantId: 'b',
+            now: t0,
+            counter: current,
+            amount: { tokens: 3, costUsd: 0.1 + 0.2 },
+          })
+          expect(state.granted).toEqual({ tokens: 8, costUsd: 0.1 + 0.2 })
+          expect((await reserveOn(store, 'r1', current, 18)).ok).toBe(true)
+          expect((await reserveOn(store, 'r2', current, 1)).ok).toBe(false)
+        }))
+
+      it('should drop grants with their counter when its period ends', () =>
+        withStore(async (store) => {
+          const charge = { key: 'p', caps: { tokens: 10 }, expiresAt: t0 + 1000 }
+          await store.grant!({ grantId: 'g1', now: t0, counter: charge, amount: { tokens: 90 } })
+          const later = { ...charge, expiresAt: t0 + 2000 }
+          const result = await store.reserve({
+            reservationId: 'r1',
+            now: t0 + 1000,
+            leaseExpiresAt: t0 + 61_000,
+            counters: [later],
+            amount: tally({ tokens: 50 }),
+            enforce: true,
+          })
+          expect(result).toEqual({ ok: false, denial: { index: 0, unit: 'tokens', used: 0, reserved: 0 } })
+          expect(await store.read({ now: t0 + 1000, counters: [later] })).toEqual([
+            { key: 'p', used: tally({}), reserved: tally({}) },
+          ])
+        }))
+
       it('should raise the cap by the grant and report it in states and denials', () =>
         withStore(async (store) => {
           const counters = [counter('a', { tokens: 100, requests: 10 })]
