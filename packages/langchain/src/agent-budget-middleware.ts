@@ -78,7 +78,7 @@ export interface AgentBudgetMiddlewareOptions
 export function agentBudgetMiddleware(options: AgentBudgetMiddlewareOptions): AgentMiddleware {
   const resolved = validateAdapterOptions(options as unknown, { modes: ['throw', 'finish', 'interrupt'] })
   const { budget, modelId, defaultMaxOutputTokens, clamp, exceededText, stallMs } = resolved
-  const onExceeded = options.onExceeded ?? 'throw'
+  const onExceeded = resolved.onExceeded as NonNullable<AgentBudgetMiddlewareOptions['onExceeded']> // validated against the modes above
   const { injectWarnings, injectStatus } = resolved
   const persistWarnings = options.persistWarnings ?? false
   const clampModel = options.clampModel ?? clampModelOutput
