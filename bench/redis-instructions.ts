@@ -1,6 +1,7 @@
 /**
  * @tokenwarden/redis benchmark: redis-server instructions per reserve + settle pair, ours and
- * rate-limiter-flexible's `RateLimiterRedis`, counted by valgrind's callgrind (user-space instructions of
+ * rate-limiter-flexible's `RateLimiterRedis` (ours doing its work: no tracking counter, no usage history;
+ * and, apart, with the global tracking counter and hourly history), counted by valgrind's callgrind (user-space instructions of
  * redis-server only, between two points: deterministic, unlike CPU time on a loaded machine). The same
  * pair as `redis-throughput.ts` (2 limits, hold 150, give 20 back), from one process with `--concurrency`
  * calls in flight, on a redis-server of its own started under callgrind (valgrind must be installed).
@@ -75,12 +76,23 @@ async function lanes(count: number, pair: (lane: number) => Promise<unknown>): P
   )
 }
 
-const budget = createBudget({ limits, store: redisStore({ url, prefix: 'ours' }), track: ['global'] })
-const ours = async (lane: number) =>
-  (await budget.reserve({ thread: `t-${lane}` }, { inputTokens: 100, maxOutputTokens: 50 })).settle({
-    inputTokens: 90,
-    outputTokens: 40,
-  })
+// the work RateLimiterRedis does (no tracking counter, no usage history), and with the global tracking
+// counter and the global limit's hourly usage history (on by default for a global limit)
+const budget = createBudget({
+  limits: limits.map((limit) => ({ ...limit, history: false })),
+  store: redisStore({ url, prefix: 'ours' }),
+  track: [],
+})
+const trackedBudget = createBudget({ limits, store: redisStore({ url, prefix: 'tracked' }), track: ['global'] })
+const pairOf =
+  (on: typeof budget) =>
+  async (lane: number) =>
+    (await on.reserve({ thread: `t-${lane}` }, { inputTokens: 100, maxOutputTokens: 50 })).settle({
+      inputTokens: 90,
+      outputTokens: 40,
+    })
+const ours = pairOf(budget)
+const tracked = pairOf(trackedBudget)
 const client = new Redis(url, { enableAutoPipelining: true })
 const options = { storeClient: client, points: Number.MAX_SAFE_INTEGER, duration: 86_400 }
 const thread = new RateLimiterRedis({ ...options, keyPrefix: 'theirs:thread' })
@@ -92,12 +104,15 @@ const theirs = async (lane: number) => {
 }
 
 await lanes(concurrency * 4, ours) // warm up: library loaded, counters created
+await lanes(concurrency * 4, tracked)
 await lanes(concurrency * 4, theirs)
 const total = Math.ceil(pairs / concurrency) * concurrency
 const oursPerPair = (await instructions(() => lanes(total, ours))) / total
+const trackedPerPair = (await instructions(() => lanes(total, tracked))) / total
 const theirsPerPair = (await instructions(() => lanes(total, theirs))) / total
 
 await budget.dispose()
+await trackedBudget.dispose()
 client.disconnect()
 admin.disconnect()
 server.kill('SIGTERM')
@@ -114,6 +129,8 @@ console.log(
     rateLimiterRedisInstructionsPerPair: Math.round(theirsPerPair),
     // ≤ 1 costs Redis no more work per pair than RateLimiterRedis
     instructionsRatio: Number((oursPerPair / theirsPerPair).toFixed(2)),
+    trackedInstructionsPerPair: Math.round(trackedPerPair),
+    trackedInstructionsRatio: Number((trackedPerPair / theirsPerPair).toFixed(2)),
   }),
 )
 

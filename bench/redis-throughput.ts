@@ -4,14 +4,17 @@
  * CPU per pair (its `used_cpu_user` + `used_cpu_sys` from `INFO cpu` before and after). Starts its own
  * redis-server on a free loopback port unless REDIS_URL is set. Each process keeps `--concurrency` calls
  * in flight, and each call does the same work in both:
- * - tokenwarden: reserve 150 tokens on two limits (thread, global per day) at once, settle 130 (20 back)
- *   on those plus the global tracking counter;
+ * - tokenwarden: reserve 150 tokens on two limits (thread, global per day) at once, settle 130 (20 back),
+ *   with no tracking counter and no usage history (`track: []`, `history: false`: the work RateLimiterRedis
+ *   does, as in the in-memory benchmark);
+ * - tokenwarden-tracked: the same with the global tracking counter and the global limit's hourly usage
+ *   history (on by default for a global limit), two more counters each settle writes;
  * - RateLimiterRedis: two limiters (per thread, global, each per day), consume 150 on both, then reward
  *   20 on both (each limiter call is one `EVALSHA` of its own script; the two run concurrently).
  * With `--rounds n`, the contenders alternate n times (figures of every round, medians reported).
  *
  * Run: node bench/redis-throughput.ts [--processes 4] [--pairs 20000] [--concurrency 64] [--rounds 1]
- *   [--only tokenwarden|rate-limiter-flexible] [--commandstats]
+ *   [--only tokenwarden|tokenwarden-tracked|rate-limiter-flexible] [--commandstats]
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process'
 import { connect, createServer } from 'node:net'
@@ -33,13 +36,21 @@ const limits = [
   { scope: 'thread', tokens: Number.MAX_SAFE_INTEGER },
   { scope: 'global', tokens: Number.MAX_SAFE_INTEGER, period: 'day' as const },
 ]
-type Contender = 'tokenwarden' | 'rate-limiter-flexible'
+/** The same limits without usage history, and the tracking each contender of ours keeps. */
+const setups = {
+  tokenwarden: {
+    limits: limits.map((limit) => ({ ...limit, history: false })),
+    track: [] as string[],
+  },
+  'tokenwarden-tracked': { limits, track: ['global'] },
+}
+type Contender = keyof typeof setups | 'rate-limiter-flexible'
 type Pair = (lane: number) => Promise<unknown>
 
 /** One pair of each contender, for lane `lane` of process `id`, and how to close its connection. */
 function contender(kind: Contender, url: string, prefix: string, id: string) {
-  if (kind === 'tokenwarden') {
-    const budget = createBudget({ limits, store: redisStore({ url, prefix }), track: ['global'] })
+  if (kind !== 'rate-limiter-flexible') {
+    const budget = createBudget({ ...setups[kind], store: redisStore({ url, prefix }) })
     const request = { inputTokens: 100, maxOutputTokens: 50 }
     const usage = { inputTokens: 90, outputTokens: 40 }
     const pair: Pair = async (lane) =>
@@ -120,8 +131,8 @@ async function measure(kind: Contender, round: number) {
   if (args.includes('--commandstats'))
     printCommandStats(kind, statsBefore, await info(url!, 'commandstats'), total)
   let countedRequests: number | undefined
-  if (kind === 'tokenwarden') {
-    const check = createBudget({ limits, store: redisStore({ url: url!, prefix }), track: ['global'] })
+  if (kind === 'tokenwarden-tracked') {
+    const check = createBudget({ ...setups[kind], store: redisStore({ url: url!, prefix }) })
     countedRequests = (await check.report()).totals.requests
     await check.dispose()
   }
@@ -141,11 +152,12 @@ async function measure(kind: Contender, round: number) {
   }
 }
 
-const kinds: Contender[] = only === undefined ? ['tokenwarden', 'rate-limiter-flexible'] : [only as Contender]
+const kinds: Contender[] =
+  only === undefined ? ['tokenwarden', 'rate-limiter-flexible', 'tokenwarden-tracked'] : [only as Contender]
 const runs: Record<string, Awaited<ReturnType<typeof measure>>[]> = {}
 for (let round = 0; round < rounds; round++) {
-  // Alternate which contender goes first, so a slow phase of the machine does not favour one.
-  const order = round % 2 === 0 ? kinds : [...kinds].reverse()
+  // Turn which contender goes first, so a slow phase of the machine does not favour one.
+  const order = kinds.map((_, i) => kinds[(i + round) % kinds.length]!)
   for (const kind of order) {
     const list = runs[kind] ?? []
     list.push(await measure(kind, round))
@@ -172,6 +184,7 @@ const summary = (kind: Contender) => {
 }
 const ours = summary('tokenwarden')
 const theirs = summary('rate-limiter-flexible')
+const tracked = summary('tokenwarden-tracked')
 console.log(
   JSON.stringify({
     benchmark: 'redis-throughput',
@@ -193,6 +206,19 @@ console.log(
                 pairsPerSecondRatio: Number((ours.pairsPerSecond / theirs.pairsPerSecond).toFixed(2)),
                 redisCpuRatio: Number(
                   (ours.redisCpuMicrosecondsPerPair / theirs.redisCpuMicrosecondsPerPair).toFixed(2),
+                ),
+              }),
+        }),
+    ...(tracked === undefined
+      ? {}
+      : {
+          tracked,
+          ...(theirs === undefined
+            ? {}
+            : {
+                trackedPairsPerSecondRatio: Number((tracked.pairsPerSecond / theirs.pairsPerSecond).toFixed(2)),
+                trackedRedisCpuRatio: Number(
+                  (tracked.redisCpuMicrosecondsPerPair / theirs.redisCpuMicrosecondsPerPair).toFixed(2),
                 ),
               }),
         }),
