@@ -1,7 +1,8 @@
 /**
  * @tokenwarden/redis benchmark: redis-server instructions per reserve + settle pair, ours and
  * rate-limiter-flexible's `RateLimiterRedis` (ours doing its work: no tracking counter, no usage history;
- * and, apart, with the global tracking counter and hourly history), counted by valgrind's callgrind (user-space instructions of
+ * and, apart, with the global tracking counter and hourly history), and the floor of our layout (the same
+ * commands in two function calls with no logic), counted by valgrind's callgrind (user-space instructions of
  * redis-server only, between two points: deterministic, unlike CPU time on a loaded machine). The same
  * pair as `redis-throughput.ts` (2 limits, hold 150, give 20 back), from one process with `--concurrency`
  * calls in flight, on a redis-server of its own started under callgrind (valgrind must be installed).
@@ -93,6 +94,36 @@ const pairOf =
     })
 const ours = pairOf(budget)
 const tracked = pairOf(trackedBudget)
+
+// The floor of our layout: per operation one function call doing only the commands a reserve or a
+// settle of two limits needs (read the reservation key, the due time and both counters; write the lease
+// or the closed mark, its lease-queue entry and both counters), with constant values and no logic.
+const floorLibrary = `#!lua name=tokenwarden_floor
+local COUNTER = '${'c'.repeat(152)}'
+local LEASE = 'r${'l'.repeat(80)}keys'
+local HEADER = '${'h'.repeat(56)}'
+redis.register_function('tokenwarden_floor', function(keys, args)
+  redis.call('MGET', keys[2], keys[3], keys[4], keys[5])
+  if args[1] == 'reserve' then
+    redis.call('SET', keys[2], LEASE)
+    redis.call('ZADD', keys[1], args[3], keys[2])
+  else
+    redis.call('SET', keys[2], 'c', 'PX', args[3])
+    redis.call('ZREM', keys[1], keys[2])
+  end
+  redis.call('SET', keys[4], COUNTER, 'KEEPTTL')
+  redis.call('SET', keys[5], COUNTER, 'KEEPTTL')
+  return { HEADER, '', '' }
+end)`
+await admin.call('FUNCTION', 'LOAD', 'REPLACE', floorLibrary)
+const floorClient = new Redis(url, { enableAutoPipelining: true })
+const numbers = Buffer.alloc(96)
+let floorIds = 0
+const floor = async (lane: number) => {
+  const keys = ['{f}:leases', `{f}:r:${floorIds++}`, '{f}:due', `{f}:thread:t-${lane}`, '{f}:global']
+  await floorClient.fcallBuffer('tokenwarden_floor', keys.length, ...keys, 'reserve', numbers, '1e13')
+  await floorClient.fcallBuffer('tokenwarden_floor', keys.length, ...keys, 'commit', numbers, '86400000')
+}
 const client = new Redis(url, { enableAutoPipelining: true })
 const options = { storeClient: client, points: Number.MAX_SAFE_INTEGER, duration: 86_400 }
 const thread = new RateLimiterRedis({ ...options, keyPrefix: 'theirs:thread' })
@@ -106,14 +137,17 @@ const theirs = async (lane: number) => {
 await lanes(concurrency * 4, ours) // warm up: library loaded, counters created
 await lanes(concurrency * 4, tracked)
 await lanes(concurrency * 4, theirs)
+await lanes(concurrency * 4, floor)
 const total = Math.ceil(pairs / concurrency) * concurrency
 const oursPerPair = (await instructions(() => lanes(total, ours))) / total
 const trackedPerPair = (await instructions(() => lanes(total, tracked))) / total
 const theirsPerPair = (await instructions(() => lanes(total, theirs))) / total
+const floorPerPair = (await instructions(() => lanes(total, floor))) / total
 
 await budget.dispose()
 await trackedBudget.dispose()
 client.disconnect()
+floorClient.disconnect()
 admin.disconnect()
 server.kill('SIGTERM')
 await new Promise((resolve) => server.once('exit', resolve))
@@ -131,6 +165,9 @@ console.log(
     instructionsRatio: Number((oursPerPair / theirsPerPair).toFixed(2)),
     trackedInstructionsPerPair: Math.round(trackedPerPair),
     trackedInstructionsRatio: Number((trackedPerPair / theirsPerPair).toFixed(2)),
+    // the commands alone, in two function calls with no logic: what our layout costs at the least
+    floorInstructionsPerPair: Math.round(floorPerPair),
+    floorInstructionsRatio: Number((floorPerPair / theirsPerPair).toFixed(2)),
   }),
 )
 
