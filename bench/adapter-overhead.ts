@@ -1,6 +1,11 @@
 /**
  * Adapter overhead: the same call on each framework's own test double, with and without our adapter, in
- * one run. Reports µs per call for both, the difference (our overhead) and the ratio.
+ * one run, in CPU time (this process's: other processes do not count, the helper threads of its own GC
+ * do). The variants take turns in short batches (`--rounds`, the order turning every round), so the
+ * process warming up or another process's burst lands on all of them alike. Reports µs per call of each
+ * variant's fastest round, our overhead as the difference (the least disturbed figures) and the ratio,
+ * and, as a check, the median over the rounds of budgeted − bare (two batches run back to back, so
+ * it includes the major collections and preemptions the fastest rounds escape) with its min–max.
  *
  * - ai-sdk: `generateText` on `MockLanguageModelV4`, bare vs `wrapLanguageModel` + `budgetMiddleware`.
  * - langchain: `fakeModel().invoke`, bare vs with `BudgetCallbackHandler`.
@@ -9,7 +14,7 @@
  * - openai-agents: `Runner.run` of an agent on a `Model` that answers at once, bare vs `budgetModel` (and a
  *   pass-through wrapper: what any wrapper costs).
  *
- * Run: node bench/adapter-overhead.ts [--calls 20000]
+ * Run: node bench/adapter-overhead.ts [--calls 20000] [--rounds 21]
  */
 import Anthropic from '@anthropic-ai/sdk'
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base'
@@ -28,7 +33,10 @@ import OpenAI from 'openai'
 
 const args = process.argv.slice(2)
 const calls = Number(args[args.indexOf('--calls') + 1] ?? 0) || 20_000
-const rounds = 5
+const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 0) || 21
+/** Calls per variant per round. */
+const batch = Math.max(200, Math.round(calls / rounds))
+const warmUp = 2_000
 
 const newBudget = () =>
   createBudget({
@@ -39,16 +47,38 @@ const newBudget = () =>
   })
 const context = { agent: 'bench', thread: 't-1' }
 
-/** Mean µs per call of the fastest round (the least disturbed by GC and other processes). */
-async function timePerCall(run: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 2_000; i++) await run()
-  let best = Number.POSITIVE_INFINITY
+/** CPU µs this process used (its threads', GC helpers included): other processes' load does not count. */
+const cpuMicros = () => {
+  const { user, system } = process.cpuUsage()
+  return user + system
+}
+
+/** Round figures of each variant: µs per call of each round, the variants measured in turn. */
+async function timeInTurn(runs: (() => Promise<unknown>)[]): Promise<number[][]> {
+  for (const run of runs) for (let i = 0; i < warmUp; i++) await run()
+  const figures = runs.map(() => [] as number[])
   for (let round = 0; round < rounds; round++) {
-    const start = performance.now()
-    for (let i = 0; i < calls / rounds; i++) await run()
-    best = Math.min(best, ((performance.now() - start) * 1000) / (calls / rounds))
+    // the order turns every round, so no variant always runs right after another's garbage
+    for (let k = 0; k < runs.length; k++) {
+      const v = (k + round) % runs.length
+      const run = runs[v]!
+      const start = cpuMicros()
+      for (let i = 0; i < batch; i++) await run()
+      figures[v]!.push((cpuMicros() - start) / batch)
+    }
   }
-  return best
+  return figures
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+/** Median over the rounds of a − b (each round's two figures measured back to back), with its spread. */
+const paired = (a: number[], b: number[]) => {
+  const each = a.map((value, i) => value - b[i]!)
+  return { median: round2(median(each)), min: round2(Math.min(...each)), max: round2(Math.max(...each)) }
 }
 
 async function compare(
@@ -58,17 +88,28 @@ async function compare(
   /** the same call with a do-nothing hook in our place: what the framework charges for any hook */
   hooked?: () => Promise<unknown>,
 ) {
-  const bareUs = await timePerCall(bare)
-  const hookedUs = hooked === undefined ? undefined : await timePerCall(hooked)
-  const budgetedUs = await timePerCall(budgeted)
+  const [bareRounds, budgetedRounds, hookedRounds] = await timeInTurn(
+    hooked === undefined ? [bare, budgeted] : [bare, budgeted, hooked],
+  )
+  // the fastest round of each (the least disturbed by major GC and other processes; minor GCs of the
+  // calls' own garbage happen in every round), as the benchmark always measured
+  const bareUs = Math.min(...bareRounds!)
+  const budgetedUs = Math.min(...budgetedRounds!)
+  const hookedUs = hookedRounds === undefined ? undefined : Math.min(...hookedRounds)
   return {
     adapter: name,
     bareUs: round2(bareUs),
     ...(hookedUs === undefined
       ? {}
-      : { noOpHookUs: round2(hookedUs), overheadOverNoOpUs: round2(budgetedUs - hookedUs) }),
+      : {
+          noOpHookUs: round2(hookedUs),
+          overheadOverNoOpUs: round2(budgetedUs - hookedUs),
+          pairedOverNoOpUs: paired(budgetedRounds!, hookedRounds!),
+        }),
     budgetedUs: round2(budgetedUs),
     overheadUs: round2(budgetedUs - bareUs),
+    // every round's budgeted − bare, the two batches run back to back: median and spread
+    pairedOverheadUs: paired(budgetedRounds!, bareRounds!),
     ratio: round2(budgetedUs / bareUs),
   }
 }
@@ -109,7 +150,7 @@ function langchain() {
     })
   // fakeModel answers from a queue: one reply per call, for both sides
   const model = fakeModel()
-  for (let i = 0; i < 3 * (2_000 + calls); i++) model.respond(reply)
+  for (let i = 0; i < 3 * (warmUp + rounds * batch); i++) model.respond(reply)
   const handler = new BudgetCallbackHandler({ budget: newBudget(), context })
   const noOp = BaseCallbackHandler.fromMethods({ handleChatModelStart() {}, handleLLMEnd() {} })
   return compare(
@@ -210,12 +251,16 @@ function openaiAgents() {
   )
 }
 
+const spreadOf = (p: { median: number; min: number; max: number }) => `${p.median} µs (${p.min}–${p.max})`
+
 const results = [await aiSdk(), await langchain(), await openai(), await anthropic(), await openaiAgents()]
 for (const r of results) {
   const hook =
-    'noOpHookUs' in r ? `, no-op hook ${r.noOpHookUs} µs (ours +${r.overheadOverNoOpUs} µs over it)` : ''
+    'noOpHookUs' in r
+      ? `, no-op hook ${r.noOpHookUs} µs (ours +${r.overheadOverNoOpUs} µs over it; paired: ${spreadOf(r.pairedOverNoOpUs!)})`
+      : ''
   console.error(
-    `${r.adapter.padEnd(14)} bare ${r.bareUs} µs, budgeted ${r.budgetedUs} µs, +${r.overheadUs} µs (×${r.ratio})${hook}`,
+    `${r.adapter.padEnd(14)} bare ${r.bareUs} µs, budgeted ${r.budgetedUs} µs, +${r.overheadUs} µs (×${r.ratio}; paired rounds: median ${spreadOf(r.pairedOverheadUs)})${hook}`,
   )
 }
 console.log(JSON.stringify({ benchmark: 'adapter-overhead', node: process.version, calls, results }))

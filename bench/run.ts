@@ -1,9 +1,9 @@
 /**
  * Runs every benchmark in one go, one process at a time, and prints the figures against the targets.
  * With `--write`, also rewrites BENCHMARKS.md. Needs built packages (`pnpm build`) and, for Redis,
- * `redis-server` on the PATH.
+ * `redis-server` on the PATH; redis-server's instructions per pair are counted when valgrind is there.
  *
- * Run: pnpm bench [--write] [--quick] [core|naive|adapters|redis|sqlite|bounded …]
+ * Run: pnpm bench [--write] [--quick] [core|naive|adapters|redis|instructions|sqlite|bounded …]
  * Naming benchmarks runs only those (e.g. `pnpm bench core` while tuning the core pair); `--write` needs
  * all of them.
  */
@@ -14,7 +14,7 @@ import { join } from 'node:path'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
-const names = ['core', 'naive', 'adapters', 'redis', 'sqlite', 'bounded'] as const
+const names = ['core', 'naive', 'adapters', 'redis', 'instructions', 'sqlite', 'bounded'] as const
 const only = args.filter((arg) => !arg.startsWith('--'))
 for (const name of only) {
   if (!names.includes(name as never))
@@ -42,11 +42,24 @@ const core = wanted('core')
   : skipped
 const naive = wanted('naive') ? run('naive-baseline.ts', ['--scopes', scopes], ['--expose-gc']) : skipped
 const adapters = wanted('adapters')
-  ? run('adapter-overhead.ts', ['--calls', quick ? '5000' : '20000'])
+  ? run('adapter-overhead.ts', ['--calls', quick ? '10000' : '40000'])
   : skipped
 const redis = wanted('redis')
   ? run('redis-throughput.ts', ['--processes', '4', '--pairs', quick ? '8000' : '40000'])
   : skipped
+const hasValgrind = (() => {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+const instructions =
+  wanted('instructions') && hasValgrind
+    ? run('redis-instructions.ts', ['--pairs', quick ? '1000' : '4000'])
+    : skipped
+if (wanted('instructions') && !hasValgrind) process.stderr.write('no valgrind: redis-instructions skipped\n')
 const sqlite = wanted('sqlite') ? run('sqlite-throughput.ts', ['--processes', '4']) : skipped
 const bounded = wanted('bounded')
   ? run('bounded-memory.ts', ['--threads', quick ? '200000' : '1000000'], ['--expose-gc'])
@@ -116,7 +129,7 @@ const rows: string[][] = [
         [`naive tracker bytes per scope (${fmt(naive.scopes)} scopes)`, fmt(naive.bytesPerScope), '—', ''],
       ]),
   ...(adapters?.results ?? []).map((r: any) => [
-    `${r.adapter} adapter overhead per call (bare ${r.bareUs} µs → ${r.budgetedUs} µs, ×${r.ratio}${r.noOpHookUs === undefined ? '' : `; a no-op hook alone: ${r.noOpHookUs} µs`})`,
+    `${r.adapter} adapter overhead per call (fastest rounds: bare ${r.bareUs} µs → ${r.budgetedUs} µs, ×${r.ratio}${r.noOpHookUs === undefined ? '' : `; a no-op hook alone: ${r.noOpHookUs} µs`}; median of paired rounds ${(r.noOpHookUs === undefined ? r.pairedOverheadUs : r.pairedOverNoOpUs).median} µs)`,
     `${r.noOpHookUs === undefined ? r.overheadUs : r.overheadOverNoOpUs} µs`,
     '≤ 5 µs',
     verdict((r.noOpHookUs === undefined ? r.overheadUs : r.overheadOverNoOpUs) <= 5),
@@ -125,7 +138,7 @@ const rows: string[][] = [
     ? []
     : [
         [
-          'Redis pairs/s, 4 processes on one budget',
+          'Redis pairs/s, 4 processes on one budget (2 limits, no tracking counter or history: RateLimiterRedis\'s work)',
           fmt(redis.pairsPerSecond),
           '≥ 20,000',
           verdict(redis.pairsPerSecond >= 20_000),
@@ -147,6 +160,38 @@ const rows: string[][] = [
           `${redis.redisCpuRatio.toFixed(2)}×`,
           '≤ 1.0×',
           verdict(redis.redisCpuRatio <= 1),
+        ],
+        ...(redis.tracked === undefined
+          ? []
+          : [
+              [
+                `with the global tracking counter and hourly history: pairs/s (÷ RateLimiterRedis), redis-server CPU per pair (÷)`,
+                `${fmt(redis.tracked.pairsPerSecond)} (${redis.trackedPairsPerSecondRatio.toFixed(2)}×), ${redis.tracked.redisCpuMicrosecondsPerPair} µs (${redis.trackedRedisCpuRatio.toFixed(2)}×)`,
+                '—',
+                '',
+              ],
+            ]),
+      ]),
+  ...(instructions === skipped
+    ? []
+    : [
+        [
+          `redis-server instructions per pair (callgrind): ours ${fmt(instructions.instructionsPerPair)}, RateLimiterRedis ${fmt(instructions.rateLimiterRedisInstructionsPerPair)}`,
+          `${instructions.instructionsRatio.toFixed(2)}×`,
+          '≤ 1.0×',
+          verdict(instructions.instructionsRatio <= 1),
+        ],
+        [
+          `the floor of our layout: its commands in two function calls with no logic (${fmt(instructions.floorInstructionsPerPair)})`,
+          `${instructions.floorInstructionsRatio.toFixed(2)}×`,
+          '—',
+          '',
+        ],
+        [
+          `instructions per pair with the tracking counter and history (${fmt(instructions.trackedInstructionsPerPair)})`,
+          `${instructions.trackedInstructionsRatio.toFixed(2)}×`,
+          '—',
+          '',
         ],
       ]),
   ...(sqlite === skipped
@@ -173,7 +218,7 @@ const table = [
 console.log(`${machine}\n\n${table}`)
 
 if (args.includes('--write')) {
-  const raw = [core, naive, adapters, redis, sqlite, bounded].map((r) => JSON.stringify(r)).join('\n')
+  const raw = [core, naive, adapters, redis, instructions, sqlite, bounded].map((r) => JSON.stringify(r)).join('\n')
   const path = join(here, '..', 'BENCHMARKS.md')
   const previous = await import('node:fs').then((fs) => fs.readFileSync(path, 'utf8')).catch(() => '')
   const notes = previous.includes('<!-- notes -->')
