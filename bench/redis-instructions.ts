@@ -84,14 +84,16 @@ const budget = createBudget({
   store: redisStore({ url, prefix: 'ours' }),
   track: [],
 })
-const trackedBudget = createBudget({ limits, store: redisStore({ url, prefix: 'tracked' }), track: ['global'] })
-const pairOf =
-  (on: typeof budget) =>
-  async (lane: number) =>
-    (await on.reserve({ thread: `t-${lane}` }, { inputTokens: 100, maxOutputTokens: 50 })).settle({
-      inputTokens: 90,
-      outputTokens: 40,
-    })
+const trackedBudget = createBudget({
+  limits,
+  store: redisStore({ url, prefix: 'tracked' }),
+  track: ['global'],
+})
+const pairOf = (on: typeof budget) => async (lane: number) =>
+  (await on.reserve({ thread: `t-${lane}` }, { inputTokens: 100, maxOutputTokens: 50 })).settle({
+    inputTokens: 90,
+    outputTokens: 40,
+  })
 const ours = pairOf(budget)
 const tracked = pairOf(trackedBudget)
 
@@ -121,8 +123,16 @@ const numbers = Buffer.alloc(96)
 let floorIds = 0
 const floor = async (lane: number) => {
   const keys = ['{f}:leases', `{f}:r:${floorIds++}`, '{f}:due', `{f}:thread:t-${lane}`, '{f}:global']
-  await floorClient.fcallBuffer('tokenwarden_floor', keys.length, ...keys, 'reserve', numbers, '1e13')
-  await floorClient.fcallBuffer('tokenwarden_floor', keys.length, ...keys, 'commit', numbers, '86400000')
+  await floorClient.callBuffer('FCALL', 'tokenwarden_floor', keys.length, ...keys, 'reserve', numbers, '1e13')
+  await floorClient.callBuffer(
+    'FCALL',
+    'tokenwarden_floor',
+    keys.length,
+    ...keys,
+    'commit',
+    numbers,
+    '86400000',
+  )
 }
 const client = new Redis(url, { enableAutoPipelining: true })
 const options = { storeClient: client, points: Number.MAX_SAFE_INTEGER, duration: 86_400 }

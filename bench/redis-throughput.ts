@@ -216,7 +216,9 @@ console.log(
           ...(theirs === undefined
             ? {}
             : {
-                trackedPairsPerSecondRatio: Number((tracked.pairsPerSecond / theirs.pairsPerSecond).toFixed(2)),
+                trackedPairsPerSecondRatio: Number(
+                  (tracked.pairsPerSecond / theirs.pairsPerSecond).toFixed(2),
+                ),
                 trackedRedisCpuRatio: Number(
                   (tracked.redisCpuMicrosecondsPerPair / theirs.redisCpuMicrosecondsPerPair).toFixed(2),
                 ),

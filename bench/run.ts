@@ -138,7 +138,7 @@ const rows: string[][] = [
     ? []
     : [
         [
-          'Redis pairs/s, 4 processes on one budget (2 limits, no tracking counter or history: RateLimiterRedis\'s work)',
+          "Redis pairs/s, 4 processes on one budget (2 limits, no tracking counter or history: RateLimiterRedis's work)",
           fmt(redis.pairsPerSecond),
           '≥ 20,000',
           verdict(redis.pairsPerSecond >= 20_000),
@@ -218,7 +218,9 @@ const table = [
 console.log(`${machine}\n\n${table}`)
 
 if (args.includes('--write')) {
-  const raw = [core, naive, adapters, redis, instructions, sqlite, bounded].map((r) => JSON.stringify(r)).join('\n')
+  const raw = [core, naive, adapters, redis, instructions, sqlite, bounded]
+    .map((r) => JSON.stringify(r))
+    .join('\n')
   const path = join(here, '..', 'BENCHMARKS.md')
   const previous = await import('node:fs').then((fs) => fs.readFileSync(path, 'utf8')).catch(() => '')
   const notes = previous.includes('<!-- notes -->')
