@@ -119,20 +119,17 @@ redis.register_function('tokenwarden_floor', function(keys, args)
 end)`
 await admin.call('FUNCTION', 'LOAD', 'REPLACE', floorLibrary)
 const floorClient = new Redis(url, { enableAutoPipelining: true })
+// ioredis has FCALL (the store calls it so), its types do not
+const fcall = (...fcallArgs: (string | number | Buffer)[]) =>
+  (floorClient as unknown as { fcallBuffer(...a: typeof fcallArgs): Promise<Buffer[]> }).fcallBuffer(
+    ...fcallArgs,
+  )
 const numbers = Buffer.alloc(96)
 let floorIds = 0
 const floor = async (lane: number) => {
   const keys = ['{f}:leases', `{f}:r:${floorIds++}`, '{f}:due', `{f}:thread:t-${lane}`, '{f}:global']
-  await floorClient.callBuffer('FCALL', 'tokenwarden_floor', keys.length, ...keys, 'reserve', numbers, '1e13')
-  await floorClient.callBuffer(
-    'FCALL',
-    'tokenwarden_floor',
-    keys.length,
-    ...keys,
-    'commit',
-    numbers,
-    '86400000',
-  )
+  await fcall('tokenwarden_floor', keys.length, ...keys, 'reserve', numbers, '1e13')
+  await fcall('tokenwarden_floor', keys.length, ...keys, 'commit', numbers, '86400000')
 }
 const client = new Redis(url, { enableAutoPipelining: true })
 const options = { storeClient: client, points: Number.MAX_SAFE_INTEGER, duration: 86_400 }
