@@ -3,7 +3,7 @@
  * With `--write`, also rewrites BENCHMARKS.md. Needs built packages (`pnpm build`) and, for Redis,
  * `redis-server` on the PATH; redis-server's instructions per pair are counted when valgrind is there.
  *
- * Run: pnpm bench [--write] [--quick] [core|naive|adapters|redis|instructions|sqlite|bounded …]
+ * Run: pnpm bench [--write] [--quick] [core|bounds|naive|adapters|redis|instructions|sqlite|bounded …]
  * Naming benchmarks runs only those (e.g. `pnpm bench core` while tuning the core pair); `--write` needs
  * all of them.
  */
@@ -14,7 +14,7 @@ import { join } from 'node:path'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
-const names = ['core', 'naive', 'adapters', 'redis', 'instructions', 'sqlite', 'bounded'] as const
+const names = ['core', 'bounds', 'naive', 'adapters', 'redis', 'instructions', 'sqlite', 'bounded'] as const
 const only = args.filter((arg) => !arg.startsWith('--'))
 for (const name of only) {
   if (!names.includes(name as never))
@@ -39,6 +39,9 @@ const scopes = quick ? '100000' : '1000000'
 const skipped = undefined as unknown as Record<string, any>
 const core = wanted('core')
   ? run('core-memory.ts', ['--scopes', scopes, '--rounds', quick ? '3' : '7'], ['--expose-gc'])
+  : skipped
+const bounds = wanted('bounds')
+  ? run('core-bounds.ts', ['--rounds', quick ? '3' : '5', '--pairs', quick ? '200000' : '500000'])
   : skipped
 const naive = wanted('naive') ? run('naive-baseline.ts', ['--scopes', scopes], ['--expose-gc']) : skipped
 const adapters = wanted('adapters')
@@ -120,6 +123,16 @@ const rows: string[][] = [
           fmt(core.bytesPerScope),
           '≤ 300',
           verdict(core.bytesPerScope <= 300),
+        ],
+      ]),
+  ...(bounds === skipped
+    ? []
+    : [
+        [
+          `what bounds the 1-limit ratio, each ÷ RateLimiterMemory (own processes, median of ${bounds.rounds}): our pair (${bounds.nanosecondsPerPair.ours} ns) / with the store's two operations stubbed (${bounds.nanosecondsPerPair.storeStubbed} ns) / the API's shape alone, no work (${bounds.nanosecondsPerPair.apiShape} ns; RateLimiterMemory ${bounds.nanosecondsPerPair.flexible} ns)`,
+          `${bounds.ratios.ours}× / ${bounds.ratios.storeStubbed}× / ${bounds.ratios.apiShape}×`,
+          '—',
+          '',
         ],
       ]),
   ...(naive === skipped
@@ -218,7 +231,7 @@ const table = [
 console.log(`${machine}\n\n${table}`)
 
 if (args.includes('--write')) {
-  const raw = [core, naive, adapters, redis, instructions, sqlite, bounded]
+  const raw = [core, bounds, naive, adapters, redis, instructions, sqlite, bounded]
     .map((r) => JSON.stringify(r))
     .join('\n')
   const path = join(here, '..', 'BENCHMARKS.md')
