@@ -6,6 +6,7 @@ import { memoryStore } from './memory-store.ts'
 const t0 = Date.UTC(2026, 0, 1)
 const counters = [{ key: 'a', caps: { tokens: 1_000_000 }, expiresAt: null }]
 const usage = { ...emptyTally(), tokens: 1 }
+const held = (n: number) => ({ ...emptyTally(), tokens: n })
 
 testBudgetStore({
   name: 'memory',
@@ -31,6 +32,26 @@ testBudgetStore({
         })
       })
 
+      describe('counters', () => {
+        it('should start a counter over under its key once its period ended, whichever was looked up last', async () => {
+          const store = memoryStore()
+          const until = (expiresAt: number) => [{ key: 'a', caps: { tokens: 150 }, expiresAt }]
+          await store.commit({ reservationId: null, now: t0, counters: until(t0 + 1000), usage: held(100) })
+          // the period ended: the next write drops the counter, and 'a' is a new counter from zero
+          const next = { reservationId: 'r2', leaseExpiresAt: t0 + 9000, enforce: true, once: true }
+          const result = await store.reserve({
+            ...next,
+            now: t0 + 2000,
+            counters: until(t0 + 5000),
+            amount: held(100),
+          })
+          expect(result.ok).toBe(true)
+          const [state] = await store.read({ now: t0 + 2000, counters: until(t0 + 5000) })
+          expect(state!.used.tokens).toBe(0)
+          expect(state!.reserved.tokens).toBe(100)
+        })
+      })
+
       describe('results', () => {
         it('should give reserve callers a plain result they can spread, serialize and commit with', async () => {
           const store = memoryStore()
@@ -52,7 +73,6 @@ testBudgetStore({
       })
 
       describe('lease queue', () => {
-        const held = (n: number) => ({ ...emptyTally(), tokens: n })
         const reserved = async (store: ReturnType<typeof memoryStore>, now: number) =>
           (await store.read({ now, counters }))[0]!.reserved.tokens
 
