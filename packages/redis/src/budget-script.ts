@@ -47,7 +47,7 @@ local SHAPES, nshapes = {}, 0
 local function shape(blob)
   local s = SHAPES[blob]
   if s then return s end
-  local V = { struct.unpack(doubles(#blob / 8), blob) }
+  local V = { parse(doubles(#blob / 8), blob) }
   local n = V[3]
   s = { V = V, n = n, exp = {}, ncap = {}, cap = {}, nwin = {}, win = {}, nwatch = {}, watch = {} }
   local p, k = 4, 6 + n
@@ -62,7 +62,7 @@ local function shape(blob)
     local nwatch = V[p + 1]
     s.nwatch[i] = nwatch
     s.watch[i] = p + 2
-    p = p + 2 + 2 * math.max(0, nwatch)
+    p = p + 2 + 2 * max(0, nwatch)
   end
   if nshapes >= 256 then SHAPES, nshapes = {}, 0 end
   SHAPES[blob] = s
@@ -73,9 +73,9 @@ end
 -- Reads the reservation key, when housekeeping is due and every counter in one MGET; returns what the
 -- reservation key holds.
 local function charges()
-  local raws = redis.call('MGET', unpack(K, 4))
+  local raws = call('MGET', unpack(K, 4))
   -- unknown (none saved yet, or by the layout before): due now
-  due = tonumber(raws[2]) or -math.huge
+  due = tonumber(raws[2]) or -huge
   for i = 6, #K do
     if cache[K[i]] == nil then cache[K[i]] = decode(K[i], raws[i - 3]) end
   end
@@ -165,9 +165,9 @@ local function grantsPart(n, amountOf)
       t[1 + f] = amountOf(i, f)
       if t[1 + f] > 0 then any = true end
     end
-    if any then parts[#parts + 1] = struct.pack(RF, unpack(t, 1, F + 1)) end
+    if any then parts[#parts + 1] = pack(RF, unpack(t, 1, F + 1)) end
   end
-  return table.concat(parts)
+  return concat(parts)
 end
 
 -- The reply: the header (its numbers as doubles, or packed already), then per counter of the request
@@ -175,7 +175,7 @@ end
 -- false, or when no state is wanted), then the grants part. Call after flush().
 local function reply(header, counters)
   if type(header) == 'number' then header = { header } end
-  if type(header) == 'table' then header = struct.pack(doubles(#header), unpack(header)) end
+  if type(header) == 'table' then header = pack(doubles(#header), unpack(header)) end
   if not (counters and wanted()) then return { header, '', '' } end
   local parts = {}
   local grants = ''
@@ -184,192 +184,217 @@ local function reply(header, counters)
       local key = K[5 + i]
       if chNwin[i] == 0 then
         local raw = load(key) and packed[key] or ZERO
-        if #raw > 8 * (2 * F + 1) then raw = string.sub(raw, 1, 8 * (2 * F + 1)) end
+        if #raw > 8 * (2 * F + 1) then raw = sub(raw, 1, 8 * (2 * F + 1)) end
         parts[i] = raw
       else
         local t = {}
         for f = 1, 2 * F do t[f] = total(i, f) end
         t[2 * F + 1] = -1
-        parts[i] = struct.pack(CF, unpack(t, 1, 2 * F + 1))
+        parts[i] = pack(CF, unpack(t, 1, 2 * F + 1))
       end
     end
     if GR then grants = grantsPart(nch, granted) end
   end
-  return { header, table.concat(parts), grants }
+  return { header, concat(parts), grants }
 end
 
 -- Headers most calls reply, packed by the first call (a library being loaded has no struct).
 local HELD, SETTLED, CLOSED
 
+-- A reservation: holds the amount on every counter of the request (unless a cap would be passed and
+-- it is enforced) as a lease that lapses at its expiry.
+local function reserve(numbers, args)
+  -- N: now, lease expiry, amount (F), enforce
+  local leaseExpires, enforce = N[2], N[3 + F] == 1
+  local held = charges()
+  if kind(held) then
+    -- delivered again: the reservation is held (or was closed) already
+    return reply({ 1, -1, 0, 0, 0, 1 }, true)
+  end
+  local exceeded = check(2)
+  if exceeded then
+    sweep()
+    exceeded = check(2)
+    if exceeded and enforce then
+      flush()
+      return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }, false)
+    end
+  end
+  for i = 1, nch do
+    addTo(entry(K[5 + i], chExp[i]), F, N, 2)
+  end
+  -- the lease: its expiry and amount as they came (bytes 9 to 88 of the numbers), then its counter
+  -- keys (the operation's own, K[6..5 + nch]) joined by newlines, as the caller joined them (args[7])
+  call('SET', ID, 'r' .. sub(numbers, 9, 8 * (F + 2)) .. args[7])
+  call('ZADD', LEASES, args[6], ID)
+  queued(leaseExpires)
+  local header = HELD
+  if exceeded then
+    header = { 1, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }
+  end
+  flush()
+  saveDue()
+  return reply(header, true)
+end
+
+-- A commit (settle, release or record): closes the reservation (given back), adds the usage, draws
+-- it from the reservations it names; housekeeping when due.
+local function commit(numbers, args)
+  -- N: now, has usage, usage (F), then the draws: how many groups, and their sizes
+  local hasUsage, p = N[2] == 1, 3 + F
+  local held = charges()
+  local found = false
+  if ID ~= RP then
+    local k = kind(held)
+    if k == 'c' then return reply({ 0, 1 }, true) end
+    if k == 'r' then
+      found = closeLease(ID, held, args[7]) == 'open'
+    else
+      mark(ID, args[7])
+    end
+  end
+  if hasUsage then
+    for i = 1, nch do
+      addTo(entry(K[5 + i], chExp[i]), 0, N, 2)
+    end
+    -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[8], in order.
+    -- Each group gives back the usage once, drawn from its reservations in order.
+    local a = 8
+    for g = 1, N[p] do
+      local left = {}
+      for f = 1, F do left[f] = max(0, N[2 + f]) end
+      for _ = 1, N[p + g] do
+        local hold = args[a]
+        a = a + 1
+        local raw = call('GET', hold)
+        if kind(raw) == 'r' then
+          local record, leaseKeys = parseLease(raw)
+          local delta = {}
+          for f = 1, F do
+            local d = min(record[1 + f], left[f])
+            delta[1 + f] = d
+            left[f] = left[f] - d
+            record[1 + f] = record[1 + f] - d
+          end
+          giveBack(leaseKeys, 1, #leaseKeys, delta)
+          call('SET', hold, lease(record[1], { unpack(record, 2, F + 1) }, leaseKeys))
+        end
+      end
+    end
+  end
+  if due > now then
+    flush()
+  else
+    -- Housekeeping on writes (reads delete nothing), only when something is due: return a few lapsed
+    -- leases, drop a few counters whose period ended, then note when the next entry is due.
+    sweep(4)
+    flush()
+    local ended = call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
+    for _, key in ipairs(ended) do
+      if not cache[key] then
+        call('DEL', key)
+        call('ZREM', INDEX, key)
+      end
+    end
+    due, dueChanged = 1e308, true
+    for _, queue in ipairs({ LEASES, INDEX }) do
+      local first = call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+      local t = tonumber(first[2])
+      if t and t < due then due = t end
+    end
+  end
+  saveDue()
+  return reply(found and SETTLED or CLOSED, true)
+end
+
+-- A renewal: moves an open lease's expiry.
+local function renew(numbers, args)
+  local leaseExpires = N[2]
+  local raw = call('GET', ID)
+  if kind(raw) ~= 'r' then return reply(0, false) end
+  if parse('>d', raw, 2) <= now then
+    closeLease(ID, raw, 'l')
+    flush()
+    return reply(0, false)
+  end
+  call('SETRANGE', ID, 1, pack('>d', leaseExpires))
+  call('ZADD', LEASES, args[6], ID)
+  due = tonumber(call('GET', DUE)) or -huge
+  queued(leaseExpires)
+  saveDue()
+  return reply(1, false)
+end
+
+-- A grant: raises one counter's caps, once per grant id.
+local function grant(numbers, args)
+  -- N: now, amount (F); one counter. ID is the grant's key ('g' + until when it is remembered, with a
+  -- Redis expiry of the retention, like a closed reservation).
+  local held = charges()
+  if held and markedUntil(held) > now then return reply({ 1 }, true) end
+  local c = entry(K[6], chExp[1])
+  for f = 1, F do c[G + f] = (c[G + f] or 0) + N[1 + f] end
+  GR = true
+  if RETAIN > 0 then mark(ID, 'g') end
+  flush()
+  saveDue()
+  return reply({ 0 }, true)
+end
+
+-- A read: the counters' states.
+local function read(numbers, args)
+  charges()
+  sweep()
+  flush()
+  return reply({}, true)
+end
+
+-- A list: every live counter of the index, by key.
+local function list(numbers, args)
+  sweep()
+  flush()
+  local indexed = call('ZRANGE', INDEX, 0, -1)
+  preload(indexed, 1, #indexed)
+  local live, parts, own = {}, {}, {}
+  for _, key in ipairs(indexed) do
+    local c = load(key)
+    if c then
+      live[#live + 1] = key
+      parts[#parts + 1] = sub(packed[key], 1, 8 * (2 * F + 1))
+      own[#live] = c
+    else
+      call('ZREM', INDEX, key)
+    end
+  end
+  local grants = ''
+  if GR then grants = grantsPart(#live, function(i, f) return own[i][G + f] or 0 end) end
+  return { concat(live, '\\n'), concat(parts), grants }
+end
+
+local OPERATIONS = { reserve = reserve, commit = commit, renew = renew, grant = grant, read = read, list = list }
+
 local function main(keys, args)
   local op, numbers = args[1], args[2]
   K = keys
   if not HELD then
-    HELD = struct.pack('>ddddddd', 1, -1, 0, 0, 0, 0, 0)
-    SETTLED, CLOSED = struct.pack('>dd', 1, 0), struct.pack('>dd', 0, 0)
+    call, pack, parse, unpack, sub, byte, find, format, rep, gmatch, concat, max, min, ceil, huge,
+      tonumber, type, pairs, ipairs = globals()
+    HELD = pack('>ddddddd', 1, -1, 0, 0, 0, 0, 0)
+    SETTLED, CLOSED = pack('>dd', 1, 0), pack('>dd', 0, 0)
   end
-  N = { struct.unpack(doubles(#numbers / 8), numbers) }
+  N = { parse(doubles(#numbers / 8), numbers) }
   local sh = shape(args[3])
   SV, nch = sh.V, sh.n
   chExp, chNcap, chCap, chNwin, chWin, chNwatch, chWatch =
     sh.exp, sh.ncap, sh.cap, sh.nwin, sh.win, sh.nwatch, sh.watch
   now, EPS, RETAIN, RP, RETAIN_PX = N[1], SV[1], SV[2], args[4], args[5]
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
-  due, dueChanged, GR = -math.huge, false, false
+  due, dueChanged, GR = -huge, false, false
   cache, dirty, packed = {}, {}, {}
   -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
   READONLY = op == 'read' or op == 'list'
 
-  if op == 'reserve' then
-    -- N: now, lease expiry, amount (F), enforce
-    local leaseExpires, enforce = N[2], N[3 + F] == 1
-    local held = charges()
-    if kind(held) then
-      -- delivered again: the reservation is held (or was closed) already
-      return reply({ 1, -1, 0, 0, 0, 1 }, true)
-    end
-    local exceeded = check(2)
-    if exceeded then
-      sweep()
-      exceeded = check(2)
-      if exceeded and enforce then
-        flush()
-        return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }, false)
-      end
-    end
-    for i = 1, nch do
-      addTo(entry(K[5 + i], chExp[i]), F, N, 2)
-    end
-    -- the lease: its expiry and amount as they came (bytes 9 to 88 of the numbers), then its counter
-    -- keys (the operation's own, K[6..5 + nch]) joined by newlines, as the caller joined them (args[7])
-    redis.call('SET', ID, 'r' .. string.sub(numbers, 9, 8 * (F + 2)) .. args[7])
-    redis.call('ZADD', LEASES, args[6], ID)
-    queued(leaseExpires)
-    local header = HELD
-    if exceeded then
-      header = { 1, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }
-    end
-    flush()
-    saveDue()
-    return reply(header, true)
-  elseif op == 'commit' then
-    -- N: now, has usage, usage (F), then the draws: how many groups, and their sizes
-    local hasUsage, p = N[2] == 1, 3 + F
-    local held = charges()
-    local found = false
-    if ID ~= RP then
-      local k = kind(held)
-      if k == 'c' then return reply({ 0, 1 }, true) end
-      if k == 'r' then
-        found = closeLease(ID, held, args[7]) == 'open'
-      else
-        mark(ID, args[7])
-      end
-    end
-    if hasUsage then
-      for i = 1, nch do
-        addTo(entry(K[5 + i], chExp[i]), 0, N, 2)
-      end
-      -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[8], in order.
-      -- Each group gives back the usage once, drawn from its reservations in order.
-      local a = 8
-      for g = 1, N[p] do
-        local left = {}
-        for f = 1, F do left[f] = math.max(0, N[2 + f]) end
-        for _ = 1, N[p + g] do
-          local hold = args[a]
-          a = a + 1
-          local raw = redis.call('GET', hold)
-          if kind(raw) == 'r' then
-            local record, leaseKeys = parseLease(raw)
-            local delta = {}
-            for f = 1, F do
-              local d = math.min(record[1 + f], left[f])
-              delta[1 + f] = d
-              left[f] = left[f] - d
-              record[1 + f] = record[1 + f] - d
-            end
-            giveBack(leaseKeys, 1, #leaseKeys, delta)
-            redis.call('SET', hold, lease(record[1], { unpack(record, 2, F + 1) }, leaseKeys))
-          end
-        end
-      end
-    end
-    if due > now then
-      flush()
-    else
-      -- Housekeeping on writes (reads delete nothing), only when something is due: return a few lapsed
-      -- leases, drop a few counters whose period ended, then note when the next entry is due.
-      sweep(4)
-      flush()
-      local ended = redis.call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
-      for _, key in ipairs(ended) do
-        if not cache[key] then
-          redis.call('DEL', key)
-          redis.call('ZREM', INDEX, key)
-        end
-      end
-      due, dueChanged = 1e308, true
-      for _, queue in ipairs({ LEASES, INDEX }) do
-        local first = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
-        local t = tonumber(first[2])
-        if t and t < due then due = t end
-      end
-    end
-    saveDue()
-    return reply(found and SETTLED or CLOSED, true)
-  elseif op == 'renew' then
-    local leaseExpires = N[2]
-    local raw = redis.call('GET', ID)
-    if kind(raw) ~= 'r' then return reply(0, false) end
-    if struct.unpack('>d', raw, 2) <= now then
-      closeLease(ID, raw, 'l')
-      flush()
-      return reply(0, false)
-    end
-    redis.call('SETRANGE', ID, 1, struct.pack('>d', leaseExpires))
-    redis.call('ZADD', LEASES, args[6], ID)
-    due = tonumber(redis.call('GET', DUE)) or -math.huge
-    queued(leaseExpires)
-    saveDue()
-    return reply(1, false)
-  elseif op == 'grant' then
-    -- N: now, amount (F); one counter. ID is the grant's key ('g' + until when it is remembered, with a
-    -- Redis expiry of the retention, like a closed reservation).
-    local held = charges()
-    if held and markedUntil(held) > now then return reply({ 1 }, true) end
-    local c = entry(K[6], chExp[1])
-    for f = 1, F do c[G + f] = (c[G + f] or 0) + N[1 + f] end
-    GR = true
-    if RETAIN > 0 then mark(ID, 'g') end
-    flush()
-    saveDue()
-    return reply({ 0 }, true)
-  elseif op == 'read' then
-    charges()
-    sweep()
-    flush()
-    return reply({}, true)
-  elseif op == 'list' then
-    sweep()
-    flush()
-    local indexed = redis.call('ZRANGE', INDEX, 0, -1)
-    preload(indexed, 1, #indexed)
-    local live, parts, own = {}, {}, {}
-    for _, key in ipairs(indexed) do
-      local c = load(key)
-      if c then
-        live[#live + 1] = key
-        parts[#parts + 1] = string.sub(packed[key], 1, 8 * (2 * F + 1))
-        own[#live] = c
-      else
-        redis.call('ZREM', INDEX, key)
-      end
-    end
-    local grants = ''
-    if GR then grants = grantsPart(#live, function(i, f) return own[i][G + f] or 0 end) end
-    return { table.concat(live, '\\n'), table.concat(parts), grants }
-  end
+  local run = OPERATIONS[op]
+  if run then return run(numbers, args) end
   return redis.error_reply('unknown operation ' .. tostring(op))
 end
 `

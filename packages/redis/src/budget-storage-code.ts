@@ -6,6 +6,18 @@
  * const budgetCode = `${budgetStorageCode}\n-- the operations, then main(keys, args)`
  */
 export const budgetStorageCode = `
+-- The library functions the code calls, kept in locals: a function runs with an empty global table that
+-- forwards each read to the real globals through its metatable (a failed lookup, then a second one), and
+-- a library being loaded has none of them yet, so main binds them on its first call.
+local function globals()
+  return redis.call, struct.pack, struct.unpack, unpack, string.sub, string.byte, string.find,
+    string.format, string.rep, string.gmatch, table.concat, math.max, math.min, math.ceil, math.huge,
+    tonumber, type, pairs, ipairs
+end
+-- call: redis.call, pack and parse: struct.pack and struct.unpack, the others by their own names
+local call, pack, parse, unpack, sub, byte, find, format, rep, gmatch, concat, max, min, ceil, huge
+local tonumber, type, pairs, ipairs
+
 local F = 9
 local CF = '>ddddddddddddddddddd'
 -- a counter that has grants: its 19 doubles, then what grants added to its caps (F doubles)
@@ -30,7 +42,7 @@ local FMT = {}
 local function doubles(n)
   local f = FMT[n]
   if not f then
-    f = '>' .. string.rep('d', n)
+    f = '>' .. rep('d', n)
     FMT[n] = f
   end
   return f
@@ -62,23 +74,23 @@ local function decode(key, raw)
     c = memo[key]
     if #raw > 8 * (2 * F + 1) then GR = true end
   else
-    if string.byte(raw, 1) == 0xdc then
+    if byte(raw, 1) == 0xdc then
       c = cmsgpack.unpack(raw)
-      raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
+      raw = pack(CF, unpack(c, 1, 2 * F + 1))
     elseif #raw > 8 * (2 * F + 1) then
-      c = { struct.unpack(CGF, raw) }
+      c = { parse(CGF, raw) }
       c[3 * F + 2] = nil
       GR = true
     else
-      c = { struct.unpack(CF, raw) }
+      c = { parse(CF, raw) }
       c[2 * F + 2] = nil
     end
     remember(key, raw, c)
   end
   local e = c[2 * F + 1]
   if e >= 0 and e <= now and not READONLY then
-    redis.call('DEL', key)
-    redis.call('ZREM', INDEX, key)
+    call('DEL', key)
+    call('ZREM', INDEX, key)
     memoRaw[key] = nil
     return false
   end
@@ -99,7 +111,7 @@ local function preload(keys, from, to)
     if cache[keys[i]] == nil then missing[#missing + 1] = keys[i] end
   end
   if #missing == 0 then return end
-  local raws = redis.call('MGET', unpack(missing))
+  local raws = call('MGET', unpack(missing))
   for i, key in ipairs(missing) do
     if cache[key] == nil then cache[key] = decode(key, raws[i]) end
   end
@@ -108,7 +120,7 @@ end
 local function load(key)
   local c = cache[key]
   if c == nil then
-    c = decode(key, redis.call('GET', key))
+    c = decode(key, call('GET', key))
     cache[key] = c
   end
   return c
@@ -136,12 +148,12 @@ local function queued(t)
 end
 
 local function saveDue()
-  if dueChanged then redis.call('SET', DUE, string.format('%.17g', due)) end
+  if dueChanged then call('SET', DUE, format('%.17g', due)) end
 end
 
 -- When a closed ('c', 'l') or grant ('g') mark is remembered until: the decimal after its letter.
 local function markedUntil(raw)
-  return tonumber(string.sub(raw, 2))
+  return tonumber(sub(raw, 2))
 end
 
 local function flush()
@@ -151,20 +163,20 @@ local function flush()
       local e = c[2 * F + 1]
       local raw
       if c[G + 1] then
-        raw = struct.pack(CGF, unpack(c, 1, 3 * F + 1))
+        raw = pack(CGF, unpack(c, 1, 3 * F + 1))
       else
-        raw = struct.pack(CF, unpack(c, 1, 2 * F + 1))
+        raw = pack(CF, unpack(c, 1, 2 * F + 1))
       end
       packed[key] = raw
       remember(key, raw, c)
       if d == 1 then
-        redis.call('SET', key, raw, 'KEEPTTL')
+        call('SET', key, raw, 'KEEPTTL')
       elseif e < 0 then
-        redis.call('SET', key, raw)
-        redis.call('ZADD', INDEX, '+inf', key)
+        call('SET', key, raw)
+        call('ZADD', INDEX, '+inf', key)
       elseif e > now then
-        redis.call('SET', key, raw, 'PX', math.ceil(e - now))
-        redis.call('ZADD', INDEX, e, key)
+        call('SET', key, raw, 'PX', ceil(e - now))
+        call('ZADD', INDEX, e, key)
         queued(e)
       end
     end
@@ -176,7 +188,7 @@ end
 -- remembered no longer: past the retention on the budget's clock).
 local function kind(raw)
   if not raw then return nil end
-  local b = string.byte(raw, 1)
+  local b = byte(raw, 1)
   if b == 114 then return 'r' end
   if markedUntil(raw) <= now then return nil end
   if b == 99 then return 'c' end
@@ -186,15 +198,15 @@ end
 
 -- A lease: 'r', then expiry and amount (F) as doubles, then its counter keys joined by newlines.
 local function lease(expires, amount, keys)
-  return 'r' .. struct.pack(RF, expires, unpack(amount, 1, F)) .. table.concat(keys, '\\n')
+  return 'r' .. pack(RF, expires, unpack(amount, 1, F)) .. concat(keys, '\\n')
 end
 
 -- A lease's { expiry, amount... } and counter keys.
 local function parseLease(raw)
-  local record = { struct.unpack(RF, raw, 2) }
+  local record = { parse(RF, raw, 2) }
   record[F + 2] = nil
   local keys = {}
-  for key in string.gmatch(string.sub(raw, 8 * (F + 1) + 2), '[^\\n]+') do keys[#keys + 1] = key end
+  for key in gmatch(sub(raw, 8 * (F + 1) + 2), '[^\\n]+') do keys[#keys + 1] = key end
   return record, keys
 end
 
@@ -204,10 +216,10 @@ end
 -- the caller made it (a commit's: 'c' and now + retention, formatted by the client).
 local function mark(key, m)
   if RETAIN > 0 then
-    if #m == 1 then m = m .. string.format('%.17g', now + RETAIN) end
-    redis.call('SET', key, m, 'PX', RETAIN_PX)
+    if #m == 1 then m = m .. format('%.17g', now + RETAIN) end
+    call('SET', key, m, 'PX', RETAIN_PX)
   else
-    redis.call('DEL', key)
+    call('DEL', key)
   end
 end
 
@@ -247,7 +259,7 @@ end
 -- 'open' when the lease had not lapsed yet, 'lapsed' when it had. When the lease's counters are the
 -- first keys of the operation's own counters (a settle of its reservation), they are not parsed.
 local function closeLease(key, raw, m)
-  local record = { struct.unpack(RF, raw, 2) }
+  local record = { parse(RF, raw, 2) }
   local keys, from, to = K, 6, 5
   local size, last = #raw - 8 * (F + 1) - 1, #K
   local length = -1
@@ -255,13 +267,13 @@ local function closeLease(key, raw, m)
     to = to + 1
     length = length + #K[to] + 1
   end
-  if length ~= size or string.find(raw, table.concat(K, '\\n', 6, to), 8 * (F + 1) + 2, true) ~= 8 * (F + 1) + 2 then
+  if length ~= size or find(raw, concat(K, '\\n', 6, to), 8 * (F + 1) + 2, true) ~= 8 * (F + 1) + 2 then
     record, keys = parseLease(raw)
     from, to = 1, #keys
   end
   giveBack(keys, from, to, record)
   mark(key, m)
-  redis.call('ZREM', LEASES, key)
+  call('ZREM', LEASES, key)
   if record[1] <= now then return 'lapsed' end
   return 'open'
 end
@@ -270,28 +282,28 @@ end
 local function sweep(limit)
   local due
   if limit then
-    due = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now, 'LIMIT', 0, limit)
+    due = call('ZRANGEBYSCORE', LEASES, '-inf', now, 'LIMIT', 0, limit)
   else
-    due = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now)
+    due = call('ZRANGEBYSCORE', LEASES, '-inf', now)
   end
   for i = 1, #due do
     local key = due[i]
-    if string.sub(key, 1, #RP) == RP then
-      local raw = redis.call('GET', key)
+    if sub(key, 1, #RP) == RP then
+      local raw = call('GET', key)
       if kind(raw) == 'r' then
         closeLease(key, raw, 'l')
       else
-        redis.call('ZREM', LEASES, key)
+        call('ZREM', LEASES, key)
       end
     else
       -- a lease (or a closed id) of the layout before: msgpack [expiry, amount..., keys...] in RECORDS
-      local raw = redis.call('HGET', RECORDS, key)
+      local raw = call('HGET', RECORDS, key)
       if raw and raw ~= 'c' and raw ~= 'l' then
         local record = cmsgpack.unpack(raw)
         giveBack(record, F + 2, #record, record)
       end
-      redis.call('HDEL', RECORDS, key)
-      redis.call('ZREM', LEASES, key)
+      call('HDEL', RECORDS, key)
+      call('ZREM', LEASES, key)
     end
   end
 end
