@@ -30,9 +30,9 @@ import { budgetStorageCode } from './budget-storage-code.ts'
  * A grant's key (`{prefix}:g:<id>`) holds `g` + until when it is remembered, like a closed reservation.
  * The reply is three bulk strings: the header (the operation's numbers as big-endian doubles; `list`:
  * the counters' keys joined by newlines), then each counter's 19 doubles as stored (or its totals over
- * its window, or zeros; nothing when no state is wanted), so numbers stay exact and stored counters are
- * not re-encoded, then per counter with grants its index and granted amounts (10 doubles; empty when no
- * counter has any).
+ * its window, or zeros), so numbers stay exact and stored counters are not re-encoded, then per counter
+ * with grants its index and granted amounts (10 doubles; empty when no counter has any); or, when no
+ * state is wanted, the header alone as one bulk string.
  * As a function, the library keeps between calls what it decoded (counters, by their stored value) and
  * parsed (shapes): every call still reads every key it uses, and a kept value is used only while the
  * key holds the very string it was decoded from (bounded: 4096 counters, 256 shapes).
@@ -171,12 +171,13 @@ local function grantsPart(n, amountOf)
 end
 
 -- The reply: the header (its numbers as doubles, or packed already), then per counter of the request
--- its 19 doubles as stored (no window), its totals over the window, or zeros (none when counters is
--- false, or when no state is wanted), then the grants part. Call after flush().
+-- its 19 doubles as stored (no window), its totals over the window, or zeros, then the grants part; the
+-- header alone, as one bulk string, when counters is false or no state is wanted (the common case: a
+-- table costs Redis more to convert). Call after flush().
 local function reply(header, counters)
   if type(header) == 'number' then header = { header } end
   if type(header) == 'table' then header = pack(doubles(#header), unpack(header)) end
-  if not (counters and wanted()) then return { header, '', '' } end
+  if not (counters and wanted()) then return header end
   local parts = {}
   local grants = ''
   do
