@@ -184,7 +184,8 @@ local function reply(header, counters)
     for i = 1, nch do
       local key = K[5 + i]
       if chNwin[i] == 0 then
-        local raw = load(key) and packed[key] or ZERO
+        local c = load(key)
+        local raw = c and stored(key, c) or ZERO
         if #raw > 8 * (2 * F + 1) then raw = sub(raw, 1, 8 * (2 * F + 1)) end
         parts[i] = raw
       else
@@ -360,7 +361,7 @@ local function list(numbers, args)
     local c = load(key)
     if c then
       live[#live + 1] = key
-      parts[#parts + 1] = sub(packed[key], 1, 8 * (2 * F + 1))
+      parts[#parts + 1] = sub(stored(key, c), 1, 8 * (2 * F + 1))
       own[#live] = c
     else
       call('ZREM', INDEX, key)
@@ -390,7 +391,8 @@ local function main(keys, args)
   now, EPS, RETAIN, RP, RETAIN_PX = N[1], SV[1], SV[2], args[4], args[5]
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
   due, dueChanged, GR = -huge, false, false
-  cache, dirty, packed = {}, {}, {}
+  -- (a call that raised left its changed counters listed, never written: the memo dropped them)
+  cache, ndirty = {}, 0
   -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
   READONLY = op == 'read' or op == 'list'
 

@@ -31,8 +31,10 @@ local K, N, SV, now, EPS, RETAIN, RETAIN_PX, RP, INDEX, LEASES, RECORDS, ID, DUE
 local due, dueChanged
 -- GR: a counter read or written in this call has grants (only then are grants summed and replied)
 local GR
--- dirty: counters to write (1: changed, 2: created by this call)
-local cache, dirty, packed
+-- cache: the counters this call read, by key (false: none); dirty: the keys of those it changes, in
+-- order, ndirty of them (each counter flagged d until flush() writes it: 1 changed, 2 created by this
+-- call; kept from call to call, like the flagged counters the memo keeps)
+local cache, dirty, ndirty = nil, {}, 0
 -- the counters of the request: how many, and their shape's tables (see shape())
 local nch = 0
 local chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch
@@ -94,13 +96,22 @@ local function decode(key, raw)
     memoRaw[key] = nil
     return false
   end
-  packed[key] = raw
   return c
 end
 
--- A counter this call changes: written by flush().
-local function touch(key)
-  if not dirty[key] then dirty[key] = 1 end
+-- A loaded counter's 19 doubles as stored (after flush(): as written): the value it was decoded from or
+-- written as, packed again only when the memo was emptied since.
+local function stored(key, c)
+  return memoRaw[key] or pack(CF, unpack(c, 1, 2 * F + 1))
+end
+
+-- Counter c (of key) is changed by this call: written by flush().
+local function touch(key, c)
+  if not c.d then
+    c.d = 1
+    ndirty = ndirty + 1
+    dirty[ndirty] = key
+  end
   memoRaw[key] = nil
 end
 
@@ -129,13 +140,14 @@ end
 local function entry(key, expires)
   local c = load(key)
   if not c then
-    c = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, expires }
+    c = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, expires, d = 2 }
     cache[key] = c
-    dirty[key] = 2
+    ndirty = ndirty + 1
+    dirty[ndirty] = key
     memoRaw[key] = nil
     return c
   end
-  touch(key)
+  touch(key, c)
   return c
 end
 
@@ -157,31 +169,30 @@ local function markedUntil(raw)
 end
 
 local function flush()
-  for key, d in pairs(dirty) do
+  for i = 1, ndirty do
+    local key = dirty[i]
     local c = cache[key]
-    if c then
-      local e = c[2 * F + 1]
-      local raw
-      if c[G + 1] then
-        raw = pack(CGF, unpack(c, 1, 3 * F + 1))
-      else
-        raw = pack(CF, unpack(c, 1, 2 * F + 1))
-      end
-      packed[key] = raw
-      remember(key, raw, c)
-      if d == 1 then
-        call('SET', key, raw, 'KEEPTTL')
-      elseif e < 0 then
-        call('SET', key, raw)
-        call('ZADD', INDEX, '+inf', key)
-      elseif e > now then
-        call('SET', key, raw, 'PX', ceil(e - now))
-        call('ZADD', INDEX, e, key)
-        queued(e)
-      end
+    local d, e = c.d, c[2 * F + 1]
+    c.d = nil
+    local raw
+    if c[G + 1] then
+      raw = pack(CGF, unpack(c, 1, 3 * F + 1))
+    else
+      raw = pack(CF, unpack(c, 1, 2 * F + 1))
+    end
+    remember(key, raw, c)
+    if d == 1 then
+      call('SET', key, raw, 'KEEPTTL')
+    elseif e < 0 then
+      call('SET', key, raw)
+      call('ZADD', INDEX, '+inf', key)
+    elseif e > now then
+      call('SET', key, raw, 'PX', ceil(e - now))
+      call('ZADD', INDEX, e, key)
+      queued(e)
     end
   end
-  dirty = {}
+  ndirty = 0
 end
 
 -- What a reservation key holds: 'r' (open lease), 'c' (closed), 'l' (lapsed), or nil (unknown, or
@@ -239,7 +250,7 @@ ${Array.from(
         c[${10 + f}] = x
       end`,
 ).join('\n')}
-      touch(keys[i])
+      touch(keys[i], c)
     end
   end
 end

@@ -239,6 +239,27 @@ testBudgetStore({
           await store.dispose?.()
         })
 
+        it('should write nothing of an operation that raised, and apply the next one alone', async () => {
+          const store = redisStore({ url: server.url, prefix: 'raised' })
+          const counters = [counter('a', 100)]
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 1 }) })
+          // a reservation key of another type: the draw's GET raises after the usage was added in Lua
+          await admin.hset('{raised}:r:bad', 'x', '1')
+          const both = [...counters, counter('b', 100)]
+          const draw = {
+            reservationId: null,
+            now: t0,
+            counters: both,
+            usage: tally({ tokens: 2 }),
+            drawFrom: [['bad']],
+          }
+          await expect(store.commit(draw)).rejects.toThrow()
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 4 }) })
+          const states = await store.read({ now: t0, counters: both })
+          expect(states.map((state) => state.used.tokens)).toEqual([5, 0])
+          await store.dispose?.()
+        })
+
         it('should keep exact USD amounts through the script', async () => {
           const store = redisStore({ url: server.url, prefix: 'usd' })
           const counters: CounterCharge[] = [{ key: 'a', caps: { costUsd: 0.3 }, expiresAt: null }]
