@@ -23,7 +23,7 @@ import { budgetStorageCode } from './budget-storage-code.ts'
  * likewise (epsilon, retention in ms, then per counter its expiry, caps, window size and watch levels):
  * it repeats from call to call, so each is parsed once and kept, 4 the reservation key prefix, 5 the
  * retention in whole ms and 6 a lease's expiry, as text (PX and ZADD take them as the client formatted
- * them), 7 a reserve's lease counter keys joined by newlines, or a commit's closed mark, then the
+ * them), 7 a reserve's lease as it is stored (made by the caller), or a commit's closed mark, then the
  * reservation keys a commit draws from. Lua numbers given to redis.call travel as exact doubles (%.17g).
  * A counter a grant raised has 9 more doubles: what grants added to its caps (tallyFields order); the
  * cap check adds them (summed over the window), and they go with the counter when its period ends.
@@ -225,9 +225,9 @@ local function reserve(numbers, args)
   for i = 1, nch do
     addTo(entry(K[5 + i], chExp[i]), F, N, 2)
   end
-  -- the lease: its expiry and amount as they came (bytes 9 to 88 of the numbers), then its counter
-  -- keys (the operation's own, K[6..5 + nch]) joined by newlines, as the caller joined them (args[7])
-  call('SET', ID, 'r' .. sub(numbers, 9, 8 * (F + 2)) .. args[7])
+  -- the lease as the caller made it (args[7]): its expiry and amount as they came (bytes 9 to 88 of
+  -- the numbers), then its counter keys (the operation's own, K[6..5 + nch]) joined by newlines
+  call('SET', ID, args[7])
   call('ZADD', LEASES, args[6], ID)
   queued(leaseExpires)
   local header = HELD
