@@ -77,7 +77,8 @@ local function charges()
   -- unknown (none saved yet, or by the layout before): due now
   due = tonumber(raws[2]) or -huge
   for i = 6, #K do
-    if cache[K[i]] == nil then cache[K[i]] = decode(K[i], raws[i - 3]) end
+    local key = K[i]
+    if cache[key] == nil then cache[key] = decode(key, raws[i - 3]) end
   end
   return raws[1]
 end
@@ -111,7 +112,7 @@ local function check(o)
     local p = chCap[i]
     local windowless = chNwin[i] == 0
     -- charges() read every counter of the request
-    local c = windowless and load(K[5 + i])
+    local c = windowless and cache[K[5 + i]]
     for j = p, p + 2 * chNcap[i] - 1, 2 do
       local field = SV[j]
       local requested = N[o + field]
@@ -141,7 +142,7 @@ local function wanted()
     if nwatch > 0 then
       if chNwin[i] == 0 then
         -- no window: the counter's own value (charges() read every counter of the request)
-        local c = load(K[5 + i])
+        local c = cache[K[5 + i]]
         for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
           if (c and c[SV[j]] or 0) >= SV[j + 1] then return true end
         end

@@ -5,6 +5,13 @@
  * @example
  * const budgetCode = `${budgetStorageCode}\n-- the operations, then main(keys, args)`
  */
+// Lua indexes the hot paths spell as literals (Lua 5.1 folds no constant a local names): a counter's 19
+// doubles (its expiry the last), what grants added after them (from 20 to 28), and the counter's bytes.
+const EXPIRY = 19
+const GRANTED = 20
+const GRANTED_LAST = 28
+const COUNTER_BYTES = 8 * EXPIRY
+
 export const budgetStorageCode = `
 -- The library functions the code calls, kept in locals: a function runs with an empty global table that
 -- forwards each read to the real globals through its metatable (a failed lookup, then a second one), and
@@ -74,12 +81,12 @@ local function decode(key, raw)
   local c
   if memoRaw[key] == raw then
     c = memo[key]
-    if #raw > 8 * (2 * F + 1) then GR = true end
+    if #raw > ${COUNTER_BYTES} then GR = true end
   else
     if byte(raw, 1) == 0xdc then
       c = cmsgpack.unpack(raw)
       raw = pack(CF, unpack(c, 1, 2 * F + 1))
-    elseif #raw > 8 * (2 * F + 1) then
+    elseif #raw > ${COUNTER_BYTES} then
       c = { parse(CGF, raw) }
       c[3 * F + 2] = nil
       GR = true
@@ -89,7 +96,7 @@ local function decode(key, raw)
     end
     remember(key, raw, c)
   end
-  local e = c[2 * F + 1]
+  local e = c[${EXPIRY}]
   if e >= 0 and e <= now and not READONLY then
     call('DEL', key)
     call('ZREM', INDEX, key)
@@ -102,7 +109,7 @@ end
 -- A loaded counter's 19 doubles as stored (after flush(): as written): the value it was decoded from or
 -- written as, packed again only when the memo was emptied since.
 local function stored(key, c)
-  return memoRaw[key] or pack(CF, unpack(c, 1, 2 * F + 1))
+  return memoRaw[key] or pack(CF, unpack(c, 1, ${EXPIRY}))
 end
 
 -- Counter c (of key) is changed by this call: written by flush().
@@ -138,7 +145,8 @@ local function load(key)
 end
 
 local function entry(key, expires)
-  local c = load(key)
+  local c = cache[key]
+  if c == nil then c = load(key) end
   if not c then
     c = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, expires, d = 2 }
     cache[key] = c
@@ -172,13 +180,13 @@ local function flush()
   for i = 1, ndirty do
     local key = dirty[i]
     local c = cache[key]
-    local d, e = c.d, c[2 * F + 1]
+    local d, e = c.d, c[${EXPIRY}]
     c.d = nil
     local raw
-    if c[G + 1] then
-      raw = pack(CGF, unpack(c, 1, 3 * F + 1))
+    if c[${GRANTED}] then
+      raw = pack(CGF, unpack(c, 1, ${GRANTED_LAST}))
     else
-      raw = pack(CF, unpack(c, 1, 2 * F + 1))
+      raw = pack(CF, unpack(c, 1, ${EXPIRY}))
     end
     remember(key, raw, c)
     if d == 1 then
