@@ -176,8 +176,10 @@ end
 -- header alone, as one bulk string, when counters is false or no state is wanted (the common case: a
 -- table costs Redis more to convert). Call after flush().
 local function reply(header, counters)
-  if type(header) == 'number' then header = { header } end
-  if type(header) == 'table' then header = pack(doubles(#header), unpack(header)) end
+  if type(header) ~= 'string' then
+    if type(header) == 'number' then header = { header } end
+    header = pack(doubles(#header), unpack(header))
+  end
   if not (counters and wanted()) then return header end
   local parts = {}
   local grants = ''
@@ -203,6 +205,8 @@ end
 
 -- Headers most calls reply, packed by the first call (a library being loaded has no struct).
 local HELD, SETTLED, CLOSED
+-- The shape the last call bound (see main).
+local SH
 
 -- A reservation: holds the amount on every counter of the request (unless a cap would be passed and
 -- it is enforced) as a lease that lapses at its expiry.
@@ -386,10 +390,14 @@ local function main(keys, args)
   end
   N = { parse(doubles(#numbers / 8), numbers) }
   local sh = shape(args[3])
-  SV, nch = sh.V, sh.n
-  chExp, chNcap, chCap, chNwin, chWin, chNwatch, chWatch =
-    sh.exp, sh.ncap, sh.cap, sh.nwin, sh.win, sh.nwatch, sh.watch
-  now, EPS, RETAIN, RP, RETAIN_PX = N[1], SV[1], SV[2], args[4], args[5]
+  if sh ~= SH then
+    -- (the shape's tables stay bound while calls repeat it)
+    SH, SV, nch = sh, sh.V, sh.n
+    chExp, chNcap, chCap, chNwin, chWin, chNwatch, chWatch =
+      sh.exp, sh.ncap, sh.cap, sh.nwin, sh.win, sh.nwatch, sh.watch
+    EPS, RETAIN = SV[1], SV[2]
+  end
+  now, RP, RETAIN_PX = N[1], args[4], args[5]
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
   due, dueChanged, GR = -huge, false, false
   -- (a call that raised left its changed counters listed, never written: the memo dropped them)
