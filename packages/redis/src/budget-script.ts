@@ -70,12 +70,22 @@ local function shape(blob)
   return s
 end
 
+-- When housekeeping is due, from the due key's value (as a function the library's state outlives a
+-- call: the last value read and its number are kept, as it seldom changes and tonumber is not cheap).
+local dueRaw, dueAt
+local function dueOf(raw)
+  if raw ~= dueRaw then
+    -- unknown (none saved yet, or by the layout before): due now
+    dueRaw, dueAt = raw, tonumber(raw) or -huge
+  end
+  return dueAt
+end
+
 -- Reads the reservation key, when housekeeping is due and every counter in one MGET; returns what the
 -- reservation key holds.
 local function charges()
   local raws = call('MGET', unpack(K, 4))
-  -- unknown (none saved yet, or by the layout before): due now
-  due = tonumber(raws[2]) or -huge
+  due = dueOf(raws[2])
   for i = 6, #K do
     local key = K[i]
     if cache[key] == nil then cache[key] = decode(key, raws[i - 3]) end
@@ -326,7 +336,7 @@ local function renew(numbers, args)
   end
   call('SETRANGE', ID, 1, pack('>d', leaseExpires))
   call('ZADD', LEASES, args[6], ID)
-  due = tonumber(call('GET', DUE)) or -huge
+  due = dueOf(call('GET', DUE))
   queued(leaseExpires)
   saveDue()
   return reply(1, false)
