@@ -25,8 +25,9 @@ import { budgetStorageCode } from './budget-storage-code.ts'
  * retention in whole ms and 6 a lease's expiry, as text (PX and ZADD take them as the client formatted
  * them), 7 a reserve's lease as it is stored (made by the caller), or a commit's closed mark, then the
  * reservation keys a commit draws from. Lua numbers given to redis.call travel as exact doubles (%.17g).
- * A counter a grant raised has 9 more doubles: what grants added to its caps (tallyFields order); the
- * cap check adds them (summed over the window), and they go with the counter when its period ends.
+ * A counter a grant raised has 8 more doubles: what grants added to its caps (tallyFields order, but
+ * for the last field, unpricedRequests, which is no limit's unit); the cap check adds them (summed over
+ * the window), and they go with the counter when its period ends.
  * A grant's key (`{prefix}:g:<id>`) holds `g` + until when it is remembered, like a closed reservation.
  * The reply is three bulk strings: the header (the operation's numbers as big-endian doubles; `list`:
  * the counters' keys joined by newlines), then each counter's 19 doubles as stored (or its totals over

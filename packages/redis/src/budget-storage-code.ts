@@ -27,7 +27,8 @@ local tonumber, type, pairs, ipairs
 
 local F = 9
 local CF = '>ddddddddddddddddddd'
--- a counter that has grants: its 19 doubles, then what grants added to its caps (F doubles)
+-- a counter that has grants: its 19 doubles, then what grants added to its caps (the first F - 1
+-- fields: the last, unpricedRequests, is no limit's unit, and is not stored)
 local CGF = '>ddddddddddddddddddddddddddd'
 local G = 2 * F + 1
 local RF = '>dddddddddd'
