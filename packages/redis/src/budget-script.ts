@@ -412,7 +412,7 @@ local function main(keys, args)
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
   due, dueChanged, GR = -huge, false, false
   -- (a call that raised left its changed counters listed, never written: the memo dropped them)
-  cache, ndirty = {}, 0
+  cache, ndirty, whole = {}, 0, nil
   -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
   READONLY = op == 'read' or op == 'list'
 

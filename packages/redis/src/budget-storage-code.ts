@@ -6,11 +6,13 @@
  * const budgetCode = `${budgetStorageCode}\n-- the operations, then main(keys, args)`
  */
 // Lua indexes the hot paths spell as literals (Lua 5.1 folds no constant a local names): a counter's 19
-// doubles (its expiry the last), what grants added after them (from 20 to 28), and the counter's bytes.
+// doubles (its expiry the last), what grants added after them (from 20 to 28), and the bytes a counter
+// is stored in without grants and with them (27 doubles: CGF).
 const EXPIRY = 19
 const GRANTED = 20
 const GRANTED_LAST = 28
 const COUNTER_BYTES = 8 * EXPIRY
+const GRANTED_COUNTER_BYTES = 8 * 27
 
 export const budgetStorageCode = `
 -- The library functions the code calls, kept in locals: a function runs with an empty global table that
@@ -43,6 +45,9 @@ local GR
 -- order, ndirty of them (each counter flagged d until flush() writes it: 1 changed, 2 created by this
 -- call; kept from call to call, like the flagged counters the memo keeps)
 local cache, dirty, ndirty = nil, {}, 0
+-- whole: counters this call read whose value is not 19 or 27 doubles (msgpack of the layout before),
+-- to be written whole (nil while none)
+local whole
 -- the counters of the request: how many, and their shape's tables (see shape())
 local nch = 0
 local chExp, chCap, chNcap, chWin, chNwin, chWatch, chNwatch
@@ -84,6 +89,10 @@ local function decode(key, raw)
     c = memo[key]
     if #raw > ${COUNTER_BYTES} then GR = true end
   else
+    if byte(raw, 1) == 0xdc or (#raw ~= ${COUNTER_BYTES} and #raw ~= ${GRANTED_COUNTER_BYTES}) then
+      whole = whole or {}
+      whole[key] = true
+    end
     if byte(raw, 1) == 0xdc then
       c = cmsgpack.unpack(raw)
       raw = pack(CF, unpack(c, 1, 2 * F + 1))
@@ -190,7 +199,11 @@ local function flush()
       raw = pack(CF, unpack(c, 1, ${EXPIRY}))
     end
     remember(key, raw, c)
-    if d == 1 then
+    if d == 1 and not (whole and whole[key]) then
+      -- over its value, which is as long (or shorter: grants only add doubles), so like SET KEEPTTL,
+      -- with an integer reply (a status is a table to Lua)
+      call('SETRANGE', key, '0', raw)
+    elseif d == 1 then
       call('SET', key, raw, 'KEEPTTL')
     elseif e < 0 then
       call('SET', key, raw)
