@@ -66,7 +66,8 @@ end
 -- Counters decoded by earlier calls (as a function the library's state outlives a call), by key: the
 -- value they were decoded from and its numbers. Used only when the value read is that same string (Lua
 -- interns strings: one comparison), so a key written by anything else is decoded again; dropped when
--- a call changes the counter, until its write.
+-- a call changes the counter, until its write (false: the key still counts toward MEMO_MAX, which
+-- bounds keys, not writes).
 local memoRaw, memo, memoSize = {}, {}, 0
 local MEMO_MAX = 4096
 
@@ -110,7 +111,7 @@ local function decode(key, raw)
   if e >= 0 and e <= now and not READONLY then
     call('DEL', key)
     call('ZREM', INDEX, key)
-    memoRaw[key] = nil
+    memoRaw[key] = false
     return false
   end
   return c
@@ -129,7 +130,7 @@ local function touch(key, c)
     ndirty = ndirty + 1
     dirty[ndirty] = key
   end
-  memoRaw[key] = nil
+  memoRaw[key] = false
 end
 
 -- Reads every key (index from to to) not cached yet in one MGET.
@@ -162,7 +163,7 @@ local function entry(key, expires)
     cache[key] = c
     ndirty = ndirty + 1
     dirty[ndirty] = key
-    memoRaw[key] = nil
+    memoRaw[key] = false
     return c
   end
   touch(key, c)
