@@ -152,10 +152,16 @@ local function wanted()
     if nwatch < 0 then return true end
     if nwatch > 0 then
       if chNwin[i] == 0 then
-        -- no window: the counter's own value (charges() read every counter of the request)
+        -- no window: the counter's own value (charges() read every counter of the request); one
+        -- level (the common case) without a loop
         local c = cache[K[5 + i]]
-        for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
+        local j = chWatch[i]
+        if nwatch == 1 then
           if (c and c[SV[j]] or 0) >= SV[j + 1] then return true end
+        else
+          for j = j, j + 2 * nwatch - 1, 2 do
+            if (c and c[SV[j]] or 0) >= SV[j + 1] then return true end
+          end
         end
       else
         for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
