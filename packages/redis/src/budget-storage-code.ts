@@ -166,7 +166,13 @@ local function entry(key, expires)
     memoRaw[key] = false
     return c
   end
-  touch(key, c)
+  -- touch(key, c), written out (the hot path)
+  if not c.d then
+    c.d = 1
+    ndirty = ndirty + 1
+    dirty[ndirty] = key
+  end
+  memoRaw[key] = false
   return c
 end
 
@@ -199,7 +205,13 @@ local function flush()
     else
       raw = pack(CF, unpack(c, 1, ${EXPIRY}))
     end
-    remember(key, raw, c)
+    -- remember(key, raw, c), written out (the hot path; a key it drops is false, counted already)
+    if memoRaw[key] == nil then
+      remember(key, raw, c)
+    else
+      memoRaw[key] = raw
+      memo[key] = c
+    end
     if d == 1 and not (whole and whole[key]) then
       -- over its value, which is as long (or shorter: grants only add doubles), so like SET KEEPTTL,
       -- with an integer reply (a status is a table to Lua)
