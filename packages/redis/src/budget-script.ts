@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { budgetStorageCode } from './budget-storage-code.ts'
+import { addAmount, budgetStorageCode } from './budget-storage-code.ts'
 
 /**
  * The Lua code behind every operation of `redisStore` (atomic: Redis runs a script alone): definitions,
@@ -245,7 +245,9 @@ local function reserve(numbers, args)
     end
   end
   for i = 1, nch do
-    addTo(entry(K[5 + i], chExp[i]), F, N, 2)
+    -- the amount onto its reserved values
+    local c, a = entry(K[5 + i], chExp[i])
+${addAmount(9, '    ')}
   end
   -- the lease as the caller made it (args[7]): its expiry and amount as they came (bytes 9 to 88 of
   -- the numbers), then its counter keys (the operation's own, K[6..5 + nch]) joined by newlines
@@ -279,7 +281,9 @@ local function commit(numbers, args)
   end
   if hasUsage then
     for i = 1, nch do
-      addTo(entry(K[5 + i], chExp[i]), 0, N, 2)
+      -- the usage onto its used values
+      local c, a = entry(K[5 + i], chExp[i])
+${addAmount(0, '      ')}
     end
     -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[8], in order.
     -- Each group gives back the usage once, drawn from its reservations in order.

@@ -14,6 +14,22 @@ const GRANTED_LAST = 28
 const COUNTER_BYTES = 8 * EXPIRY
 const GRANTED_COUNTER_BYTES = 8 * 27
 
+/**
+ * Lua that adds the call's amount (N[3..11], a reserve's or a commit's) to counter c's fields from
+ * offset + 1 (used: 0, reserved: 9) through local a, the fields written out with literal indexes
+ * (zeros skipped: most calls leave most fields alone).
+ *
+ * @example
+ * const lua = `local c, a = entry(key, expires)\n${addAmount(9, '  ')}`
+ */
+export function addAmount(offset: number, indent: string): string {
+  return Array.from(
+    { length: 9 },
+    (_, f) =>
+      `${indent}a = N[${3 + f}]\n${indent}if a ~= 0 then c[${offset + 1 + f}] = c[${offset + 1 + f}] + a end`,
+  ).join('\n')
+}
+
 export const budgetStorageCode = `
 -- The library functions the code calls, kept in locals: a function runs with an empty global table that
 -- forwards each read to the real globals through its metatable (a failed lookup, then a second one), and
@@ -275,7 +291,8 @@ local function giveBack(keys, from, to, v)
   if keys ~= K then preload(keys, from, to) end
   local x
   for i = from, to do
-    local c = load(keys[i])
+    local c = cache[keys[i]]
+    if c == nil then c = load(keys[i]) end
     if c then
 ${Array.from(
   { length: 9 },
@@ -288,17 +305,6 @@ ${Array.from(
       touch(keys[i], c)
     end
   end
-end
-
--- Adds v[o + 1..o + F] to c[off + 1..off + F] (used: off 0, reserved: off F), fields written out
--- (zeros skipped: most calls leave most fields alone).
-local function addTo(c, off, v, o)
-  local a
-${Array.from(
-  { length: 9 },
-  (_, f) => `  a = v[o + ${f + 1}]
-  if a ~= 0 then c[off + ${f + 1}] = c[off + ${f + 1}] + a end`,
-).join('\n')}
 end
 
 -- Returns an open lease's amount to its counters, forgets its queue entry and remembers the key as m;
