@@ -86,7 +86,8 @@ end
 -- reservation key holds.
 local function charges()
   local raws = call('MGET', unpack(K, 4))
-  due = dueOf(raws[2])
+  -- (dueOf(raws[2]) without the call when the value is the one it parsed last)
+  due = raws[2] == dueRaw and dueAt or dueOf(raws[2])
   for i = 6, #K do
     local key = K[i]
     if cache[key] == nil then cache[key] = decode(key, raws[i - 3]) end
@@ -409,8 +410,9 @@ local function main(keys, args)
     HELD = pack('>ddddddd', 1, -1, 0, 0, 0, 0, 0)
     SETTLED, CLOSED = pack('>dd', 1, 0), pack('>dd', 0, 0)
   end
-  N = { parse(doubles(#numbers / 8), numbers) }
-  local sh = shape(args[3])
+  -- (the format and the shape without a call when they are known already)
+  N = { parse(FMT[#numbers / 8] or doubles(#numbers / 8), numbers) }
+  local sh = SHAPES[args[3]] or shape(args[3])
   if sh ~= SH then
     -- (the shape's tables stay bound while calls repeat it)
     SH, SV, nch = sh, sh.V, sh.n
