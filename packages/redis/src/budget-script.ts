@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { addAmount, budgetStorageCode } from './budget-storage-code.ts'
+import { addAmount, budgetStorageCode, ownEntry } from './budget-storage-code.ts'
 
 /**
  * The Lua code behind every operation of `redisStore` (atomic: Redis runs a script alone): definitions,
@@ -232,7 +232,7 @@ local function reserve(numbers, args)
   -- N: now, lease expiry, amount (F), enforce
   local leaseExpires, enforce = N[2], N[3 + F] == 1
   local held = charges()
-  if kind(held) then
+  if held and kind(held) then
     -- delivered again: the reservation is held (or was closed) already
     return reply({ 1, -1, 0, 0, 0, 1 }, true)
   end
@@ -247,7 +247,8 @@ local function reserve(numbers, args)
   end
   for i = 1, nch do
     -- the amount onto its reserved values
-    local c, a = entry(K[5 + i], chExp[i])
+    local key, c, a = K[5 + i]
+${ownEntry('    ')}
 ${addAmount(9, '    ')}
   end
   -- the lease as the caller made it (args[7]): its expiry and amount as they came (bytes 9 to 88 of
@@ -283,7 +284,8 @@ local function commit(numbers, args)
   if hasUsage then
     for i = 1, nch do
       -- the usage onto its used values
-      local c, a = entry(K[5 + i], chExp[i])
+      local key, c, a = K[5 + i]
+${ownEntry('      ')}
 ${addAmount(0, '      ')}
     end
     -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[8], in order.

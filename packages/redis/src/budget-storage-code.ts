@@ -30,6 +30,29 @@ export function addAmount(offset: number, indent: string): string {
   ).join('\n')
 }
 
+/**
+ * Lua that makes c the entry() of the operation's own counter i (key K[5 + i], which charges() read),
+ * written out for the hot paths: the counter, touched, or a new one.
+ *
+ * @example
+ * const lua = `local key, c = K[5 + i]\n${ownEntry('  ')}`
+ */
+export function ownEntry(indent: string): string {
+  return [
+    'c = cache[key]',
+    'if c and not c.d then',
+    '  c.d = 1',
+    '  ndirty = ndirty + 1',
+    '  dirty[ndirty] = key',
+    '  memoRaw[key] = false',
+    'elseif not c then',
+    '  c = entry(key, chExp[i])',
+    'end',
+  ]
+    .map((line) => indent + line)
+    .join('\n')
+}
+
 export const budgetStorageCode = `
 -- The library functions the code calls, kept in locals: a function runs with an empty global table that
 -- forwards each read to the real globals through its metatable (a failed lookup, then a second one), and
