@@ -261,7 +261,9 @@ ${addAmount(9, '    ')}
     header = { 1, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }
   end
   flush()
-  saveDue()
+  -- (saveDue() and reply(), skipped when there is nothing to save and no state is wanted)
+  if dueChanged then saveDue() end
+  if header == HELD and not wanted() then return HELD end
   return reply(header, true)
 end
 
@@ -334,8 +336,10 @@ ${addAmount(0, '      ')}
       if t and t < due then due = t end
     end
   end
-  saveDue()
-  return reply(found and SETTLED or CLOSED, true)
+  if dueChanged then saveDue() end
+  local header = found and SETTLED or CLOSED
+  if not wanted() then return header end
+  return reply(header, true)
 end
 
 -- A renewal: moves an open lease's expiry.
