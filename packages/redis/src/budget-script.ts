@@ -34,9 +34,10 @@ import { addAmount, budgetStorageCode, ownEntry } from './budget-storage-code.ts
  * its window, or zeros), so numbers stay exact and stored counters are not re-encoded, then per counter
  * with grants its index and granted amounts (10 doubles; empty when no counter has any); or, when no
  * state is wanted, the header alone as one bulk string.
- * As a function, the library keeps between calls what it decoded (counters, by their stored value) and
- * parsed (shapes): every call still reads every key it uses, and a kept value is used only while the
- * key holds the very string it was decoded from (bounded: 4096 counters, 256 shapes).
+ * As a function, the library keeps between calls what it decoded (counters, by their stored value; the
+ * due key's number, by its value) and parsed (shapes): every call still reads every key it uses, and a
+ * kept value is used only while the key holds the very string it was decoded from (bounded: 4096
+ * counters, 256 shapes).
  */
 const budgetCode = `${budgetStorageCode}
 -- The shapes of requests (as a function the library's state outlives a call), by their numbers' string
