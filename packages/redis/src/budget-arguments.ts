@@ -119,6 +119,8 @@ function retentionText({ retentionMs }: ScriptSettings): string {
   return text
 }
 
+const leaseMark = Buffer.from('r')
+
 /**
  * The script call of a reservation.
  *
@@ -144,8 +146,14 @@ export function encodeReserve(
     request.watchedOnly === true,
     request.leaseExpiresAt,
   )
-  // the lease's counter keys (the request's own), joined as the script stores them
-  call.args[6] = call.keys.slice(5, 5 + request.counters.length).join('\n')
+  // the lease as the script stores it: 'r', its expiry and amount (the numbers after now), then its
+  // counter keys (the request's own) joined by newlines
+  const numbers = call.args[1] as Buffer
+  call.args[6] = Buffer.concat([
+    leaseMark,
+    numbers.subarray(8, 8 * (2 + tallyFieldCount)),
+    Buffer.from(call.keys.slice(5, 5 + request.counters.length).join('\n')),
+  ])
   return call
 }
 

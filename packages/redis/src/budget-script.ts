@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { budgetStorageCode } from './budget-storage-code.ts'
+import { addAmount, budgetStorageCode, ownEntry } from './budget-storage-code.ts'
 
 /**
  * The Lua code behind every operation of `redisStore` (atomic: Redis runs a script alone): definitions,
@@ -23,19 +23,21 @@ import { budgetStorageCode } from './budget-storage-code.ts'
  * likewise (epsilon, retention in ms, then per counter its expiry, caps, window size and watch levels):
  * it repeats from call to call, so each is parsed once and kept, 4 the reservation key prefix, 5 the
  * retention in whole ms and 6 a lease's expiry, as text (PX and ZADD take them as the client formatted
- * them), 7 a reserve's lease counter keys joined by newlines, or a commit's closed mark, then the
+ * them), 7 a reserve's lease as it is stored (made by the caller), or a commit's closed mark, then the
  * reservation keys a commit draws from. Lua numbers given to redis.call travel as exact doubles (%.17g).
- * A counter a grant raised has 9 more doubles: what grants added to its caps (tallyFields order); the
- * cap check adds them (summed over the window), and they go with the counter when its period ends.
+ * A counter a grant raised has 8 more doubles: what grants added to its caps (tallyFields order, but
+ * for the last field, unpricedRequests, which is no limit's unit); the cap check adds them (summed over
+ * the window), and they go with the counter when its period ends.
  * A grant's key (`{prefix}:g:<id>`) holds `g` + until when it is remembered, like a closed reservation.
  * The reply is three bulk strings: the header (the operation's numbers as big-endian doubles; `list`:
  * the counters' keys joined by newlines), then each counter's 19 doubles as stored (or its totals over
- * its window, or zeros; nothing when no state is wanted), so numbers stay exact and stored counters are
- * not re-encoded, then per counter with grants its index and granted amounts (10 doubles; empty when no
- * counter has any).
- * As a function, the library keeps between calls what it decoded (counters, by their stored value) and
- * parsed (shapes): every call still reads every key it uses, and a kept value is used only while the
- * key holds the very string it was decoded from (bounded: 4096 counters, 256 shapes).
+ * its window, or zeros), so numbers stay exact and stored counters are not re-encoded, then per counter
+ * with grants its index and granted amounts (10 doubles; empty when no counter has any); or, when no
+ * state is wanted, the header alone as one bulk string.
+ * As a function, the library keeps between calls what it decoded (counters, by their stored value; the
+ * due key's number, by its value) and parsed (shapes): every call still reads every key it uses, and a
+ * kept value is used only while the key holds the very string it was decoded from (bounded: 4096
+ * counters, 256 shapes).
  */
 const budgetCode = `${budgetStorageCode}
 -- The shapes of requests (as a function the library's state outlives a call), by their numbers' string
@@ -47,7 +49,7 @@ local SHAPES, nshapes = {}, 0
 local function shape(blob)
   local s = SHAPES[blob]
   if s then return s end
-  local V = { struct.unpack(doubles(#blob / 8), blob) }
+  local V = { parse(doubles(#blob / 8), blob) }
   local n = V[3]
   s = { V = V, n = n, exp = {}, ncap = {}, cap = {}, nwin = {}, win = {}, nwatch = {}, watch = {} }
   local p, k = 4, 6 + n
@@ -62,7 +64,7 @@ local function shape(blob)
     local nwatch = V[p + 1]
     s.nwatch[i] = nwatch
     s.watch[i] = p + 2
-    p = p + 2 + 2 * math.max(0, nwatch)
+    p = p + 2 + 2 * max(0, nwatch)
   end
   if nshapes >= 256 then SHAPES, nshapes = {}, 0 end
   SHAPES[blob] = s
@@ -70,14 +72,26 @@ local function shape(blob)
   return s
 end
 
+-- When housekeeping is due, from the due key's value (as a function the library's state outlives a
+-- call: the last value read and its number are kept, as it seldom changes and tonumber is not cheap).
+local dueRaw, dueAt
+local function dueOf(raw)
+  if raw ~= dueRaw then
+    -- unknown (none saved yet, or by the layout before): due now
+    dueRaw, dueAt = raw, tonumber(raw) or -huge
+  end
+  return dueAt
+end
+
 -- Reads the reservation key, when housekeeping is due and every counter in one MGET; returns what the
 -- reservation key holds.
 local function charges()
-  local raws = redis.call('MGET', unpack(K, 4))
-  -- unknown (none saved yet, or by the layout before): due now
-  due = tonumber(raws[2]) or -math.huge
+  local raws = call('MGET', unpack(K, 4))
+  -- (dueOf(raws[2]) without the call when the value is the one it parsed last)
+  due = raws[2] == dueRaw and dueAt or dueOf(raws[2])
   for i = 6, #K do
-    if cache[K[i]] == nil then cache[K[i]] = decode(K[i], raws[i - 3]) end
+    local key = K[i]
+    if cache[key] == nil then cache[key] = decode(key, raws[i - 3]) end
   end
   return raws[1]
 end
@@ -111,7 +125,7 @@ local function check(o)
     local p = chCap[i]
     local windowless = chNwin[i] == 0
     -- charges() read every counter of the request
-    local c = windowless and load(K[5 + i])
+    local c = windowless and cache[K[5 + i]]
     for j = p, p + 2 * chNcap[i] - 1, 2 do
       local field = SV[j]
       local requested = N[o + field]
@@ -140,10 +154,16 @@ local function wanted()
     if nwatch < 0 then return true end
     if nwatch > 0 then
       if chNwin[i] == 0 then
-        -- no window: the counter's own value (charges() read every counter of the request)
-        local c = load(K[5 + i])
-        for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
+        -- no window: the counter's own value (charges() read every counter of the request); one
+        -- level (the common case) without a loop
+        local c = cache[K[5 + i]]
+        local j = chWatch[i]
+        if nwatch == 1 then
           if (c and c[SV[j]] or 0) >= SV[j + 1] then return true end
+        else
+          for j = j, j + 2 * nwatch - 1, 2 do
+            if (c and c[SV[j]] or 0) >= SV[j + 1] then return true end
+          end
         end
       else
         for j = chWatch[i], chWatch[i] + 2 * nwatch - 1, 2 do
@@ -165,211 +185,258 @@ local function grantsPart(n, amountOf)
       t[1 + f] = amountOf(i, f)
       if t[1 + f] > 0 then any = true end
     end
-    if any then parts[#parts + 1] = struct.pack(RF, unpack(t, 1, F + 1)) end
+    if any then parts[#parts + 1] = pack(RF, unpack(t, 1, F + 1)) end
   end
-  return table.concat(parts)
+  return concat(parts)
 end
 
 -- The reply: the header (its numbers as doubles, or packed already), then per counter of the request
--- its 19 doubles as stored (no window), its totals over the window, or zeros (none when counters is
--- false, or when no state is wanted), then the grants part. Call after flush().
+-- its 19 doubles as stored (no window), its totals over the window, or zeros, then the grants part; the
+-- header alone, as one bulk string, when counters is false or no state is wanted (the common case: a
+-- table costs Redis more to convert). Call after flush().
 local function reply(header, counters)
-  if type(header) == 'number' then header = { header } end
-  if type(header) == 'table' then header = struct.pack(doubles(#header), unpack(header)) end
-  if not (counters and wanted()) then return { header, '', '' } end
+  if type(header) ~= 'string' then
+    if type(header) == 'number' then header = { header } end
+    header = pack(doubles(#header), unpack(header))
+  end
+  if not (counters and wanted()) then return header end
   local parts = {}
   local grants = ''
   do
     for i = 1, nch do
       local key = K[5 + i]
       if chNwin[i] == 0 then
-        local raw = load(key) and packed[key] or ZERO
-        if #raw > 8 * (2 * F + 1) then raw = string.sub(raw, 1, 8 * (2 * F + 1)) end
+        local c = load(key)
+        local raw = c and stored(key, c) or ZERO
+        if #raw > 8 * (2 * F + 1) then raw = sub(raw, 1, 8 * (2 * F + 1)) end
         parts[i] = raw
       else
         local t = {}
         for f = 1, 2 * F do t[f] = total(i, f) end
         t[2 * F + 1] = -1
-        parts[i] = struct.pack(CF, unpack(t, 1, 2 * F + 1))
+        parts[i] = pack(CF, unpack(t, 1, 2 * F + 1))
       end
     end
     if GR then grants = grantsPart(nch, granted) end
   end
-  return { header, table.concat(parts), grants }
+  return { header, concat(parts), grants }
 end
 
 -- Headers most calls reply, packed by the first call (a library being loaded has no struct).
 local HELD, SETTLED, CLOSED
+-- The shape the last call bound (see main).
+local SH
+
+-- A reservation: holds the amount on every counter of the request (unless a cap would be passed and
+-- it is enforced) as a lease that lapses at its expiry.
+local function reserve(numbers, args)
+  -- N: now, lease expiry, amount (F), enforce
+  local leaseExpires, enforce = N[2], N[3 + F] == 1
+  local held = charges()
+  if held and kind(held) then
+    -- delivered again: the reservation is held (or was closed) already
+    return reply({ 1, -1, 0, 0, 0, 1 }, true)
+  end
+  local exceeded = check(2)
+  if exceeded then
+    sweep()
+    exceeded = check(2)
+    if exceeded and enforce then
+      flush()
+      return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }, false)
+    end
+  end
+  for i = 1, nch do
+    -- the amount onto its reserved values
+    local key, c, a = K[5 + i]
+${ownEntry('    ')}
+${addAmount(9, '    ')}
+  end
+  -- the lease as the caller made it (args[7]): its expiry and amount as they came (bytes 9 to 88 of
+  -- the numbers), then its counter keys (the operation's own, K[6..5 + nch]) joined by newlines
+  call('SET', ID, args[7])
+  call('ZADD', LEASES, args[6], ID)
+  queued(leaseExpires)
+  local header = HELD
+  if exceeded then
+    header = { 1, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }
+  end
+  flush()
+  -- (saveDue() and reply(), skipped when there is nothing to save and no state is wanted)
+  if dueChanged then saveDue() end
+  if header == HELD and not wanted() then return HELD end
+  return reply(header, true)
+end
+
+-- A commit (settle, release or record): closes the reservation (given back), adds the usage, draws
+-- it from the reservations it names; housekeeping when due.
+local function commit(numbers, args)
+  -- N: now, has usage, usage (F), then the draws: how many groups, and their sizes
+  local hasUsage, p = N[2] == 1, 3 + F
+  local held = charges()
+  local found = false
+  if ID ~= RP then
+    local k = kind(held)
+    if k == 'c' then return reply({ 0, 1 }, true) end
+    if k == 'r' then
+      found = closeLease(ID, held, args[7]) == 'open'
+    else
+      mark(ID, args[7])
+    end
+  end
+  if hasUsage then
+    for i = 1, nch do
+      -- the usage onto its used values
+      local key, c, a = K[5 + i]
+${ownEntry('      ')}
+${addAmount(0, '      ')}
+    end
+    -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[8], in order.
+    -- Each group gives back the usage once, drawn from its reservations in order.
+    local a = 8
+    for g = 1, N[p] do
+      local left = {}
+      for f = 1, F do left[f] = max(0, N[2 + f]) end
+      for _ = 1, N[p + g] do
+        local hold = args[a]
+        a = a + 1
+        local raw = call('GET', hold)
+        if kind(raw) == 'r' then
+          local record, leaseKeys = parseLease(raw)
+          local delta = {}
+          for f = 1, F do
+            local d = min(record[1 + f], left[f])
+            delta[1 + f] = d
+            left[f] = left[f] - d
+            record[1 + f] = record[1 + f] - d
+          end
+          giveBack(leaseKeys, 1, #leaseKeys, delta)
+          call('SET', hold, lease(record[1], { unpack(record, 2, F + 1) }, leaseKeys))
+        end
+      end
+    end
+  end
+  if due > now then
+    flush()
+  else
+    -- Housekeeping on writes (reads delete nothing), only when something is due: return a few lapsed
+    -- leases, drop a few counters whose period ended, then note when the next entry is due.
+    sweep(4)
+    flush()
+    local ended = call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
+    for _, key in ipairs(ended) do
+      if not cache[key] then
+        call('DEL', key)
+        call('ZREM', INDEX, key)
+      end
+    end
+    due, dueChanged = 1e308, true
+    for _, queue in ipairs({ LEASES, INDEX }) do
+      local first = call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+      local t = tonumber(first[2])
+      if t and t < due then due = t end
+    end
+  end
+  if dueChanged then saveDue() end
+  local header = found and SETTLED or CLOSED
+  if not wanted() then return header end
+  return reply(header, true)
+end
+
+-- A renewal: moves an open lease's expiry.
+local function renew(numbers, args)
+  local leaseExpires = N[2]
+  local raw = call('GET', ID)
+  if kind(raw) ~= 'r' then return reply(0, false) end
+  if parse('>d', raw, 2) <= now then
+    closeLease(ID, raw, 'l')
+    flush()
+    return reply(0, false)
+  end
+  call('SETRANGE', ID, 1, pack('>d', leaseExpires))
+  call('ZADD', LEASES, args[6], ID)
+  due = dueOf(call('GET', DUE))
+  queued(leaseExpires)
+  saveDue()
+  return reply(1, false)
+end
+
+-- A grant: raises one counter's caps, once per grant id.
+local function grant(numbers, args)
+  -- N: now, amount (F); one counter. ID is the grant's key ('g' + until when it is remembered, with a
+  -- Redis expiry of the retention, like a closed reservation).
+  local held = charges()
+  if held and markedUntil(held) > now then return reply({ 1 }, true) end
+  local c = entry(K[6], chExp[1])
+  for f = 1, F do c[G + f] = (c[G + f] or 0) + N[1 + f] end
+  GR = true
+  if RETAIN > 0 then mark(ID, 'g') end
+  flush()
+  saveDue()
+  return reply({ 0 }, true)
+end
+
+-- A read: the counters' states.
+local function read(numbers, args)
+  charges()
+  sweep()
+  flush()
+  return reply({}, true)
+end
+
+-- A list: every live counter of the index, by key.
+local function list(numbers, args)
+  sweep()
+  flush()
+  local indexed = call('ZRANGE', INDEX, 0, -1)
+  preload(indexed, 1, #indexed)
+  local live, parts, own = {}, {}, {}
+  for _, key in ipairs(indexed) do
+    local c = load(key)
+    if c then
+      live[#live + 1] = key
+      parts[#parts + 1] = sub(stored(key, c), 1, 8 * (2 * F + 1))
+      own[#live] = c
+    else
+      call('ZREM', INDEX, key)
+    end
+  end
+  local grants = ''
+  if GR then grants = grantsPart(#live, function(i, f) return own[i][G + f] or 0 end) end
+  return { concat(live, '\\n'), concat(parts), grants }
+end
+
+local OPERATIONS = { reserve = reserve, commit = commit, renew = renew, grant = grant, read = read, list = list }
 
 local function main(keys, args)
   local op, numbers = args[1], args[2]
   K = keys
   if not HELD then
-    HELD = struct.pack('>ddddddd', 1, -1, 0, 0, 0, 0, 0)
-    SETTLED, CLOSED = struct.pack('>dd', 1, 0), struct.pack('>dd', 0, 0)
+    call, pack, parse, unpack, sub, byte, find, format, rep, gmatch, concat, max, min, ceil, huge,
+      tonumber, type, pairs, ipairs = globals()
+    HELD = pack('>ddddddd', 1, -1, 0, 0, 0, 0, 0)
+    SETTLED, CLOSED = pack('>dd', 1, 0), pack('>dd', 0, 0)
   end
-  N = { struct.unpack(doubles(#numbers / 8), numbers) }
-  local sh = shape(args[3])
-  SV, nch = sh.V, sh.n
-  chExp, chNcap, chCap, chNwin, chWin, chNwatch, chWatch =
-    sh.exp, sh.ncap, sh.cap, sh.nwin, sh.win, sh.nwatch, sh.watch
-  now, EPS, RETAIN, RP, RETAIN_PX = N[1], SV[1], SV[2], args[4], args[5]
+  -- (the format and the shape without a call when they are known already)
+  N = { parse(FMT[#numbers / 8] or doubles(#numbers / 8), numbers) }
+  local sh = SHAPES[args[3]] or shape(args[3])
+  if sh ~= SH then
+    -- (the shape's tables stay bound while calls repeat it)
+    SH, SV, nch = sh, sh.V, sh.n
+    chExp, chNcap, chCap, chNwin, chWin, chNwatch, chWatch =
+      sh.exp, sh.ncap, sh.cap, sh.nwin, sh.win, sh.nwatch, sh.watch
+    EPS, RETAIN = SV[1], SV[2]
+  end
+  now, RP, RETAIN_PX = N[1], args[4], args[5]
   INDEX, LEASES, RECORDS, ID, DUE = keys[1], keys[2], keys[3], keys[4], keys[5]
-  due, dueChanged, GR = -math.huge, false, false
-  cache, dirty, packed = {}, {}, {}
+  due, dueChanged, GR = -huge, false, false
+  -- (a call that raised left its changed counters listed, never written: the memo dropped them)
+  cache, ndirty, whole = {}, 0, nil
   -- read and list return lapsed leases but delete no counter: ended periods stay until the next write.
   READONLY = op == 'read' or op == 'list'
 
-  if op == 'reserve' then
-    -- N: now, lease expiry, amount (F), enforce
-    local leaseExpires, enforce = N[2], N[3 + F] == 1
-    local held = charges()
-    if kind(held) then
-      -- delivered again: the reservation is held (or was closed) already
-      return reply({ 1, -1, 0, 0, 0, 1 }, true)
-    end
-    local exceeded = check(2)
-    if exceeded then
-      sweep()
-      exceeded = check(2)
-      if exceeded and enforce then
-        flush()
-        return reply({ 0, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }, false)
-      end
-    end
-    for i = 1, nch do
-      addTo(entry(K[5 + i], chExp[i]), F, N, 2)
-    end
-    -- the lease: its expiry and amount as they came (bytes 9 to 88 of the numbers), then its counter
-    -- keys (the operation's own, K[6..5 + nch]) joined by newlines, as the caller joined them (args[7])
-    redis.call('SET', ID, 'r' .. string.sub(numbers, 9, 8 * (F + 2)) .. args[7])
-    redis.call('ZADD', LEASES, args[6], ID)
-    queued(leaseExpires)
-    local header = HELD
-    if exceeded then
-      header = { 1, exceeded[1], exceeded[2], exceeded[3], exceeded[4], 0, exceeded[5] }
-    end
-    flush()
-    saveDue()
-    return reply(header, true)
-  elseif op == 'commit' then
-    -- N: now, has usage, usage (F), then the draws: how many groups, and their sizes
-    local hasUsage, p = N[2] == 1, 3 + F
-    local held = charges()
-    local found = false
-    if ID ~= RP then
-      local k = kind(held)
-      if k == 'c' then return reply({ 0, 1 }, true) end
-      if k == 'r' then
-        found = closeLease(ID, held, args[7]) == 'open'
-      else
-        mark(ID, args[7])
-      end
-    end
-    if hasUsage then
-      for i = 1, nch do
-        addTo(entry(K[5 + i], chExp[i]), 0, N, 2)
-      end
-      -- drawFrom: N[p] groups, their sizes after it; their reservation keys from args[8], in order.
-      -- Each group gives back the usage once, drawn from its reservations in order.
-      local a = 8
-      for g = 1, N[p] do
-        local left = {}
-        for f = 1, F do left[f] = math.max(0, N[2 + f]) end
-        for _ = 1, N[p + g] do
-          local hold = args[a]
-          a = a + 1
-          local raw = redis.call('GET', hold)
-          if kind(raw) == 'r' then
-            local record, leaseKeys = parseLease(raw)
-            local delta = {}
-            for f = 1, F do
-              local d = math.min(record[1 + f], left[f])
-              delta[1 + f] = d
-              left[f] = left[f] - d
-              record[1 + f] = record[1 + f] - d
-            end
-            giveBack(leaseKeys, 1, #leaseKeys, delta)
-            redis.call('SET', hold, lease(record[1], { unpack(record, 2, F + 1) }, leaseKeys))
-          end
-        end
-      end
-    end
-    if due > now then
-      flush()
-    else
-      -- Housekeeping on writes (reads delete nothing), only when something is due: return a few lapsed
-      -- leases, drop a few counters whose period ended, then note when the next entry is due.
-      sweep(4)
-      flush()
-      local ended = redis.call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, 16)
-      for _, key in ipairs(ended) do
-        if not cache[key] then
-          redis.call('DEL', key)
-          redis.call('ZREM', INDEX, key)
-        end
-      end
-      due, dueChanged = 1e308, true
-      for _, queue in ipairs({ LEASES, INDEX }) do
-        local first = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
-        local t = tonumber(first[2])
-        if t and t < due then due = t end
-      end
-    end
-    saveDue()
-    return reply(found and SETTLED or CLOSED, true)
-  elseif op == 'renew' then
-    local leaseExpires = N[2]
-    local raw = redis.call('GET', ID)
-    if kind(raw) ~= 'r' then return reply(0, false) end
-    if struct.unpack('>d', raw, 2) <= now then
-      closeLease(ID, raw, 'l')
-      flush()
-      return reply(0, false)
-    end
-    redis.call('SETRANGE', ID, 1, struct.pack('>d', leaseExpires))
-    redis.call('ZADD', LEASES, args[6], ID)
-    due = tonumber(redis.call('GET', DUE)) or -math.huge
-    queued(leaseExpires)
-    saveDue()
-    return reply(1, false)
-  elseif op == 'grant' then
-    -- N: now, amount (F); one counter. ID is the grant's key ('g' + until when it is remembered, with a
-    -- Redis expiry of the retention, like a closed reservation).
-    local held = charges()
-    if held and markedUntil(held) > now then return reply({ 1 }, true) end
-    local c = entry(K[6], chExp[1])
-    for f = 1, F do c[G + f] = (c[G + f] or 0) + N[1 + f] end
-    GR = true
-    if RETAIN > 0 then mark(ID, 'g') end
-    flush()
-    saveDue()
-    return reply({ 0 }, true)
-  elseif op == 'read' then
-    charges()
-    sweep()
-    flush()
-    return reply({}, true)
-  elseif op == 'list' then
-    sweep()
-    flush()
-    local indexed = redis.call('ZRANGE', INDEX, 0, -1)
-    preload(indexed, 1, #indexed)
-    local live, parts, own = {}, {}, {}
-    for _, key in ipairs(indexed) do
-      local c = load(key)
-      if c then
-        live[#live + 1] = key
-        parts[#parts + 1] = string.sub(packed[key], 1, 8 * (2 * F + 1))
-        own[#live] = c
-      else
-        redis.call('ZREM', INDEX, key)
-      end
-    end
-    local grants = ''
-    if GR then grants = grantsPart(#live, function(i, f) return own[i][G + f] or 0 end) end
-    return { table.concat(live, '\\n'), table.concat(parts), grants }
-  end
+  local run = OPERATIONS[op]
+  if run then return run(numbers, args) end
   return redis.error_reply('unknown operation ' .. tostring(op))
 end
 `

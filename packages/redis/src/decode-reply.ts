@@ -15,13 +15,16 @@ export const counterBytes = 19 * 8
 const empty = Buffer.alloc(0)
 
 /**
- * The script's three bulk strings as a {@link ScriptReply} (read the counters with `decodeStates` of
- * `budget-arguments.ts`, the header with {@link headerNumbers}).
+ * The script's three bulk strings, or its header alone (one bulk string: no state wanted), as a
+ * {@link ScriptReply} (read the counters with `decodeStates` of `budget-arguments.ts`, the header with
+ * {@link headerNumbers}).
  *
  * @example
  * decodeReply([header, counters, grants]).counters.length // 152 per counter
+ * decodeReply(header).counters.length // 0
  */
-export function decodeReply(reply: readonly Buffer[]): ScriptReply {
+export function decodeReply(reply: Buffer | readonly Buffer[]): ScriptReply {
+  if (Buffer.isBuffer(reply)) return { header: reply, counters: empty, grants: empty }
   return { header: reply[0]!, counters: reply[1] ?? empty, grants: reply[2] ?? empty }
 }
 

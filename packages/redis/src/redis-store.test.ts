@@ -76,6 +76,25 @@ testBudgetStore({
           expect(await admin.pttl('{ttl}:c:forever')).toBe(-1)
           await store.dispose?.()
         })
+
+        it('should keep the expiry of a counter written again, also when a grant lengthens its value', async () => {
+          const store = redisStore({ url: server.url, prefix: 'ttl-again' })
+          const now = Date.now()
+          const day: CounterCharge = { key: 'day', caps: { tokens: 10 }, expiresAt: now + 3_600_000 }
+          const commit = { reservationId: null, now, counters: [day], usage: tally({ tokens: 1 }) }
+          await store.commit(commit)
+          await admin.pexpire('{ttl-again}:c:day', 1_000_000)
+          await store.commit(commit)
+          await store.grant!({ grantId: 'g', now, counter: day, amount: { tokens: 5 } })
+          await store.commit(commit)
+          const ttl = await admin.pttl('{ttl-again}:c:day')
+          expect(ttl).toBeGreaterThan(900_000)
+          expect(ttl).toBeLessThanOrEqual(1_000_000)
+          expect(await admin.strlen('{ttl-again}:c:day')).toBe(8 * 27)
+          const [state] = await store.read({ now, counters: [day] })
+          expect(state).toMatchObject({ used: { tokens: 3 }, granted: { tokens: 5 } })
+          await store.dispose?.()
+        })
       })
 
       describe('script', () => {
@@ -161,6 +180,22 @@ testBudgetStore({
           await store.dispose?.()
         })
 
+        it('should write a counter read as msgpack whole, as 19 doubles, even when the msgpack was longer', async () => {
+          // fractional values: msgpack float64s, 166 bytes, longer than the 152 of 19 doubles
+          const values = new Array<number>(19).fill(0.5)
+          values[18] = -1
+          await admin.set('{legacy-long}:c:a', Buffer.from(encode(values)))
+          expect(await admin.strlen('{legacy-long}:c:a')).toBe(166)
+          const store = redisStore({ url: server.url, prefix: 'legacy-long' })
+          const counters = [counter('a', 100)]
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 5 }) })
+          expect(await admin.strlen('{legacy-long}:c:a')).toBe(152)
+          const [state] = await store.read({ now: t0, counters })
+          expect(state).toMatchObject({ used: { tokens: 5.5, inputTokens: 0.5 }, reserved: { tokens: 0.5 } })
+          expect(state!.granted).toBeUndefined()
+          await store.dispose?.()
+        })
+
         it('should return a lapsed lease in the next commit once it is due, also after housekeeping ran', async () => {
           const store = redisStore({ url: server.url, prefix: 'due' })
           const counters = [counter('a', 100)]
@@ -236,6 +271,27 @@ testBudgetStore({
             usage: null,
           })
           expect(all.counters.map((state) => state.used.tokens)).toEqual([50])
+          await store.dispose?.()
+        })
+
+        it('should write nothing of an operation that raised, and apply the next one alone', async () => {
+          const store = redisStore({ url: server.url, prefix: 'raised' })
+          const counters = [counter('a', 100)]
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 1 }) })
+          // a reservation key of another type: the draw's GET raises after the usage was added in Lua
+          await admin.hset('{raised}:r:bad', 'x', '1')
+          const both = [...counters, counter('b', 100)]
+          const draw = {
+            reservationId: null,
+            now: t0,
+            counters: both,
+            usage: tally({ tokens: 2 }),
+            drawFrom: [['bad']],
+          }
+          await expect(store.commit(draw)).rejects.toThrow()
+          await store.commit({ reservationId: null, now: t0, counters, usage: tally({ tokens: 4 }) })
+          const states = await store.read({ now: t0, counters: both })
+          expect(states.map((state) => state.used.tokens)).toEqual([5, 0])
           await store.dispose?.()
         })
 

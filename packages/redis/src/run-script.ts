@@ -88,9 +88,9 @@ export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Pr
 
 /** ioredis has a `…Buffer` variant of every command (the reply's bulk strings as Buffers); its types omit these. */
 interface BufferCommands {
-  fcallBuffer(...args: (string | number | Buffer)[]): Promise<Buffer[]>
-  evalshaBuffer(...args: (string | number | Buffer)[]): Promise<Buffer[]>
-  evalBuffer(...args: (string | number | Buffer)[]): Promise<Buffer[]>
+  fcallBuffer(...args: (string | number | Buffer)[]): Promise<Buffer | Buffer[]>
+  evalshaBuffer(...args: (string | number | Buffer)[]): Promise<Buffer | Buffer[]>
+  evalBuffer(...args: (string | number | Buffer)[]): Promise<Buffer | Buffer[]>
 }
 
 function isNoScript(error: unknown): boolean {
