@@ -42,6 +42,32 @@ export interface SqliteStatements {
 }
 
 /**
+ * `PRAGMA journal_mode = WAL`, tried again while other connections switch the same new file: SQLite then
+ * answers `SQLITE_BUSY` at once, without waiting for `busy_timeout` (processes starting together would
+ * otherwise fail their first operation). Gives up after `busyTimeoutMs`, as a busy wait would.
+ */
+function enableWal(db: DatabaseSync, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs
+  for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 50)) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL')
+      return
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error
+      Atomics.wait(pause, 0, 0, waitMs) // the connection is synchronous: a blocking pause, as busy_timeout's
+    }
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
+/** `SQLITE_BUSY` (5) or `SQLITE_LOCKED` (6), extended codes included. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode
+  return typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6)
+}
+
+/**
  * Sets up the connection (WAL, busy timeout, durability), creates the tables if needed and prepares the
  * statements. Counters hold used (`u*`) and reserved (`r*`) values in `tallyFields` order, and what grants
  * added to their caps (`granted`, JSON of 9 numbers in that order; null when none: a column added to
@@ -59,7 +85,7 @@ export function prepareSqlite(
   }: { tablePrefix: string; busyTimeoutMs: number; synchronous: 'normal' | 'full' },
 ): SqliteStatements {
   db.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`)
-  db.exec('PRAGMA journal_mode = WAL')
+  enableWal(db, busyTimeoutMs)
   db.exec(`PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
   const counters = `${tablePrefix}_counters`
   const leases = `${tablePrefix}_leases`

@@ -64,6 +64,54 @@ testBudgetStore({
           db.close()
         })
 
+        // Processes opening one new file at once: SQLite refuses all but one switch to WAL with
+        // SQLITE_BUSY at once, without waiting for busy_timeout (seen with 4 processes of the benchmark).
+        const busyOnWal = (db: DatabaseSync, refusals: number) => {
+          const left = { refusals }
+          const database = new Proxy(db, {
+            get(target, name) {
+              const value = Reflect.get(target, name, target)
+              if (name !== 'exec') return typeof value === 'function' ? value.bind(target) : value
+              return (sql: string) => {
+                if (sql === 'PRAGMA journal_mode = WAL' && left.refusals-- > 0) {
+                  // what node:sqlite throws for SQLITE_BUSY
+                  const error = Object.assign(new Error('database is locked'), {
+                    code: 'ERR_SQLITE_ERROR',
+                    errcode: 5,
+                    errstr: 'database is locked',
+                  })
+                  throw error
+                }
+                return target.exec(sql)
+              }
+            },
+          })
+          return { database, left }
+        }
+
+        it('should switch to WAL once the other connections did, however busy SQLite answers first', async () => {
+          const db = new DatabaseSync(freshPath())
+          const { database, left } = busyOnWal(db, 3)
+          const store = sqliteStore({ database, busyTimeoutMs: 5_000 })
+          await expect(store.list({ now: t0 })).resolves.toEqual([])
+          expect(left.refusals).toBe(-1) // refused three times, then switched
+          expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
+          await store.dispose?.()
+          db.close()
+        })
+
+        it('should give up switching to WAL after busyTimeoutMs, with a typed error', async () => {
+          const db = new DatabaseSync(freshPath())
+          const { database } = busyOnWal(db, Number.POSITIVE_INFINITY)
+          const store = sqliteStore({ database, busyTimeoutMs: 50 })
+          const started = Date.now()
+          const error = await store.list({ now: t0 }).catch((caught: unknown) => caught)
+          expect(StoreUnavailableError.isInstance(error)).toBe(true)
+          expect((error as Error).message).toContain('database is locked')
+          expect(Date.now() - started).toBeGreaterThanOrEqual(50)
+          db.close()
+        })
+
         it('should share one file between two stores', async () => {
           const path = freshPath()
           const a = sqliteStore({ path })
