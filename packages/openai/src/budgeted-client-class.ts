@@ -27,6 +27,15 @@ const endpoints: Record<string, Endpoint> = {
   '/embeddings': 'embeddings',
 }
 const deploymentPrefix = /^\/deployments\/[^/]+/
+
+/** The budgeted endpoint of a path, Azure's `/deployments/{model}` in front or not (no regex run for others). */
+function endpointOf(path: string): Endpoint | undefined {
+  return Object.hasOwn(endpoints, path)
+    ? endpoints[path]
+    : path.startsWith('/deployments/')
+      ? endpoints[path.replace(deploymentPrefix, '')]
+      : undefined
+}
 /** The call of each request, by the SDK's options object of that request (the same for every attempt). */
 const callsByOptions = new WeakMap<object, RequestCall>()
 /** The answers of calls refused with `onExceeded: 'finish'`, by the request that is not sent. */
@@ -78,7 +87,7 @@ export const openAIBudgeting = clientBudgeting<typeof OpenAI, ClientSettings>(
         await super.prepareRequest(request, context)
         const settings = settingsByClient.get(this)
         const { method, path } = context.options // Azure has put `/deployments/{model}` in front by now
-        const endpoint = method === 'post' ? endpoints[path.replace(deploymentPrefix, '')] : undefined
+        const endpoint = method === 'post' ? endpointOf(path) : undefined
         if (settings === undefined || endpoint === undefined || !isPlainObject(context.options.body)) return
         let planned = callsByOptions.get(context.options)
         if (planned === undefined) {
