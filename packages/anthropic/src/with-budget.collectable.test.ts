@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk'
 import { createBudget } from '@tokenwarden/core'
-import { isCollected } from '@tokenwarden/core/testing'
+import { inMemoryBodies, isCollected } from '@tokenwarden/core/testing'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withBudget } from './with-budget.ts'
@@ -15,7 +15,7 @@ const params = {
 // (its backstop for abandoned streams and raw bodies), so an open call must not keep the response alive.
 describe('a budgeted response left unfinished', () => {
   let server: OpenAITestServer
-  let body: WeakRef<object> | undefined
+  const bodies = inMemoryBodies()
   const client = () =>
     withBudget(
       new Anthropic({
@@ -23,12 +23,7 @@ describe('a budgeted response left unfinished', () => {
         baseURL: server.origin,
         maxRetries: 0,
         // the test server's answer as an in-memory body, so only references keep it alive
-        fetch: async (url, init) => {
-          const answer = await fetch(url, init)
-          const response = new Response(await answer.arrayBuffer(), answer)
-          body = new WeakRef(response.body as object)
-          return response
-        },
+        fetch: bodies.fetch,
       }),
       { budget: createBudget({ limits: [{ scope: 'global', tokens: 100_000 }] }) },
     )
@@ -44,7 +39,7 @@ describe('a budgeted response left unfinished', () => {
       const stream = await client().messages.create({ ...params, stream: true })
       await stream[Symbol.asyncIterator]().next()
     })()
-    expect(await isCollected(body!)).toBe(true)
+    expect(await isCollected(bodies.last())).toBe(true)
   })
 
   it('should let the body of a raw response nobody reads (asResponse) be collected while its call is open', async () => {
@@ -53,6 +48,6 @@ describe('a budgeted response left unfinished', () => {
       const response = await client().messages.create(params).asResponse()
       expect(response.status).toBe(200)
     })()
-    expect(await isCollected(body!)).toBe(true)
+    expect(await isCollected(bodies.last())).toBe(true)
   })
 })

@@ -1,5 +1,5 @@
 import { createBudget } from '@tokenwarden/core'
-import { isCollected } from '@tokenwarden/core/testing'
+import { inMemoryBodies, isCollected } from '@tokenwarden/core/testing'
 import { type OpenAITestServer, startOpenAITestServer } from '@tokenwarden/openai-test-server'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -15,7 +15,7 @@ const params = {
 // finishes alive, or the SDK's backstop that releases its listener on the caller's signal never runs.
 describe('a budgeted response left unfinished', () => {
   let server: OpenAITestServer
-  let body: WeakRef<object> | undefined
+  const bodies = inMemoryBodies()
   const client = () =>
     withBudget(
       new OpenAI({
@@ -23,12 +23,7 @@ describe('a budgeted response left unfinished', () => {
         baseURL: server.url,
         maxRetries: 0,
         // the test server's answer as an in-memory body, so only references keep it alive
-        fetch: async (url, init) => {
-          const answer = await fetch(url, init)
-          const response = new Response(await answer.arrayBuffer(), answer)
-          body = new WeakRef(response.body as object)
-          return response
-        },
+        fetch: bodies.fetch,
       }),
       { budget: createBudget({ limits: [{ scope: 'global', tokens: 100_000 }] }) },
     )
@@ -44,7 +39,7 @@ describe('a budgeted response left unfinished', () => {
       const stream = await client().chat.completions.create({ ...params, stream: true })
       await stream[Symbol.asyncIterator]().next()
     })()
-    expect(await isCollected(body!)).toBe(true)
+    expect(await isCollected(bodies.last())).toBe(true)
   })
 
   it('should let the body of a raw response nobody reads (asResponse) be collected while its call is open', async () => {
@@ -53,6 +48,6 @@ describe('a budgeted response left unfinished', () => {
       const response = await client().chat.completions.create(params).asResponse()
       expect(response.status).toBe(200)
     })()
-    expect(await isCollected(body!)).toBe(true)
+    expect(await isCollected(bodies.last())).toBe(true)
   })
 })
